@@ -3,6 +3,7 @@ import { formatBytes, formatDuration, padCell } from '../format.js';
 import type { ItemProgress, ProgressState } from '../use-progress.js';
 import type { Catalogue } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
+import { barLines, fitBars } from './fit-bars.js';
 import { StatusWord } from './StatusWord.js';
 
 /** The bar itself: `width` cells, filled to `fraction` (0..1). */
@@ -145,6 +146,41 @@ export function StepLines({ progress, max = 2 }: { progress: ProgressState; max?
             {`${itemLabel(p, t)}: ${p.message}`}
           </Text>
         ))}
+    </>
+  );
+}
+
+/** The bars of `items` in at most `rows` lines (fitBars), the ones left out counted by state on the last line. */
+export function BarList({
+  items,
+  rows,
+  now,
+  width,
+  details = () => true,
+}: {
+  items: ItemProgress[];
+  rows: number;
+  now: number;
+  width: number;
+  details?: (p: ItemProgress) => boolean;
+}) {
+  const { t, theme } = useUi();
+  const fit = fitBars(items, rows, (p) => barLines(p, details(p)));
+  const states = (['failed', 'running', 'pending', 'ok'] as const)
+    .map((s) => [s, fit.hidden.filter((p) => p.state === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${t.common.status[s]}`)
+    .join(', ');
+  return (
+    <>
+      {fit.shown.map((p) => (
+        <ProgressBar key={p.item} p={p} now={now} width={width} details={details(p)} />
+      ))}
+      {fit.hidden.length ? (
+        <Text color={theme.colors.muted} wrap="truncate-end">
+          {t.progress.more(fit.hidden.length, states)}
+        </Text>
+      ) : null}
     </>
   );
 }

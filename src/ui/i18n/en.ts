@@ -169,6 +169,7 @@ export const en = {
     done: 'done',
     failed: 'failed',
     waiting: 'waiting',
+    more: (n: number, states: string) => `+${n} more: ${states}`,
   },
 
   list: {

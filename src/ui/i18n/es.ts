@@ -167,6 +167,7 @@ export const es: Catalogue = {
     done: 'hecho',
     failed: 'falló',
     waiting: 'en espera',
+    more: (n: number, states: string) => `+${n} más: ${states}`,
   },
 
   list: {

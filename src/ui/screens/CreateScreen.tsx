@@ -9,7 +9,8 @@ import { silentReporter } from '../../core/events.js';
 import { CheckboxList } from '../components/CheckboxList.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { ScrollRows, scrollWindow } from '../components/Rows.js';
-import { ProgressBar, StepLines } from '../components/ProgressBar.js';
+import { fitBars, barLines } from '../components/fit-bars.js';
+import { BarList, StepLines } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { StatusWord } from '../components/StatusWord.js';
 import { ChoiceField, TextField } from '../components/TextField.js';
@@ -17,7 +18,7 @@ import type { OffsiteMark, VerifyReport } from '../engine-facade.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
-import { useProgress } from '../use-progress.js';
+import { useProgress, type ItemProgress } from '../use-progress.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
 import { useUi } from '../use-ui.js';
@@ -111,17 +112,20 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     const notices = summaryNotices(m, phase.offsite, phase.verifyError, ui, columns, progress.items, progress.said);
     // A failed database's bar keeps to its line: its error and hint are among the notices, whole.
     const inNotices = (item: string): boolean => m.databases.some((d) => d.name === item && d.error);
-    const bars = progress.items.reduce(
-      (n, p) => n + 1 + (p.state === 'failed' && p.error && !inNotices(p.item) ? (p.hint ? 2 : 1) : 0),
-      0,
-    );
+    const lines = (p: ItemProgress): number => barLines(p, !inNotices(p.item));
     const copiedOnly = phase.offsite.some((o) => o.ok) && !phase.offsite.some((o) => !o.ok);
-    const fixed = bars + 1 + 5 + (copiedOnly ? 1 : 0);
-    const heightFor = (help: string): number => Math.max(2, body - fixed - (helpRows(help, columns) - 1));
+    const fields = 1 + 5 + (copiedOnly ? 1 : 0);
+    const roomFor = (help: string): number => body - fields - (helpRows(help, columns) - 1);
+    // The set's id, status and notices (not copied off-site, errors) keep half the room at least: a set of many
+    // databases has more bars than a 24-line screen holds beside them, and the bars left out are counted.
+    const room = roomFor(t.help.doneScroll);
+    const barRows = Math.max(1, room - Math.min(notices.length, Math.ceil(room / 2)));
+    const bars = fitBars(progress.items, barRows, lines).lines;
+    const heightFor = (help: string): number => Math.max(2, roomFor(help) - bars);
     const scrolls = notices.length > heightFor(t.help.done);
     const help = scrolls ? t.help.doneScroll : t.help.done;
     const height = heightFor(help);
-    return { notices, inNotices, help, height, window: scrollWindow(notices.length, height, top) };
+    return { notices, inNotices, help, height, barRows, window: scrollWindow(notices.length, height, top) };
   }
 
   useInterrupt(
@@ -216,9 +220,20 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
   }
 
   const now = Date.now();
-  const bars = progress.items.map((p) => (
-    <ProgressBar key={p.item} p={p} now={now} width={columns} details={!summary?.inNotices(p.item)} />
-  ));
+  const below =
+    Math.min(2, progress.items.filter((p) => p.state === 'running' && p.message).length) +
+    Math.min(3, progress.warnings.length) +
+    (phase.name === 'verifying' || (phase.name === 'running' && phase.interruptWarned) ? 1 : 0);
+  const barRows = summary ? summary.barRows : Math.max(1, body - below - (helpRows(t.help.running, columns) - 1));
+  const bars = (
+    <BarList
+      items={progress.items}
+      rows={barRows}
+      now={now}
+      width={columns}
+      details={(p) => !summary?.inNotices(p.item)}
+    />
+  );
   if (phase.name === 'running' || phase.name === 'verifying') {
     return (
       <Screen title={t.create.running} help={t.help.running}>

@@ -1,23 +1,16 @@
 import { Box, Text } from 'ink';
-import { ProgressBar, StepLines } from '../../components/ProgressBar.js';
+import { BarList, StepLines } from '../../components/ProgressBar.js';
 import { ScrollRows } from '../../components/Rows.js';
 import { Screen } from '../../components/Screen.js';
 import type { RestoreOutcome } from '../../engine-facade.js';
 import type { ProgressState } from '../../use-progress.js';
-import { useScreenSize } from '../../use-screen-size.js';
+import { helpRows, useBodyRows, useScreenSize } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
 import type { RestoreLayout } from './layout.js';
 
-function Bars({ progress }: { progress: ProgressState }) {
+function Bars({ progress, rows }: { progress: ProgressState; rows: number }) {
   const { columns } = useScreenSize();
-  const nowMs = Date.now();
-  return (
-    <>
-      {progress.items.map((p) => (
-        <ProgressBar key={p.item} p={p} now={nowMs} width={columns} />
-      ))}
-    </>
-  );
+  return <BarList items={progress.items} rows={rows} now={Date.now()} width={columns} />;
 }
 
 /**
@@ -27,9 +20,14 @@ function Bars({ progress }: { progress: ProgressState }) {
  */
 export function RunningStep({ progress, interruptWarned }: { progress: ProgressState; interruptWarned: boolean }) {
   const { t, theme } = useUi();
+  const { columns } = useScreenSize();
+  const body = useBodyRows() - (helpRows(t.help.running, columns) - 1);
+  const steps = Math.min(2, progress.items.filter((p) => p.state === 'running' && p.message).length);
+  const below =
+    steps + Math.min(2, progress.info.length) + Math.min(1, progress.warnings.length) + (interruptWarned ? 1 : 0);
   return (
     <Screen title={t.restore.running} help={t.help.running}>
-      <Bars progress={progress} />
+      <Bars progress={progress} rows={Math.max(1, body - below)} />
       <StepLines progress={progress} />
       {progress.info.slice(-2).map((m, i) => (
         <Text key={i} color={theme.colors.muted} wrap="truncate-end">
@@ -56,7 +54,7 @@ export function OutcomeStep(props: {
   const { t } = useUi();
   return (
     <Screen title={props.outcome.ok ? t.restore.outcomeOk : t.restore.outcomeFailed} help={props.layout.help}>
-      <Bars progress={props.progress} />
+      <Bars progress={props.progress} rows={props.layout.bars} />
       <Box flexDirection="column" marginTop={1}>
         <ScrollRows rows={props.layout.rows} height={props.layout.height} top={props.scrollTop} />
       </Box>

@@ -1,5 +1,6 @@
 import type { Row } from '../../fold.js';
 import { foldText } from '../../fold.js';
+import { fitBars } from '../../components/fit-bars.js';
 import { typedConfirmRows } from '../../components/TypedConfirm.js';
 import { connectedSessions, type WizardState } from '../../restore-wizard.js';
 import type { ProgressState } from '../../use-progress.js';
@@ -14,6 +15,8 @@ export interface RestoreLayout {
   height: number;
   footer: Row[][];
   help: string;
+  /** Lines for the progress bars above the outcome (BarList counts those left out on its last one). */
+  bars: number;
 }
 
 /**
@@ -55,13 +58,16 @@ export function restoreLayout(
     const fits = Math.max(3, body - fixed - (helpRows(help0, width) - 1));
     const help = rows.length > fits && !s.busy ? scrolled : help0;
     const height = Math.max(3, body - fixed - (helpRows(help, width) - 1));
-    return { rows, height, footer: [...warn, ...refusals], help };
+    return { rows, height, footer: [...warn, ...refusals], help, bars: 0 };
   }
   if (s.step.name === 'outcome') {
     const rows = outcomeRows(s.step.outcome, plan, ui, width, progress.warnings, configFile);
-    const bars = progress.items.reduce((n, p) => n + (p.state === 'failed' && p.error ? (p.hint ? 3 : 2) : 1), 0);
-    const height = Math.max(3, body - bars - 1 - (helpRows(t.help.doneScroll, width) - 1));
-    return { rows, height, footer: [], help: rows.length > height ? t.help.doneScroll : t.help.done };
+    // What was restored, the safety copy and how to roll back keep half the room at least: a set of many
+    // databases has more bars than a 24-line screen holds beside them, and the bars left out are counted.
+    const room = body - 1 - (helpRows(t.help.doneScroll, width) - 1);
+    const bars = fitBars(progress.items, Math.max(1, room - Math.min(rows.length, Math.ceil(room / 2)))).lines;
+    const height = Math.max(3, room - bars);
+    return { rows, height, footer: [], help: rows.length > height ? t.help.doneScroll : t.help.done, bars };
   }
-  return { rows: [], height: 0, footer: [], help: '' };
+  return { rows: [], height: 0, footer: [], help: '', bars: 0 };
 }
