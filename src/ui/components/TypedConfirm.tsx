@@ -10,9 +10,34 @@ import { useUi } from '../use-ui.js';
  * word clears the field, says so, and does nothing else. Esc cancels. An Enter that arrives in one
  * write with other keys (a paste) is ignored, the text typed is kept: confirming takes an Enter of its own.
  */
+/**
+ * Pure: the prompt's lines at `columns` within `maxRows` lines for the whole question (the field and the message line
+ * included). All of them when they fit; else the first lines, a line counting those left out (`more`), and the
+ * sentence that says which word to type (`ask`, at the prompt's end) whole: deleting the newest set of twelve
+ * databases says twelve notes, more than a 24-line screen holds, and the word to type must stay on it.
+ */
+export function promptLines(
+  prompt: string,
+  columns: number,
+  maxRows: number | undefined,
+  ask: string,
+  more: (n: number) => string,
+): string[] {
+  const all = wrapWords(prompt, columns);
+  if (maxRows === undefined || all.length + 2 <= maxRows || !prompt.endsWith(ask)) return all;
+  const asked = wrapWords(ask, columns);
+  const head = wrapWords(prompt.slice(0, prompt.length - ask.length).trim(), columns);
+  const room = Math.max(1, maxRows - 2 - asked.length - 1);
+  return [...head.slice(0, room), more(head.length - room), ...asked];
+}
+
 /** Lines TypedConfirm takes at `columns`: the folded prompt, the field and the message line (kept even when empty). */
-export function typedConfirmRows(prompt: string, columns: number): number {
-  return wrapWords(prompt, columns).length + 2;
+export function typedConfirmRows(
+  prompt: string,
+  columns: number,
+  fit?: { maxRows: number; ask: string; more: (n: number) => string },
+): number {
+  return (fit ? promptLines(prompt, columns, fit.maxRows, fit.ask, fit.more) : wrapWords(prompt, columns)).length + 2;
 }
 
 export function TypedConfirm({
@@ -21,9 +46,12 @@ export function TypedConfirm({
   onConfirm,
   onCancel,
   active = true,
+  maxRows,
 }: {
   word: string;
   prompt: string;
+  /** Lines the question may take (see promptLines); unset, all of them. */
+  maxRows?: number;
   onConfirm: () => void;
   onCancel: () => void;
   active?: boolean;
@@ -53,7 +81,7 @@ export function TypedConfirm({
   }, active);
   return (
     <Box flexDirection="column">
-      {wrapWords(prompt, columns).map((line, i) => (
+      {promptLines(prompt, columns, maxRows, t.restore.typeWord(word), t.common.moreLines).map((line, i) => (
         <Text key={i} bold wrap="truncate-end">
           {line}
         </Text>

@@ -20,6 +20,7 @@ export const en = {
   deleteWord: 'DELETE',
 
   common: {
+    moreLines: (n: number) => `… and ${n} more line(s)`,
     loading: 'Loading…',
     yes: 'yes',
     no: 'no',

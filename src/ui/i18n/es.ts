@@ -17,6 +17,7 @@ export const es: Catalogue = {
   deleteWord: 'BORRAR',
 
   common: {
+    moreLines: (n: number) => `… y ${n} línea(s) más`,
     loading: 'Cargando…',
     yes: 'sí',
     no: 'no',

@@ -51,7 +51,13 @@ export function ListScreen({
   const damaged = sets.state === 'done' ? sets.value.damaged : undefined;
   const [action, setAction] = useState<Action>({ name: 'none' });
   const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? action.id : null);
-  const confirmRows = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : 0;
+  // The question leaves the table its title, header and selected row (and the damaged sets' line).
+  const fit = {
+    maxRows: Math.max(4, body - 6 - (damaged?.length ? 1 : 0)),
+    ask: t.restore.typeWord(t.deleteWord),
+    more: t.common.moreLines,
+  };
+  const confirmRows = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns, fit) : 0;
   const below = (confirmRows || (action.name === 'error' ? 5 : 1)) + (damaged?.length ? 1 : 0);
   const height = Math.max(3, body - 3 - below);
   const nav = useListNavigation(list.length, height);
@@ -115,6 +121,7 @@ export function ListScreen({
         <TypedConfirm
           word={t.deleteWord}
           prompt={deletePrompt}
+          maxRows={fit.maxRows}
           onCancel={() => setAction({ name: 'none' })}
           onConfirm={() => void remove(action.id)}
         />

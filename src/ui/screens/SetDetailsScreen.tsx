@@ -311,8 +311,14 @@ export function SetDetailsScreen({
   const verifiedLines = action.name === 'verified' ? wrapWords(verifyText(action.result, t), columns, '') : [];
   const actionRows =
     action.name === 'error' ? 5 : action.name === 'none' ? 0 : Math.max(1, verifiedLines.length) + (dataRead ? 1 : 0);
-  const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
   const help = action.name === 'confirm-delete' ? t.help.confirm : t.help.details;
+  // The question leaves the set's details three lines at least.
+  const fit = {
+    maxRows: Math.max(4, body - 1 - 3 - (helpRows(help, columns) - 1)),
+    ask: t.restore.typeWord(t.deleteWord),
+    more: t.common.moreLines,
+  };
+  const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns, fit) : actionRows;
   const height = Math.max(3, body - 1 - below - (helpRows(help, columns) - 1));
   const maxTop = Math.max(0, lines.length - height);
 
@@ -398,6 +404,7 @@ export function SetDetailsScreen({
         <TypedConfirm
           word={t.deleteWord}
           prompt={deletePrompt}
+          maxRows={fit.maxRows}
           onCancel={() => setAction({ name: 'none' })}
           onConfirm={() => void remove()}
         />
