@@ -26,7 +26,7 @@ function expectFits(s: string): void {
 function manyDatabases() {
   const dir = makeTmpDir('respaldo-many-dbs-');
   const names = Array.from({ length: 9 }, (_, i) =>
-    `sucursal_${String(i + 1).padStart(2, '0')}_contabilidad_general_y_facturacion_electronica`.slice(0, 63),
+    `contabilidad_general_sucursal_${String(i + 1).padStart(2, '0')}_facturacion_electronica`.slice(0, 63),
   );
   const setup = writeConfig(dir, (base) => {
     const databases = base['databases'] as { name: string; engine: string; path: string }[];
@@ -36,6 +36,13 @@ function manyDatabases() {
   });
   for (const n of names) copyFileSync(setup.dbs.users, join(setup.dataDir, `${n}.db`));
   return { dir, setup };
+}
+
+/** No two progress bars on screen read the same name (nine that begin "contabilidad_general_sucursal_"). */
+function expectDistinctBars(s: string): void {
+  const names = [...s.matchAll(/^(\S+)\s+[█░]/gm)].map((m) => m[1]);
+  expect(names.length).toBeGreaterThan(3);
+  expect(new Set(names).size, names.join(' ')).toBe(names.length);
 }
 
 describe('twelve databases at 80×24 (real binary in tmux)', () => {
@@ -81,6 +88,7 @@ describe('twelve databases at 80×24 (real binary in tmux)', () => {
     expectFits(s);
     expect(s).toMatch(/^OK users → /m);
     expect(s).toMatch(/^\+\d+ más: \d+ OK$/m);
+    expectDistinctBars(s);
     for (let i = 0; i < 10; i++) await t.key('PageDown');
     // The end of the outcome: the command that rolls every database back.
     s = await t.waitFor(/--yes[\s\S]*líneas \d+-(\d+) de \1 /);

@@ -1,6 +1,9 @@
-/** fitBars: which progress bars fit in a number of lines, and which are counted on the last one instead. */
+/**
+ * fitBars: which progress bars fit in a number of lines, and which are counted on the last one instead; distinctNames:
+ * names cut to a bar's name column so that no two read the same.
+ */
 import { describe, expect, it } from 'vitest';
-import { fitBars } from '../src/ui/components/fit-bars.js';
+import { distinctNames, fitBars } from '../src/ui/components/fit-bars.js';
 import type { ItemProgress } from '../src/ui/use-progress.js';
 
 const item = (name: string, state: ItemProgress['state'], error?: string): ItemProgress =>
@@ -31,5 +34,25 @@ describe('fitBars', () => {
     expect(fit.hidden.length).toBe(items.length - shown.length);
     expect(fit.lines).toBe(lines);
     expect(fit.lines).toBeLessThanOrEqual(rows);
+  });
+});
+
+describe('distinctNames', () => {
+  const long = (n: number) =>
+    `base_de_datos_contabilidad_sucursal_numero_${String(n).padStart(2, '0')}_con_nombre_largo`;
+  it.each([
+    { name: 'short names as they are', names: ['users', 'inventario'], out: ['users', 'inventario'] },
+    {
+      name: 'cut at the end when that tells them apart',
+      names: ['inventario_norte', 'auditoria_sur_2026'],
+      out: ['inventario_no…', 'auditoria_sur…'],
+    },
+    {
+      name: 'a shared beginning: where they differ',
+      names: [long(1), long(2), 'bd07'],
+      out: ['…mero_01_con_n', '…mero_02_con_n', 'bd07'],
+    },
+  ])('$name', ({ names, out }) => {
+    expect(distinctNames(names, 14, '…')).toEqual(out);
   });
 });

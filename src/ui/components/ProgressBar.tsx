@@ -3,7 +3,7 @@ import { formatBytes, formatDuration, padCell } from '../format.js';
 import type { ItemProgress, ProgressState } from '../use-progress.js';
 import type { Catalogue } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
-import { barLines, fitBars } from './fit-bars.js';
+import { barLines, distinctNames, fitBars } from './fit-bars.js';
 import { StatusWord } from './StatusWord.js';
 
 /** The bar itself: `width` cells, filled to `fraction` (0..1). */
@@ -63,10 +63,13 @@ export function ProgressBar({
   now,
   width = 80,
   details = true,
+  label,
 }: {
   p: ItemProgress;
   now: number;
   width?: number;
+  /** The name to show, already fitted to its column (BarList: no two alike); unset, the item's own, cut at its end. */
+  label?: string;
   /** A failed item's error and hint under its line (false where the screen shows them whole elsewhere). */
   details?: boolean;
 }) {
@@ -94,7 +97,7 @@ export function ProgressBar({
   return (
     <Box flexDirection="column">
       <Box>
-        <Text>{padCell(itemLabel(p, t), cols.name, 'left', theme.glyphs.ellipsis)} </Text>
+        <Text>{padCell(label ?? itemLabel(p, t), cols.name, 'left', theme.glyphs.ellipsis)} </Text>
         <Text color={p.state === 'failed' ? theme.colors.error : theme.colors.accent}>
           {bar(fraction, cols.bar, theme.glyphs.barFull, theme.glyphs.barEmpty)}
         </Text>
@@ -166,6 +169,14 @@ export function BarList({
 }) {
   const { t, theme } = useUi();
   const fit = fitBars(items, rows, (p) => barLines(p, details(p)));
+  const statusWidth = Math.max(
+    ...(['ok', 'failed', 'running', 'pending'] as const).map((k) => t.common.status[k].length),
+  );
+  const names = distinctNames(
+    fit.shown.map((p) => itemLabel(p, t)),
+    progressColumns(width, statusWidth).name,
+    theme.glyphs.ellipsis,
+  );
   const states = (['failed', 'running', 'pending', 'ok'] as const)
     .map((s) => [s, fit.hidden.filter((p) => p.state === s).length] as const)
     .filter(([, n]) => n > 0)
@@ -173,8 +184,8 @@ export function BarList({
     .join(', ');
   return (
     <>
-      {fit.shown.map((p) => (
-        <ProgressBar key={p.item} p={p} now={now} width={width} details={details(p)} />
+      {fit.shown.map((p, i) => (
+        <ProgressBar key={p.item} p={p} now={now} width={width} details={details(p)} label={names[i]} />
       ))}
       {fit.hidden.length ? (
         <Text color={theme.colors.muted} wrap="truncate-end">

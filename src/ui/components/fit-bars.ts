@@ -29,3 +29,28 @@ export function fitBars(
   const hidden = items.filter((p) => !keep.has(p));
   return { shown, hidden, lines: shown.reduce((n, p) => n + lines(p), 0) + 1 };
 }
+
+/**
+ * Pure: names cut to `width` so that no two read the same. A name that fits, or whose cut end no other shares, is cut
+ * at its end as usual ("sucursal_01_c…"); names that would all read "base_de_datos…" (twelve databases named
+ * `base_de_datos_contabilidad_sucursal_numero_01…`) show, after the ellipsis, the part where they start to differ
+ * ("…umero_01_con_").
+ */
+export function distinctNames(names: string[], width: number, ellipsis: string): string[] {
+  const room = width - ellipsis.length;
+  const cut = (n: string): string => (n.length <= width || room <= 0 ? n : n.slice(0, room) + ellipsis);
+  return names.map((n, i) => {
+    const mine = cut(n);
+    if (mine === n || !names.some((o, j) => j !== i && cut(o) === mine)) return mine;
+    const shared = Math.max(
+      ...names.map((o, j) => {
+        if (j === i) return 0;
+        let k = 0;
+        while (k < n.length && n[k] === o[k]) k++;
+        return k;
+      }),
+    );
+    const start = Math.max(0, Math.min(n.length - room, shared - Math.floor(room / 2)));
+    return ellipsis + n.slice(start, start + room);
+  });
+}

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
-import { ProgressBar } from '../components/ProgressBar.js';
+import { wrapWords } from '../../core/format.js';
+import { BarList } from '../components/ProgressBar.js';
 import { ScrollRows } from '../components/Rows.js';
 import { Screen } from '../components/Screen.js';
 import type { DrillResult } from '../../core/types.js';
@@ -186,7 +187,16 @@ export function DrillScreen({
       />
     );
   const nowMs = Date.now();
-  const progressBars = progress.items.map((p) => <ProgressBar key={p.item} p={p} now={nowMs} width={columns} />);
+  // Under the title: what is drilled (folded when fetched from a destination) and the last warning.
+  const drilling = from ? wrapWords(t.drill.runningFrom(id, from), columns).length : 1;
+  const progressBars = (
+    <BarList
+      items={progress.items}
+      rows={Math.max(1, body - drilling - Math.min(1, progress.warnings.length) - (helpRows(help, columns) - 1))}
+      now={nowMs}
+      width={columns}
+    />
+  );
   const title =
     step.name === 'outcome'
       ? step.outcome.ok
