@@ -110,3 +110,38 @@ describe('a verification with a file no restore reads missing (the page map)', (
     expect(text).not.toContain('FAILED');
   });
 });
+
+describe('a file whose name holds a line break (legal on Linux)', () => {
+  it('is shown with \\x0a on its line, as `respaldo show` says it, every frame within 80×24', async () => {
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    m.files = [
+      {
+        group: 'application',
+        source: '/srv/app/línea\nrota.txt',
+        relative: 'app/línea\nrota.txt',
+        kind: 'file',
+        stored: 'files/application/app/línea\nrota.txt.zst',
+        linkTarget: null,
+        size: 1,
+        mode: 0o644,
+        mtime: m.startedAt,
+        md5: 'aa',
+        sha256: 'bb',
+      },
+    ];
+    const { lastFrame, stdin } = renderSized(
+      <SetDetailsScreen id={m.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
+      { facade, lang: 'es' },
+    );
+    let frame = await waitFrame(lastFrame, (x) => x.includes('Copia'));
+    const frames = [frame];
+    for (let i = 0; i < 30 && !frame.includes('[aplicación]'); i++) {
+      await press(stdin, KEY.down);
+      frame = lastFrame()!;
+      frames.push(frame);
+    }
+    expect(frame).toContain('[aplicación] app/línea\\x0arota.txt  1 B');
+    for (const f of frames) expect(frameProblems(f), f).toEqual([]);
+  });
+});

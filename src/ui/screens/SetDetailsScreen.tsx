@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import type { DrillRecord, DrillResult, Manifest, SetSummary } from '../../core/types.js';
 import type { Phrase } from '../../core/phrases.js';
 import { silentReporter } from '../../core/events.js';
-import { printable, wrapWords } from '../../core/format.js';
+import { printable, printedName, wrapWords } from '../../core/format.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { drillCheckText } from './DrillScreen.js';
 import { Screen } from '../components/Screen.js';
@@ -202,9 +202,9 @@ export function manifestLines(
   if (filesDrill) out.push(...drillLines(filesDrill, ui, now).map((l) => ({ ...l, text: l.text.slice(2) })));
   for (const f of m.files) {
     const problem = f.stored ? bad.get(f.stored) : undefined;
-    const what = f.kind === 'symlink' ? `-> ${f.linkTarget ?? ''}` : formatBytes(f.size);
+    const what = f.kind === 'symlink' ? `-> ${printedName(f.linkTarget ?? '')}` : formatBytes(f.size);
     out.push({
-      text: `  [${d.group[f.group] ?? f.group}] ${f.relative}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
+      text: `  [${d.group[f.group] ?? f.group}] ${printedName(f.relative)}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
       color: problem ? theme.colors.error : undefined,
     });
     if (f.md5) out.push({ text: `    ${d.md5}    ${f.md5}`, color: theme.colors.muted });
