@@ -1,6 +1,8 @@
 import { Box } from 'ink';
 import { RespaldoError, asOperatorError } from '../../core/errors.js';
 import { sayInMenu, sayMessage } from '../i18n/index.js';
+import { wrapWords } from '../../core/format.js';
+import { useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi } from '../use-ui.js';
 import { Para } from './Para.js';
 
@@ -25,9 +27,13 @@ export function ErrorBox({ error }: { error: unknown }) {
   const phrases = said instanceof RespaldoError ? said.phrases : undefined;
   const message = sayMessage(lang, phrases, described.message, theme.unicode);
   const hint = sayInMenu(lang, phrases?.hint, described.hint, theme.unicode);
+  // A message naming many databases is longer than the screen: its first lines, and the hint (what to do) whole.
+  const { columns } = useScreenSize();
+  const body = useBodyRows();
+  const hintLines = hint ? wrapWords(`${t.common.hint}: ${hint}`, Math.max(10, columns - 4)).length : 0;
   return (
     <Box flexDirection="column" borderStyle={theme.border} borderColor={theme.colors.error} paddingX={1}>
-      <Para color={theme.colors.error} bold>
+      <Para color={theme.colors.error} bold maxLines={Math.max(2, body - 3 - hintLines)} more={t.common.moreLines}>
         {`${t.common.error}: ${message}`}
       </Para>
       {hint ? <Para>{`${t.common.hint}: ${hint}`}</Para> : null}

@@ -11,7 +11,17 @@ type TextStyle = Omit<ComponentProps<typeof Text>, 'children' | 'wrap'>;
  * wrapWords (as the CLI folds its text); measured again on every render, so a resized terminal folds it anew.
  * Its box takes the whole width of its parent (not its text's: folding narrower would narrow it again).
  */
-export function Para({ children, ...style }: { children: string | readonly (string | number)[] } & TextStyle) {
+export function Para({
+  children,
+  maxLines,
+  more,
+  ...style
+}: {
+  children: string | readonly (string | number)[];
+  /** At most this many lines: the first ones and `more(n)` saying how many were left out. */
+  maxLines?: number;
+  more?: (n: number) => string;
+} & TextStyle) {
   const text = typeof children === 'string' ? children : children.join('');
   const ref = useRef<DOMElement>(null);
   const [width, setWidth] = useState(0);
@@ -23,7 +33,7 @@ export function Para({ children, ...style }: { children: string | readonly (stri
   return (
     <Box ref={ref} flexDirection="column" width="100%">
       {width > 0 ? (
-        wrapWords(text, width).map((line, i) => (
+        capLines(wrapWords(text, width), maxLines, more).map((line, i) => (
           <Text key={i} {...style}>
             {line}
           </Text>
@@ -35,4 +45,15 @@ export function Para({ children, ...style }: { children: string | readonly (stri
       )}
     </Box>
   );
+}
+
+/** `lines`, or when more than `max`, the first `max - 1` and a line saying how many more there are. */
+export function capLines(
+  lines: string[],
+  max: number | undefined,
+  more: ((n: number) => string) | undefined,
+): string[] {
+  if (max === undefined || !more || lines.length <= max) return lines;
+  const keep = Math.max(1, max - 1);
+  return [...lines.slice(0, keep), more(lines.length - keep)];
 }
