@@ -1,7 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statfsSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -436,6 +447,52 @@ describe('respaldo drill (SQLite and files)', () => {
     const r = await done;
     expect(r.code, describeResult(r)).toBe(130);
     expect(r.stderr).toContain('Drill interrupted; its scratch targets are removed');
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+    expect(scratchFolders(s)).toEqual([]);
+  });
+
+  it('SIGTERM while the files drill hashes the stored files stops it there: exit 130 well before the hashing would end, nothing recorded, its scratch removed', async () => {
+    const s = demoSetup({ compression: { codec: 'zstd', level: 1 } });
+    // Large files no codec shrinks: hashing them all takes seconds (`verify` below says how long).
+    const big = join(s.appDir, 'big');
+    mkdirSync(big);
+    for (let i = 0; i < 6; i++) {
+      const fd = openSync(join(big, `part-${i}.bin`), 'w');
+      for (let j = 0; j < 128; j++) writeSync(fd, randomBytes(1 << 20));
+      closeSync(fd);
+    }
+    const m = await create(s, ['--db', 'users']);
+    const setPath = join(s.backupDir, m.id) + '/';
+    const t0 = Date.now();
+    await cli(s, ['verify', m.id]);
+    const hashing = Date.now() - t0;
+
+    const child = startCli(['drill', m.id, '--files', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    // A stored file of the set open in the drill's process: its hashing has begun (the first step of a files drill).
+    const storedOpen = () => {
+      try {
+        return readdirSync(`/proc/${child.pid}/fd`).some((fd) => {
+          try {
+            const to = readlinkSync(`/proc/${child.pid}/fd/${fd}`);
+            return to.startsWith(setPath) && to.includes('part-');
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(storedOpen, 'the files drill hashing the stored files', 60_000, 2);
+    const killed = Date.now();
+    child.kill('SIGTERM');
+    const r = await done;
+    const stopping = Date.now() - killed;
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(r.stderr).toContain('Drill interrupted; its scratch targets are removed');
+    // Before, it hashed every stored file first (as long as verify takes), then stopped.
+    expect(stopping, `stopped in ${stopping} ms; verify hashes the set in ${hashing} ms`).toBeLessThan(hashing / 3);
     expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
     expect(scratchFolders(s)).toEqual([]);
   });

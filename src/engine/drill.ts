@@ -504,7 +504,7 @@ async function drillFiles(
   reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
   let out: DrillResult;
   try {
-    const bad = (await checkFiles(dir, expectedFiles(m, [], true), reporter)).filter((c) => !c.ok);
+    const bad = (await checkFiles(dir, expectedFiles(m, [], true), reporter, { signal })).filter((c) => !c.ok);
     checks.push(
       ownCheck(
         'drill.storedFiles',

@@ -46,15 +46,20 @@ export async function hashStoredFile(
   path: string,
   onBytes?: (bytes: number) => void,
   md5ThreadFrom = MD5_THREAD_MIN_BYTES,
+  signal?: AbortSignal,
 ): Promise<FileDigest> {
+  signal?.throwIfAborted();
   const file = await fsp.open(path, 'r');
   try {
     const size = (await file.stat()).size;
     const thread = size >= md5ThreadFrom ? md5Threads.take() : undefined;
-    if (thread) return await hashOnTwoThreads(file, thread, onBytes);
+    if (thread) return await hashOnTwoThreads(file, thread, onBytes, signal);
     // Smaller files hash whole on a hashing thread when one is free (several files at once use every core).
-    return (await hashWholeFile(path, size, { md5: true, ...(onBytes ? { onBytes } : {}) }, () =>
-      hashOnThisThread(file, size, onBytes),
+    return (await hashWholeFile(
+      path,
+      size,
+      { md5: true, ...(onBytes ? { onBytes } : {}), ...(signal ? { signal } : {}) },
+      () => hashOnThisThread(file, size, onBytes, true, signal),
     )) as FileDigest;
   } finally {
     await file.close();
@@ -75,7 +80,13 @@ const readBuffers: Buffer[] = [];
  * seen, bounds the first read (a file that grew since is read all the same), so a small file touches only the pages
  * of the buffers it needs.
  */
-async function hashOnThisThread(file: FileHandle, size: number, onBytes?: (bytes: number) => void): Promise<FileDigest>;
+async function hashOnThisThread(
+  file: FileHandle,
+  size: number,
+  onBytes?: (bytes: number) => void,
+  withMd5?: true,
+  signal?: AbortSignal,
+): Promise<FileDigest>;
 async function hashOnThisThread(
   file: FileHandle,
   size: number,
@@ -87,6 +98,7 @@ async function hashOnThisThread(
   size: number,
   onBytes?: (bytes: number) => void,
   withMd5 = true,
+  signal?: AbortSignal,
 ): Promise<WholeFileDigest> {
   const md5 = withMd5 ? createHash('md5') : null;
   const sha256 = createHash('sha256');
@@ -102,6 +114,8 @@ async function hashOnThisThread(
     for (;;) {
       const { bytesRead, buffer } = await pending;
       if (bytesRead === 0) break;
+      // Stopped (a Ctrl-C): between two reads, not once the whole file is hashed.
+      signal?.throwIfAborted();
       turn ^= 1;
       pending = file.read(buffers[turn]!, 0, chunk, bytes + bytesRead);
       const read = buffer.subarray(0, bytesRead);
@@ -140,6 +154,7 @@ async function hashOnTwoThreads(
   file: FileHandle,
   md5: Md5Thread,
   onBytes?: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<FileDigest> {
   const { buffers } = md5;
   const sha256 = createHash('sha256');
@@ -152,6 +167,7 @@ async function hashOnTwoThreads(
     for (;;) {
       const { bytesRead } = await pending;
       if (bytesRead === 0) break;
+      signal?.throwIfAborted();
       const following = (current + 1) % SHARED_BUFFERS;
       await md5.released(following);
       pending = file.read(buffers[following]!, 0, READ_BYTES, bytes + bytesRead);

@@ -84,12 +84,12 @@ export function expectedFiles(
  */
 const FILES_AT_ONCE = 4;
 
-/** Re-hashes the listed stored files of a set against its manifest. Reads only. */
+/** Re-hashes the listed stored files of a set against its manifest. Reads only. `signal` stops it between reads. */
 export async function checkFiles(
   dir: string,
   expected: ReturnType<typeof expectedFiles>,
   reporter: Reporter,
-  opts: { hash?: boolean } = {},
+  opts: { hash?: boolean; signal?: AbortSignal } = {},
 ): Promise<FileCheck[]> {
   // Application files record no stored size: their size on disk counts (the progress ended above its total).
   const sizeOf = (e: (typeof expected)[number]): number => {
@@ -107,6 +107,7 @@ export async function checkFiles(
     return e.nextBackupOf ? { ...found, nextBackupOf: e.nextBackupOf } : found;
   };
   const checkOne = async (e: (typeof expected)[number]): Promise<FileCheck> => {
+    opts.signal?.throwIfAborted();
     const abs = join(dir, e.path);
     if (!existsSync(abs)) return { path: e.path, ok: false, problem: 'missing', bytes: 0 };
     const size = statSync(abs).size;
@@ -124,11 +125,16 @@ export async function checkFiles(
       return { path: e.path, ok: true, bytes: size };
     }
     let seen = 0;
-    const h = await hashStoredFile(abs, (bytes) => {
-      done += bytes - seen;
-      seen = bytes;
-      progress(done);
-    });
+    const h = await hashStoredFile(
+      abs,
+      (bytes) => {
+        done += bytes - seen;
+        seen = bytes;
+        progress(done);
+      },
+      undefined,
+      opts.signal,
+    );
     reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
     if (h.md5 !== e.md5) return { path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes };
     if (h.sha256 !== e.sha256)
