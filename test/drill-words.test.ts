@@ -115,6 +115,31 @@ describe('drill checks in the menu language', () => {
     expect(details).not.toMatch(/Restore from another set|failed verification|mismatch/);
   });
 
+  it("a files drill that finds a stored file damaged says so and what to do in Spanish; the CLI's English is the same", async () => {
+    const s = demoSetup();
+    const made = await runCli(['create', '--db', 'users', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    const file = join(s.backupDir, m.id, m.files.find((f) => f.stored)!.stored!);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+    chmodSync(file, 0o600);
+    writeFileSync(file, bytes);
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const outcome = await runDrill(cfg, m.id, { files: true, filesOnly: true }, silentReporter);
+    expect(outcome.ok).toBe(false);
+    const files = outcome.results.find((r) => r.database === 'files')!;
+    expect(files.error).toBe(`Set ${m.id}: 1 stored file(s) do not match the manifest.`);
+    expect(files.hint).toBe('Do not restore files from this set; use another set.');
+    const theme = createTheme({ LANG: 'es_ES.UTF-8' });
+    const text = drillOutcomeRows(outcome, { t: catalogue('es'), theme, lang: 'es' }, 200)
+      .map((r) => r.map((seg) => seg.text).join(''))
+      .join('\n');
+    expect(text).toContain(`Copia ${m.id}: 1 archivo(s) guardado(s) no coinciden con el manifiesto.`);
+    expect(text).toContain('No restaure archivos de esta copia; use otra copia.');
+    expect(text).not.toMatch(/do not match|another set/);
+  });
+
   it('a drill failed by row counts that differ from the manifest says why and what to do in Spanish; JSON stays English', async () => {
     const s = demoSetup();
     const made = await runCli(['create', '--db', 'users', '--no-files', '--json', '--config', s.configFile], {

@@ -769,6 +769,8 @@ export const PHRASES_EN = {
   'drill.extracted': () => 'extracted',
   'drill.entries': (p: PhraseParams) => `${p['n']} entr${p['n'] === '1' ? 'y' : 'ies'}`,
   'drill.extractedSizes': () => 'extracted sizes equal the manifest',
+  'drill.filesDamaged': (p: PhraseParams) => `Set ${p['set']}: ${p['n']} stored file(s) do not match the manifest.`,
+  'drill.filesDamagedHint': () => 'Do not restore files from this set; use another set.',
   'drill.amcheckOk': () => 'heap and B-tree indexes: no corruption',
   'drill.noErrors': () => 'no errors',
 

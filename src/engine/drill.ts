@@ -523,11 +523,9 @@ async function drillFiles(
           m.id,
           bad.map((b) => b.path),
         ).catch(() => undefined);
-      throw new RespaldoError(
-        'verifyFailed',
-        `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`,
-        'Do not restore files from this set; use another set.',
-      );
+      const message = phrase('drill.filesDamaged', { set: m.id, n: bad.length });
+      const hint = phrase('drill.filesDamagedHint');
+      throw new RespaldoError('verifyFailed', english(message), english(hint)).withPhrases(message, hint);
     }
     const plainDir = join(dirname(to), '.decrypted-files');
     try {
@@ -565,7 +563,8 @@ async function drillFiles(
           ok: false,
           durationMs: Date.now() - started,
           error: wrong.slice(0, 3).join('; '),
-          hint: 'Do not restore files from this set; use another set.',
+          hint: english(phrase('drill.filesDamagedHint')),
+          phrases: { hint: phrase('drill.filesDamagedHint') },
         }
       : { ...base, ok: true, durationMs: Date.now() - started };
   } catch (err) {
@@ -575,11 +574,26 @@ async function drillFiles(
     if (!(err instanceof RespaldoError) && !(err as { code?: unknown }).code) throw err;
     if (err instanceof RespaldoError && err.kind === 'key') throw err;
     const hint = err instanceof RespaldoError ? err.hint : undefined;
-    out = { ...base, ok: false, durationMs: Date.now() - started, error: errorMessage(err), ...(hint ? { hint } : {}) };
+    const phrases = err instanceof RespaldoError ? err.phrases : undefined;
+    out = {
+      ...base,
+      ok: false,
+      durationMs: Date.now() - started,
+      error: errorMessage(err),
+      ...(hint ? { hint } : {}),
+      ...(phrases ? { phrases } : {}),
+    };
   } finally {
     await removeTree(to);
   }
-  reporter.emit({ type: 'item-end', item: 'files', ok: out.ok, ...(out.error ? { error: out.error } : {}) });
+  // In the menu's language when respaldo's words have phrases (as a database's).
+  reporter.emit({
+    type: 'item-end',
+    item: 'files',
+    ok: out.ok,
+    ...(out.error ? { error: out.error } : {}),
+    ...(out.error && out.phrases?.message && !out.phrases.aftermath ? { errorPhrase: out.phrases.message } : {}),
+  });
   return out;
 }
 

@@ -796,6 +796,9 @@ export const PHRASES_ES = {
   'drill.extracted': () => 'extraídos',
   'drill.entries': (p: PhraseParams) => `${p['n']} entrada(s)`,
   'drill.extractedSizes': () => 'los tamaños extraídos coinciden con el manifiesto',
+  'drill.filesDamaged': (p: PhraseParams) =>
+    `Copia ${p['set']}: ${p['n']} archivo(s) guardado(s) no coinciden con el manifiesto.`,
+  'drill.filesDamagedHint': () => 'No restaure archivos de esta copia; use otra copia.',
   'drill.amcheckOk': () => 'heap e índices B-tree: sin corrupción',
   'drill.noErrors': () => 'sin errores',
 
