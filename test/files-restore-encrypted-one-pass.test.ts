@@ -5,9 +5,10 @@
  * folder, then read from there. One flipped byte, in a small file, a large one or a large one's age header, fails
  * the restore with exit 5, recorded as a failed verification, and leaves the target as it was; so does a stored
  * file swapped for another of the set by someone who also rewrote its ciphertext hashes (age authenticates it, its
- * plaintext does not match); a key that is not the set's is exit 13, nothing made.
+ * plaintext does not match); one encrypted again from bytes that do not decompress, every hash rewritten, is exit 5
+ * saying its data is damaged (not that it failed authentication); a key that is not the set's is exit 13, nothing made.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -137,6 +138,57 @@ describe('a restore of the files alone from an encrypted set', () => {
     const r = await cli(s, ['restore', m.id, '--files', '--to', to, '--yes'], 5);
     expect(r.stderr).toContain(`${victim}.zst.age of set ${m.id}: the decrypted file does not match the manifest`);
     expect(left(s)).toEqual(before);
+  });
+
+  it('a stored file encrypted again from bytes that do not decompress, every hash rewritten: exit 5 saying its data is damaged, not its encryption', async () => {
+    const { s, m } = await encryptedUploads();
+    const recipient = (JSON.parse(readFileSync(s.configFile, 'utf8')) as { encryption: { recipients: string[] } })
+      .encryption.recipients[0]!;
+    const manifest = join(s.backupDir, m.id, 'manifest.json');
+    const original = readFileSync(manifest);
+    // Where a database is restored from, and where verify --read-data reads, the same file says the same.
+    const users = m.databases.find((d) => d.name === 'users')!;
+    for (const victim of ['uploads/d3/f15.bin', 'uploads/big.bin', users.file!]) {
+      const path = victim === users.file ? join(s.backupDir, m.id, victim) : storedOf(s, m, victim);
+      const kept = readFileSync(path);
+      // Authenticated bytes that are no zstd: age opens them, the decompressor does not.
+      const junk = randomBytes(victim === 'uploads/big.bin' ? 2 << 20 : 4000);
+      const sealed = execFileSync('age', ['-r', recipient], { input: junk, maxBuffer: 8 << 20 });
+      writeFileSync(path, sealed);
+      const edited = JSON.parse(original.toString('utf8')) as Manifest;
+      const entry: object =
+        victim === users.file
+          ? edited.databases.find((d) => d.name === 'users')!
+          : edited.files.find((f) => f.relative === victim)!;
+      Object.assign(entry, {
+        storedBytes: sealed.length,
+        md5: createHash('md5').update(sealed).digest('hex'),
+        sha256: createHash('sha256').update(sealed).digest('hex'),
+        plain: {
+          bytes: junk.length,
+          md5: createHash('md5').update(junk).digest('hex'),
+          sha256: createHash('sha256').update(junk).digest('hex'),
+        },
+      });
+      writeFileSync(manifest, JSON.stringify(edited, null, 2));
+      const before = left(s);
+      const to = join(s.dir, 'restored');
+      const args =
+        victim === users.file
+          ? ['restore', m.id, '--db', 'users', '--to', join(s.dir, 'users-copy.db'), '--yes']
+          : ['restore', m.id, '--files', '--to', to, '--yes'];
+      const r = await cli(s, args, 5);
+      // A database's restore said it so already (its driver decompresses the decrypted file): the files now alike.
+      expect(r.stderr, victim).toMatch(
+        victim === users.file
+          ? /\.sqlite\.zst of users cannot be decompressed \(.*\): it is damaged/
+          : /decrypted and authenticated, but its decrypted data does not decompress \(.*\): the data it holds is damaged/,
+      );
+      expect(r.stderr, victim).not.toContain('failed authentication');
+      expect(left(s), victim).toEqual(before);
+      writeFileSync(path, kept);
+      writeFileSync(manifest, original);
+    }
   });
 
   it("a key that is not the set's: exit 13, nothing made", async () => {

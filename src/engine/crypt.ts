@@ -498,6 +498,18 @@ export function decryptError(err: unknown, label: string, keyIsTheSets = false):
 }
 
 /**
+ * An encrypted stored file that decrypted and authenticated (its ciphertext as age wrote it) but whose decrypted bytes
+ * do not decode (`err`, its decompressor's): not age's failure, its data is damaged; possible only where someone
+ * encrypted other bytes in its place and rewrote its hashes (exit 5).
+ */
+export function decodedDamaged(err: unknown, label: string): VerifyError {
+  const message = (err as Error).message ?? String(err);
+  return new VerifyError(
+    `${label} decrypted and authenticated, but its decrypted data does not decompress (${message}): the data it holds is damaged (encrypted again after the backup, or rewritten).`,
+  );
+}
+
+/**
  * Decrypts the age file `src` into `dest` (new, 0600, fsynced), checking the plaintext's size and
  * hashes against `expected`. `dest` is only complete, and only to be used, once this resolves: a
  * flipped byte anywhere fails age's authentication (VerifyError) and `dest` is removed. `signal` stops it

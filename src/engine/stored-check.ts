@@ -6,7 +6,7 @@ import type { Decrypter } from 'age-encryption';
 import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry } from '../core/types.js';
 import { decompressorFor } from './codec.js';
-import { AGE_EXTENSION, decryptError, openStream } from './crypt.js';
+import { AGE_EXTENSION, decodedDamaged, decryptError, openStream } from './crypt.js';
 import { readChunkFor } from './fs-util.js';
 import { madeGarbage } from './garbage.js';
 import { sha256OfFile } from './hash-file.js';
@@ -158,22 +158,32 @@ async function checkedDecrypted(
         );
     },
   });
+  // The first to fail: age (authentication) or, fed only authenticated bytes, the decompressor (the pipeline then
+  // destroys the other with the same error).
+  let firstFailed: { decoder: boolean; err: unknown } | undefined;
   async function* checked(): AsyncGenerator<Buffer> {
     try {
       const opened = await openStream(crypt.decrypter, sealed, label);
+      opened.once('error', (err) => (firstFailed ??= { decoder: false, err }));
+      const decoder = decompressorFor(codec);
+      decoder.once('error', (err) => (firstFailed ??= { decoder: true, err }));
       // Sets before 2026-12 stored an empty file as nothing compressed, which no decompressor reads: checked only.
       const decoded =
         e.size === 0
           ? pipeline(opened, plainCheck, new Transform({ transform: (_c, _e, cb) => cb() }), () => undefined)
-          : pipeline(opened, plainCheck, decompressorFor(codec), () => undefined);
+          : pipeline(opened, plainCheck, decoder, () => undefined);
       yield* decoded as AsyncIterable<Buffer>;
     } catch (err) {
-      if (matched || err === found || isDiskFull(err)) throw decryptError(err, label);
+      // Decrypted and authenticated, then not decoded: its data is damaged, not its encryption.
+      const undecodable =
+        firstFailed?.decoder === true && firstFailed.err === err && !(err instanceof RespaldoError) && !isDiskFull(err);
+      const why = (): Error => (undecodable ? decodedDamaged(err, label) : decryptError(err, label));
+      if (matched || err === found || isDiskFull(err)) throw why();
       // Failed before its end was hashed (age met the damage first, in its header or a chunk): the set's damage when
       // the stored file does not match.
       const again = want ? await sha256OfFile(path).catch(() => null) : null;
       if (again && again.sha256 !== want) throw await damaged();
-      throw decryptError(err, label);
+      throw why();
     }
   }
   return Readable.from(checked(), { objectMode: false });
