@@ -13,7 +13,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
 import type { Manifest } from '../src/core/types.js';
+import { planRestore } from '../src/engine/restore.js';
+import { catalogue } from '../src/ui/i18n/index.js';
+import { planRows } from '../src/ui/screens/restore-rows.js';
+import { createTheme } from '../src/ui/theme.js';
 import { ageKeygen } from './helpers/age.js';
 import { CLI_BIN, childEnv, collect, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -89,7 +94,25 @@ describe('a restore of the files alone from an encrypted set', () => {
     for (const [name, bytes] of files)
       expect(readFileSync(join(to, 'application', 'uploads', name)).equals(bytes), name).toBe(true);
     const plan = await cli(s, ['restore', m.id, '--files', '--dry-run'], 0);
-    expect(plan.stdout).toContain('each is checked against the manifest (sha256) as the restore reads it');
+    // The plan says each is decrypted on the way, not only checked: on the CLI and on the menu's plan screen.
+    expect(plan.stdout.replace(/\s+/g, ' ')).toContain(
+      'each is decrypted as the restore reads it (age authenticates every chunk) and checked against the manifest (sha256 of the stored file, then of the decrypted file)',
+    );
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const planned = await planRestore(cfg, m.id, { databases: [], files: true, checkAsRead: true });
+    const screen = (lang: 'en' | 'es'): string =>
+      planRows(planned, { t: catalogue(lang), lang, theme: createTheme({ LANG: 'es_ES.UTF-8' }) }, 80)
+        .map((r) => r.map((seg) => seg.text).join(''))
+        .join('\n');
+    expect(screen('en').replace(/\s+/g, ' ')).toContain('each stored file is decrypted as it is read and checked');
+    expect(screen('es').replace(/\s+/g, ' ')).toContain('cada archivo guardado se descifra al leerlo y se comprueba');
+    expect(
+      Math.max(
+        ...screen('es')
+          .split('\n')
+          .map((l) => l.length),
+      ),
+    ).toBeLessThanOrEqual(80);
   });
 
   it('a flipped byte, in a small file, a large one or its age header: exit 5, the target as it was', async () => {

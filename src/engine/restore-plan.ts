@@ -213,6 +213,8 @@ export interface RestorePlan {
   options: RestoreOptions;
   /** `restore --at`: the point in time asked for, the set reached and the chains applied. */
   at?: AtPlan;
+  /** The set is encrypted (age): its stored files are decrypted to be restored. */
+  encrypted?: boolean;
 }
 
 export function dbConfig(cfg: LoadedConfig, name: string): DatabaseConfig {
@@ -660,6 +662,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     warnings: warningPhrases.map(english),
     warningPhrases,
     options: { ...opts, checkAsRead },
+    ...(m.encryption ? { encrypted: true } : {}),
   };
 }
 

@@ -48,6 +48,10 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(
       `  1. the stored files were fetched from destination "${plan.options.fetchedFrom}", each checked against the manifest (size + sha256) as it arrived; check they are all here`,
     );
+  } else if (plan.options.checkAsRead && !plan.databases.length && plan.encrypted) {
+    out(
+      '  1. check the stored files are there; each is decrypted as the restore reads it (age authenticates every chunk) and checked against the manifest (sha256 of the stored file, then of the decrypted file), and a mismatch stops the restore and removes what it wrote (the target is left as it was)',
+    );
   } else if (plan.options.checkAsRead && !plan.databases.length) {
     out(
       '  1. check the stored files are there; each is checked against the manifest (sha256) as the restore reads it, and a mismatch stops the restore and removes what it wrote (the target is left as it was)',

@@ -341,6 +341,9 @@ export const en = {
     willCreate: 'Will create',
     /** What the plan creates of the set's files (mid-sentence: after willCreate). */
     filesNoun: 'files',
+    /** Under the files of an encrypted set restored alone (each checked as it is read). */
+    filesDecryptedAsRead:
+      'each stored file is decrypted as it is read and checked against the manifest; a mismatch removes all it wrote',
     sizeLabel: 'size',
     estimate: (size: string, source: string | undefined) =>
       `about ${size} once restored (${source === 'recorded-database-size' ? 'database size when backed up' : source === 'database-file' ? 'the stored database file' : 'estimate from the dump size'})`,

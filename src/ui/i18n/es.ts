@@ -337,6 +337,9 @@ export const es: Catalogue = {
     willCreate: 'Creará',
     /** What the plan creates of the set's files (mid-sentence: after willCreate). */
     filesNoun: 'archivos',
+    /** Under the files of an encrypted set restored alone (each checked as it is read). */
+    filesDecryptedAsRead:
+      'cada archivo guardado se descifra al leerlo y se comprueba con el manifiesto; si uno no coincide, se borra todo lo escrito',
     sizeLabel: 'tamaño',
     estimate: (size: string, source: string | undefined) =>
       `unos ${size} una vez restaurada (${source === 'recorded-database-size' ? 'tamaño de la base al copiarla' : source === 'database-file' ? 'el archivo de la base copiado' : 'estimación por el tamaño del volcado'})`,

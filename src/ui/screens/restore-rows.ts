@@ -88,6 +88,9 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number, opts: { b
       ],
       '    ',
     );
+    // Decrypted on the way (age authenticates every chunk), each checked as it is read: said as the CLI plan says it.
+    if (plan.encrypted && plan.options.checkAsRead && !plan.databases.length)
+      add([{ text: `    ${t.restore.filesDecryptedAsRead}`, color: theme.colors.muted }], '    ');
   }
   const safety = plan.databases.some((d) => d.replaces)
     ? plan.safetyPhrases
