@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -13,7 +14,7 @@ import type { EngineFacade } from '../src/ui/engine-facade.js';
 import { sourceRows } from '../src/ui/screens/restore/at-rows.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { FakeReporter } from './helpers/reporter.js';
-import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { CLI_BIN, childEnv, collect, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, writeConfig, type DemoSetup } from './helpers/tmp.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
@@ -120,6 +121,39 @@ describe('SQLite chains through the CLI', () => {
     expect(out).toMatch(/users: applies 3 sets in order: .*\(full\) → .*\(incremental\) → .*\(incremental\)/);
     expect(out).toMatch(/Safety copy: set \d{8}_\d{6}/);
     expect(state(s.dbs.users)).toEqual(at[i2.id]);
+  });
+
+  it("an incremental on an incremental reads its base's page map once (the plan's reading is the backup's), and restores exactly", async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'one' WHERE id = 10;");
+    const i1 = await create(s, 'incremental');
+    const pageMap = join(s.backupDir, i1.id, i1.databases[0]!.extras!.find((x) => x.role === 'pagemap')!.file);
+    write(s.dbs.users, "UPDATE notes SET body = 'two' WHERE id = 2900;");
+    const trace = join(s.dir, 'opens.txt');
+    const args = ['create', '--type', 'incremental', '--db', 'users', '--no-files', '--json', '--config', s.configFile];
+    const traced = spawn(
+      'strace',
+      ['-f', '-qq', '-e', 'trace=openat', '-o', trace, process.execPath, CLI_BIN, ...args],
+      {
+        cwd: s.dir,
+        env: childEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const r = await collect(traced);
+    expect(r.code, describeResult(r)).toBe(0);
+    const i2 = parseJsonOutput<Manifest>(r.stdout);
+    expect(i2.databases[0]).toMatchObject({ base: i1.id, format: 'sqlite-pages' });
+    // Before, the plan read it (hashed and parsed) and then the SQLite driver read it again.
+    const opens = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`"${pageMap}", O_RDONLY`));
+    expect(opens).toHaveLength(1);
+    const to = join(s.dir, 'restored.db');
+    await cli(s, ['restore', i2.id, '--db', 'users', '--to', to, '--yes']);
+    expect(state(to)).toEqual(state(s.dbs.users));
   });
 
   it('restore --at previews the chain reaching the newest point at or before the time, then restores it', async () => {

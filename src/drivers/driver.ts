@@ -1,6 +1,6 @@
 /**
  * The one driver contract every engine implements (SQLite, PostgreSQL, SQL Server): backup, plan and restore,
- * inspection of a target, recovery, drills. Why one file of about 490 lines: it is one interface and the request,
+ * inspection of a target, recovery, drills. Why one file of about 500 lines: it is one interface and the request,
  * plan and state types its methods take; split, a driver would read its contract from several files.
  */
 import type { Readable } from 'node:stream';
@@ -173,7 +173,16 @@ export interface BackupRequest {
    * this database and its stored parts (decompressed). The driver stores only what changed since it, or
    * stores a full and says why in `BackupSession.fellBack`.
    */
-  base?: { setId: string; entry: DatabaseEntry; openPart(role?: string): Readable };
+  base?: {
+    setId: string;
+    entry: DatabaseEntry;
+    openPart(role?: string): Readable;
+    /**
+     * Part `role` as the plan already read it (readNextBackupFile's result, its stored file hashed against the
+     * manifest on the way), when it did: used instead of reading that part again.
+     */
+    read?(role: string): unknown;
+  };
 }
 
 /** Result of `Driver.backup`: the parts to store, and a cleanup the engine always calls. */
@@ -390,7 +399,7 @@ export interface Driver {
    * The plan of such a backup asks it first (chain-sets.ts withNextFilesHashed): one that its base could not read
    * would be stored as a full. Absent: nothing to read.
    */
-  readNextBackupFile?(role: string, content: Readable): Promise<void>;
+  readNextBackupFile?(role: string, content: Readable): Promise<unknown>;
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
   /** What this engine can do beyond this contract (its row of `CAPABILITIES` in capabilities.ts). */

@@ -64,6 +64,7 @@ export async function withNextFilesHashed(
   cfg: Pick<LoadedConfig, 'backupDir'>,
   sets: readonly ChainSet[],
   bases: readonly { name: string; base?: string }[],
+  reads?: NextReads,
 ): Promise<ChainSet[] | null> {
   const altered = new Map<string, Record<string, Phrase>>();
   for (const { name, base } of bases) {
@@ -78,8 +79,11 @@ export async function withNextFilesHashed(
     const d = m.databases.find((x) => x.name === name);
     if (!d) continue;
     for (const x of (d.extras ?? []).filter((e) => nextBackupOnly(d, e))) {
-      const problem = await nextFileProblem(dir, d, x);
-      if (!problem) continue;
+      const { problem, read } = await nextFileProblem(dir, d, x);
+      if (!problem) {
+        if (read !== undefined) reads?.set(nextReadKey(base, name, x.role!), read);
+        continue;
+      }
       altered.set(base, { ...altered.get(base), [name]: problem });
       break;
     }
@@ -100,7 +104,11 @@ export async function withNextFilesHashed(
  * as they stream into their decompressor and the driver's reader, read once; hashed alone again only when that
  * reading stopped before their end.
  */
-async function nextFileProblem(dir: string, d: DatabaseEntry, x: StoredFile): Promise<Phrase | null> {
+async function nextFileProblem(
+  dir: string,
+  d: DatabaseEntry,
+  x: StoredFile,
+): Promise<{ problem: Phrase | null; read?: unknown }> {
   // Of an engine whose capabilities name the role (nextBackupOnly): one this version has.
   const { driverFor } = await import('../drivers/registry.js');
   const reader = driverFor(d.engine as EngineName).readNextBackupFile;
@@ -122,9 +130,10 @@ async function nextFileProblem(dir: string, d: DatabaseEntry, x: StoredFile): Pr
       () => undefined,
     );
   let unreadable: string | null = null;
+  let read: unknown;
   try {
     const content = openStoredPart(hashing, d, x.role);
-    if (reader) await reader(x.role!, content);
+    if (reader) read = await reader(x.role!, content);
     else for await (const _ of content as AsyncIterable<Buffer>);
   } catch (err) {
     unreadable = errorMessage(err);
@@ -132,8 +141,29 @@ async function nextFileProblem(dir: string, d: DatabaseEntry, x: StoredFile): Pr
   const digest = hashedAll
     ? hash.digest('hex')
     : ((await sha256OfFile(join(dir, x.file)).catch(() => null))?.sha256 ?? null);
-  if (digest !== x.sha256) return phrase('chain.nextFileAltered', { file: x.file });
-  return unreadable === null ? null : phrase('chain.nextFileUnreadable', { file: x.file, error: unreadable });
+  if (digest !== x.sha256) return { problem: phrase('chain.nextFileAltered', { file: x.file }) };
+  if (unreadable !== null) return { problem: phrase('chain.nextFileUnreadable', { file: x.file, error: unreadable }) };
+  return { problem: null, read };
+}
+
+/**
+ * What withNextFilesHashed read of the files only the next backup reads (Driver.readNextBackupFile's results: SQLite's
+ * page map), by base set, database and role: the backup on that base takes it (takeNextRead) instead of reading that
+ * file a second time.
+ */
+export type NextReads = Map<string, unknown>;
+
+/** The NextReads of a plan made by create's planOnSets, for its run (gone with the plan). */
+export const planNextReads = new WeakMap<object, NextReads>();
+
+const nextReadKey = (base: string, name: string, role: string): string => `${base}\0${name}\0${role}`;
+
+/** Part `role` of `name` in set `base` as the plan read it (removed from `reads`: held no longer), or undefined. */
+export function takeNextRead(reads: NextReads | undefined, base: string, name: string, role: string): unknown {
+  const key = nextReadKey(base, name, role);
+  const read = reads?.get(key);
+  reads?.delete(key);
+  return read;
 }
 
 /** A set folder whose manifest cannot be read, as chains see it (ChainSet.damagedManifest). */

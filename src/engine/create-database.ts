@@ -23,6 +23,7 @@ import {
 import type { DriverContext, DumpMember, OpenedDump } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
+import { planNextReads, takeNextRead, type NextReads } from './chain-sets.js';
 import { storeStream } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { readManifest } from './catalog.js';
@@ -119,7 +120,7 @@ export async function backupDatabase(
     // The base was chosen before the lock was taken: a delete in between makes this database a full.
     let baseGone: Phrase | undefined;
     const base = planned?.base
-      ? await baseFor(cfg, planned.base, db.name).catch(
+      ? await baseFor(cfg, planned.base, db.name, planNextReads.get(plan)).catch(
           (e: unknown) => void (baseGone = phrase('fallback.baseGone', { set: planned.base!, error: errorMessage(e) })),
         )
       : undefined;
@@ -345,6 +346,7 @@ async function baseFor(
   cfg: LoadedConfig,
   baseId: string,
   name: string,
+  reads?: NextReads,
 ): Promise<NonNullable<import('../drivers/driver.js').BackupRequest['base']>> {
   const m = await readManifest(cfg, baseId);
   const entry = m.databases.find((d) => d.name === name);
@@ -355,7 +357,12 @@ async function baseFor(
       'Run a full backup: respaldo create --type full',
     );
   const dir = join(cfg.backupDir, baseId);
-  return { setId: baseId, entry, openPart: (role) => openStoredPart(dir, entry, role) };
+  return {
+    setId: baseId,
+    entry,
+    openPart: (role) => openStoredPart(dir, entry, role),
+    read: (role) => takeNextRead(reads, baseId, name, role),
+  };
 }
 
 /** The dump's own reader where it offers one and the engine compresses (its stream then destroyed unread). */

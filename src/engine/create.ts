@@ -26,7 +26,7 @@ import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { newSetId } from './set-id.js';
 import { publishSet, stagingDir, takenSetIds } from './publish-set.js';
-import { readChainSets, withNextFilesHashed } from './chain-sets.js';
+import { planNextReads, readChainSets, withNextFilesHashed, type NextReads } from './chain-sets.js';
 
 import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
 import { backupDatabase, errorPhrases, freeSpace, runFailed } from './create-database.js';
@@ -54,8 +54,12 @@ export { cleanLeftovers, recoverInterrupted } from './create-recover.js';
 export async function planOnSets(cfg: LoadedConfig, opts: CreateOptions): Promise<BackupPlan> {
   const sets = readChainSets(cfg);
   const plan = planBackup(cfg, { ...opts, chainSets: sets });
-  const hashed = await withNextFilesHashed(cfg, sets, plan.databases);
-  return hashed ? planBackup(cfg, { ...opts, chainSets: hashed }) : plan;
+  // What it read of those files is kept with the plan: the run's backups on those bases do not read them again.
+  const reads: NextReads = new Map();
+  const hashed = await withNextFilesHashed(cfg, sets, plan.databases, reads);
+  const planned = hashed ? planBackup(cfg, { ...opts, chainSets: hashed }) : plan;
+  if (reads.size) planNextReads.set(planned, reads);
+  return planned;
 }
 
 /**

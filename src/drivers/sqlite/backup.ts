@@ -271,7 +271,9 @@ async function deltaSession(
   let baseMap: PageMap;
   try {
     if (base.entry.format === 'sqlite-db') baseMap = await pageMapOfImage(base.openPart('main'));
-    else if (base.entry.format === 'sqlite-pages') baseMap = await readPageMap(base.openPart('pagemap'));
+    else if (base.entry.format === 'sqlite-pages')
+      // Read by the plan already (hashed against the manifest on the way), as a rule: not read twice.
+      baseMap = (base.read?.('pagemap') as PageMap | undefined) ?? (await readPageMap(base.openPart('pagemap')));
     else
       return fellBackOf(
         phrase('fallback.baseFormat', { set: base.setId, db: base.entry.name, format: base.entry.format, as: 'pages' }),

@@ -21,9 +21,11 @@ export const sqliteDriver = {
   describe: describeSqlite,
 
   backup: (req, ctx) => backupSqlite(req, ctx),
+  // The page map read, returned: the backup the plan chose its set as base for uses it (BackupRequest.base.read).
   readNextBackupFile: async (role, content) => {
-    if (role === 'pagemap') await readPageMap(content);
-    else content.resume();
+    if (role === 'pagemap') return readPageMap(content);
+    content.resume();
+    return undefined;
   },
   planRestore: (req) => planSqliteRestore(req),
   inspectTarget: (db, target) => inspectSqliteTarget(db, target),
