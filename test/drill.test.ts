@@ -222,6 +222,29 @@ describe('respaldo drill (SQLite and files)', () => {
     expect(check.stdout).toMatch(/failed its verification/);
   });
 
+  it('a files drill of a stored file that matches its rewritten hashes but does not decompress fails the drill, not an internal error', async () => {
+    const s = demoSetup({ compression: { codec: 'zstd' } });
+    const m = await create(s);
+    const entry = m.files.find((f) => f.stored)!;
+    const junk = randomBytes(3000);
+    writeFileSync(join(s.backupDir, m.id, entry.stored!), junk);
+    const manifestFile = join(s.backupDir, m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    Object.assign(
+      doc.files.find((f) => f.stored === entry.stored)!,
+      {
+        storedBytes: junk.length,
+        md5: createHash('md5').update(junk).digest('hex'),
+        sha256: createHash('sha256').update(junk).digest('hex'),
+      },
+    );
+    writeFileSync(manifestFile, JSON.stringify(doc, null, 2));
+    const r = await cli(s, ['drill', m.id, '--files'], EXIT.drillFailed);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stdout + r.stderr).toMatch(/a stored file does not decompress \(.*\): the data it holds is damaged/);
+    expect(scratchFolders(s)).toEqual([]);
+  });
+
   it('a set of files alone: the refusal says how to drill them; none of its files is drilled unasked', async () => {
     const s = demoSetup((base) => ({ ...base, databases: [] }));
     const m = await create(s);

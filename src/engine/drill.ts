@@ -536,6 +536,15 @@ async function drillFiles(
         codec: m.codec ?? 'gzip',
         ...(m.folders ? { folders: m.folders } : {}),
         signal,
+      }).catch((err: unknown) => {
+        // A stored file that matched its hashes (rewritten with it) but does not decode (the zstd reader's own
+        // error, which has no code): the drill fails on it, where it was an internal error.
+        if (signal.aborted || err instanceof RespaldoError || (err as { code?: unknown }).code) throw err;
+        throw new RespaldoError(
+          'verifyFailed',
+          `Set ${m.id}: a stored file does not decompress (${errorMessage(err)}): the data it holds is damaged.`,
+          english(phrase('drill.filesDamagedHint')),
+        ).withHintPhrase(phrase('drill.filesDamagedHint'));
       });
     } finally {
       await fsp.rm(plainDir, { recursive: true, force: true });
