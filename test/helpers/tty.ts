@@ -23,7 +23,25 @@ let counter = 0;
 
 /** tmux's arguments for a detached session `name` of `width`×`height` running the shell command line `command`. */
 function newSession(name: string, width: number, height: number, command: string): string[] {
-  return [...TMUX_SERVER, 'new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), command];
+  // The server stays when its last session ends (exit-empty off; afterAll stops it): a test that ended its session
+  // as the next one started a session raced the server's exit ("server exited unexpectedly").
+  return [
+    ...TMUX_SERVER,
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    String(width),
+    '-y',
+    String(height),
+    command,
+    ';',
+    'set-option',
+    '-g',
+    'exit-empty',
+    'off',
+  ];
 }
 
 /**
