@@ -6,11 +6,6 @@ import { editText, useKeys } from '../use-keys.js';
 import { useUi } from '../use-ui.js';
 
 /**
- * Asks the operator to type `word` exactly (surrounding spaces ignored) and press Enter. A wrong
- * word clears the field, says so, and does nothing else. Esc cancels. An Enter that arrives in one
- * write with other keys (a paste) is ignored, the text typed is kept: confirming takes an Enter of its own.
- */
-/**
  * Pure: the prompt's lines at `columns` within `maxRows` lines for the whole question (the field and the message line
  * included). All of them when they fit; else the first lines, a line counting those left out (`more`), and the
  * sentence that says which word to type (`ask`, at the prompt's end) whole: deleting the newest set of twelve
@@ -40,6 +35,11 @@ export function typedConfirmRows(
   return (fit ? promptLines(prompt, columns, fit.maxRows, fit.ask, fit.more) : wrapWords(prompt, columns)).length + 2;
 }
 
+/**
+ * Asks the operator to type `word` exactly (surrounding spaces ignored) and press Enter. A wrong
+ * word clears the field, says so, and does nothing else. Esc cancels. An Enter that arrives in one
+ * write with other keys (a paste) is ignored, the text typed is kept: confirming takes an Enter of its own.
+ */
 export function TypedConfirm({
   word,
   prompt,
