@@ -1,6 +1,6 @@
 /**
  * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
- * (~650 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
+ * (~680 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
