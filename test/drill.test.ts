@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import {
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -29,6 +30,7 @@ import { makeBigDb } from './helpers/sqlite.js';
 import { readStored, writeStored } from './helpers/stored.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { ageKeygen } from './helpers/age.js';
+import { mountSmallDisk, tmpfsProblem } from './helpers/tmpfs.js';
 import { startWebhookServer } from './helpers/webhook.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
@@ -185,11 +187,30 @@ describe('respaldo drill (SQLite and files)', () => {
   it('refused for a few bytes: the two figures are told apart, not "about 12 MB … 12 MB free"; in Spanish too', async () => {
     const s = demoSetup();
     const m = await create(s, ['--no-files']);
+    // The backup folder on a disk of its own: the free space of the shared /tmp moved by megabytes between the
+    // reading below and the drill's own while other test files wrote and removed theirs (seen once: not refused).
+    const saved = join(s.dir, 'backups-saved');
+    cpSync(s.backupDir, saved, { recursive: true });
+    if (tmpfsProblem()) {
+      if (process.env['CI']) throw new Error(`CI must be able to mount a tmpfs: ${tmpfsProblem()}`);
+      return;
+    }
+    // Large figures (a size limit only: a tmpfs holds what is written), so a few bytes more round alike.
+    const disk = mountSmallDisk(s.backupDir, 16 * 2 ** 30);
+    try {
+      cpSync(saved, s.backupDir, { recursive: true });
+      await refusedForAFewBytes(s, m);
+    } finally {
+      disk.unmount();
+    }
+  });
+
+  async function refusedForAFewBytes(s: DemoSetup, m: Manifest): Promise<void> {
     const manifestFile = join(s.backupDir, m.id, 'manifest.json');
     const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     const st = statfsSync(s.backupDir);
     const free = Number(st.bavail) * Number(st.bsize);
-    doc.databases.find((d) => d.name === 'users')!.details = { databaseSizeBytes: free + 2 ** 20 };
+    doc.databases.find((d) => d.name === 'users')!.details = { databaseSizeBytes: free + 4096 };
     writeFileSync(manifestFile, JSON.stringify(doc, null, 2));
     const r = await cli(s, ['drill', m.id, '--db', 'users'], EXIT.refused);
     const figures = /restores about (.+?) \((\d+) bytes\) \(users .*that disk has (.+?) \((\d+) bytes\) free/.exec(
@@ -204,7 +225,7 @@ describe('respaldo drill (SQLite and files)', () => {
     const phrases = (err as RespaldoError).phrases;
     expect(say('es', phrases?.message, '')).toMatch(/^No hay espacio libre para el simulacro: restaura unos/);
     expect(say('es', phrases?.hint, '')).toMatch(/^Libere espacio en el disco de la carpeta de copias/);
-  });
+  }
 
   it('a files drill that finds a stored file damaged records the set as failing verification: list, status --check', async () => {
     const s = demoSetup((base) => ({ ...base, health: { minFreeBytes: 1 } }));
