@@ -1,7 +1,11 @@
 /**
- * PostgreSQL's pure planning: restore plans, derived database names, what interrupted runs left on a server and
- * the words for a failed client command. Why one file of about 590 lines: all of it is data derived from names and
- * stderr (no I/O), tested as tables; the leftovers and the names they are read from belong together.
+ * Pure planning for the PostgreSQL driver: table selection, derived database names, database properties, tool
+ * versions, the printable restore and rollback plans, what interrupted runs left on a server and the words for a
+ * failed client command (connection settings are in config.ts, tool command lines in args.ts). Nothing here does
+ * I/O; the job files beside it (backup.ts, restore.ts, …) execute.
+ *
+ * Why one file of about 590 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
+ * the derived names, the plans that print them and the leftovers that parse them back belong together.
  */
 import { createHash } from 'node:crypto';
 import type { PlanRestoreInput, RestoreRequest, RestoreStepPlan } from '../driver.js';
@@ -11,16 +15,6 @@ import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { MAX_IDENTIFIER_BYTES, type PgConnection, resolveConnection, byteLength, describePg } from './config.js';
 import { quoteIdent, quoteLiteral, type PgTool, type Relation, type TableRef } from './args.js';
 import { DERIVED_KINDS, derivedMark, firstFreeRound, parseRound, roundId, type DerivedKind } from '../shared/names.js';
-
-/**
- * Pure planning for the PostgreSQL driver: table selection, derived database names, database
- * properties, tool versions, the printable restore and rollback plans, leftovers and error hints
- * (connection settings are in config.ts, tool command lines in args.ts). Nothing here does I/O; the job
- * files beside it (backup.ts, restore.ts, …) execute.
- *
- * Why one file of about 580 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
- * the derived names, the plans that print them and the leftovers that parse them back belong together.
- */
 
 /**
  * Resolves `schema.table` selections against the tables recorded in the manifest (keys
