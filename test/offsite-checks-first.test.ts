@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ageKeygen } from './helpers/age.js';
 import { cli, copiedAway, flipMiddle, nothingLeft } from './helpers/offsite.js';
@@ -64,6 +64,25 @@ describe('restore --from: what needs no stored file is checked before any is fet
     expect(damaged.stderr).toContain(`destination "nas": srv1/${m.id}/${users.file} does not match its manifest`);
     expect(dbDigest(s.dbs.users)).toEqual(live);
     expect(existsSync(join(s.dir, 'restored'))).toBe(false);
+    nothingLeft(s);
+  });
+
+  it('in place on a new server, a SQLite folder that is not there is said by the plan, before the fetch', async () => {
+    // The new server's config names data/users.db, and data/ was never made: the restore does not make it in place
+    // (a disk not mounted there looks the same). It used to fetch the whole set first and say so only then.
+    const s = demoSetup();
+    const { m, nas } = await copiedAway(s);
+    const users = m.databases.find((d) => d.name === 'users')!;
+    flipMiddle(join(nas, 'srv1', m.id, users.file!));
+    const folder = dirname(s.dbs.users);
+    renameSync(folder, `${folder}.gone`);
+    const dry = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--dry-run'], 7);
+    expect(dry.stdout).toContain(`REFUSED: Folder ${folder} does not exist.`);
+    const run = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--yes'], 7);
+    expect(run.stderr).toContain(`Folder ${folder} does not exist.`);
+    expect(run.stderr).toContain('hint: Create it (the database users lives there), then run the restore again.');
+    expect(run.stdout).not.toContain(`Set ${m.id} fetched from destination`);
+    expect(existsSync(folder)).toBe(false);
     nothingLeft(s);
   });
 });

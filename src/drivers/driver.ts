@@ -349,6 +349,11 @@ export interface TargetState {
   hotJournal?: boolean;
   /** Engines with roles (capabilities.roles): the names of the roles on the target's server now. */
   roles?: string[];
+  /**
+   * SQLite, in place: the folder the database lives in, when it does not exist (a new server, a disk not mounted).
+   * The restore does not make it there, so the plan refuses before anything is fetched or written.
+   */
+  missingFolder?: string;
 }
 
 /** A disk a restore writes on: a path on it, its device (the restores onto one disk add up) and its free bytes. */

@@ -156,6 +156,7 @@ export interface RestoreRefusal {
   /** `damaged-chain`: a set the chain needs has a damaged stored file (exit 5, as for the set itself). */
   /** `no-room`: a database server's disk (on this machine) has less room than the restore needs there. */
   /** `missing-roles`: the server lacks roles the dump names (exit 7, as when pg_restore stopped at one). */
+  /** `no-folder`: in place, the folder a SQLite database lives in is not there (exit 7, as the restore itself said). */
   kind:
     | 'failed-entry'
     | 'damaged-chain'
@@ -165,7 +166,8 @@ export interface RestoreRefusal {
     | 'sessions'
     | 'files-target'
     | 'no-room'
-    | 'missing-roles';
+    | 'missing-roles'
+    | 'no-folder';
   database: string | null;
   message: string;
   hint: string;
@@ -183,7 +185,7 @@ export function refusalError(plan: Pick<RestorePlan, 'refusals'>): RespaldoError
   const err =
     r.kind === 'damaged-chain'
       ? new VerifyError(r.message, r.hint)
-      : r.kind === 'missing-roles'
+      : r.kind === 'missing-roles' || r.kind === 'no-folder'
         ? new RespaldoError('failed', r.message, r.hint)
         : new RefusedError(r.message, r.hint);
   return r.phrases ? err.withPhrases(r.phrases.message, r.phrases.hint) : err;
@@ -545,6 +547,13 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
           ? checkedElsewhere(planned, '', 'restore.localCheck')
           : planned;
     if (planned.refusal) refuse('missing-roles', name, planned.refusal.message, planned.refusal.hint);
+    if (state.missingFolder)
+      refuse(
+        'no-folder',
+        name,
+        phrase('sqlite.noFolder', { dir: state.missingFolder }),
+        phrase('sqlite.noFolderHint', { db: name }),
+      );
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(
         'schema-in-place',

@@ -261,8 +261,8 @@ export function register(program: Command): void {
           else printRestorePlan(io, plan);
           // A damaged set the chain needs is damage, as for that set itself (exit 5); other refusals are 9.
           if (plan.refusals.some((r) => r.kind === 'damaged-chain')) return EXIT.verifyFailed;
-          // Roles the server lacks: exit 7, as when pg_restore stopped at one.
-          if (plan.refusals[0]?.kind === 'missing-roles') return EXIT.failed;
+          // Roles the server lacks: exit 7, as when pg_restore stopped at one; so is a SQLite folder not there.
+          if (plan.refusals[0]?.kind === 'missing-roles' || plan.refusals[0]?.kind === 'no-folder') return EXIT.failed;
           return plan.refusals.length ? EXIT.refused : EXIT.ok;
         }
         if (!io.json) printRestorePlan(io, plan);

@@ -103,7 +103,9 @@ export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTar
   // The restored file is written beside the target, then renamed over it.
   const disk = await diskAt(dirname(file));
   const onDisk = disk ? { disk } : {};
-  if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk };
+  // In place, restoreSqlite refuses a folder that is not there: said by the plan, before a set is fetched for it.
+  const noFolder = target.kind === 'in-place' && !existsSync(dirname(file)) ? { missingFolder: dirname(file) } : {};
+  if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk, ...noFolder };
   const st = statSync(file);
   const inUseBy = processesUsing(file);
   const hotJournal = !inUseBy.length && journalIsHot(`${realFile(file)}-journal`);
