@@ -234,6 +234,8 @@ describe('restore --from of a chain', () => {
     const broken = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--yes'], 9);
     expect(broken.stderr).toContain(`destination "nas": Set ${i2.id} holds users as changes on earlier sets`);
     expect(broken.stderr).toContain(full.id);
+    // This server holds the chain: it can send it there again.
+    expect(broken.stderr).toContain('or copy the missing sets there again (respaldo copy --to nas)');
     expect(rows(s.dbs.users)).toEqual(live);
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch'))).toEqual([]);
   });
@@ -265,6 +267,15 @@ describe('restore --from of a chain', () => {
     expect(r.stdout).toContain(
       `newer sets passed over, each with what it lacks: ${i2.id} (a usable chain (set ${i1.id} (needed by ${i2.id}) is missing`,
     );
+    // i2 named: refused, and the hint does not send a new server to `respaldo copy`, which has nothing to send.
+    const named = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--to', `${out}.2`, '--yes'], 9);
+    expect(named.stderr).toContain(`set ${i1.id} (needed by ${i2.id}) is missing`);
+    expect(named.stderr).toContain(
+      'hint: Nothing was restored. Check the sets there with respaldo list --from nas and restore an older set',
+    );
+    expect(named.stderr).toContain('only from a server that still holds them');
+    expect(named.stderr).not.toContain('respaldo copy');
+    expect(existsSync(`${out}.2`)).toBe(false);
   });
 
   it('copy ID of an incremental sends the sets its chain needs first, so that it restores there', async () => {

@@ -377,7 +377,9 @@ export const PHRASES_EN = {
   'fetch.brokenChain': (p: PhraseParams) =>
     `destination "${p['dest']}": Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
   'fetch.brokenChainHint': (p: PhraseParams) =>
-    `${nothingDoneEn(p)}Check the sets there with respaldo list --from ${p['dest']}; restore an older set, or copy the missing sets there again (respaldo copy --to ${p['dest']}).`,
+    p['held']
+      ? `${nothingDoneEn(p)}Check the sets there with respaldo list --from ${p['dest']}; restore an older set, or copy the missing sets there again (respaldo copy --to ${p['dest']}).`
+      : `${nothingDoneEn(p)}Check the sets there with respaldo list --from ${p['dest']} and restore an older set (one whose chain is all there, or a full); the missing sets can be sent there again only from a server that still holds them.`,
   'fetch.noRoom': (p: PhraseParams) =>
     `Fetching set ${p['set']} from destination "${p['dest']}" needs ${p['needed']} in the backup folder ${p['dir']}, and its disk has ${p['free'] || 'not that much'} free. Nothing was restored; what was fetched was removed.`,
   'fetch.noRoomToDrill': (p: PhraseParams) =>

@@ -1,4 +1,4 @@
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, existsSync, promises as fsp } from 'node:fs';
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -18,12 +18,12 @@ import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsync
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import { planRestore, planRestoreAt, refusalError, type RestoreOptions, type RestorePlan } from './restore-plan.js';
 import { heldLock } from './lock.js';
-import type { SetSelection } from './catalog.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { mapLimited } from './limited.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { trackTemp } from './temp-journal.js';
 import { expectedFiles } from './verify.js';
+import { setDir, type SetSelection } from './catalog.js';
 import {
   latestRemoteSet,
   readRemoteManifest,
@@ -373,7 +373,13 @@ export async function fetchSet(
           const chain = chainOf([...chainSets.values()], m.id, db);
           if (chain.problem) {
             const message = phrase('fetch.brokenChain', { dest: name, set: m.id, db, reason: chain.problem });
-            const hint = phrase('fetch.brokenChainHint', { dest: name, done: nothingDone(sel) });
+            // Its chain is sent there again only from a server that holds the set (not from a new server).
+            const held = existsSync(join(setDir(cfg, m.id), MANIFEST_NAME));
+            const hint = phrase('fetch.brokenChainHint', {
+              dest: name,
+              done: nothingDone(sel),
+              held: held ? 'yes' : '',
+            });
             throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
           }
           for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);

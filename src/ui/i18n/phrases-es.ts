@@ -411,7 +411,9 @@ export const PHRASES_ES = {
   'fetch.brokenChain': (p: PhraseParams) =>
     `destino "${p['dest']}": la copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
   'fetch.brokenChainHint': (p: PhraseParams) =>
-    `${nothingDoneEs(p)}Revise las copias de allí con respaldo list --from ${p['dest']}; restaure una copia anterior, o vuelva a copiar allí las que faltan (respaldo copy --to ${p['dest']}).`,
+    p['held']
+      ? `${nothingDoneEs(p)}Revise las copias de allí con respaldo list --from ${p['dest']}; restaure una copia anterior, o vuelva a copiar allí las que faltan (respaldo copy --to ${p['dest']}).`
+      : `${nothingDoneEs(p)}Revise las copias de allí con respaldo list --from ${p['dest']} y restaure una copia anterior (una cuya cadena esté toda allí, o una completa); las que faltan solo pueden volver a copiarse allí desde un servidor que aún las tenga.`,
   'fetch.noRoom': (p: PhraseParams) =>
     `Traer la copia ${p['set']} del destino "${p['dest']}" necesita ${p['needed']} en la carpeta de copias ${p['dir']}, y su disco tiene ${p['free'] || 'menos'} libres. No se restauró nada; lo traído se eliminó.`,
   'fetch.noRoomToDrill': (p: PhraseParams) =>
