@@ -56,11 +56,12 @@ describe('PostgreSQL: the hints of ended sessions and failed client tools', () =
       'pg_dump: error: query failed: FATAL:  terminating connection due to administrator command',
       'The server ended the session on purpose: an administrator or a tool ran pg_terminate_backend() on it, or the ' +
         'server is being shut down (pg_ctl stop, systemctl stop). The server is running unless it was shut down; its ' +
-        'log says which. Nothing was published for this database; run it again once that is over.',
+        'log says which. Nothing half-made was kept for this database (a backup publishes no dump, a restore replaces ' +
+        'nothing); run it again once that is over.',
       'El servidor terminó la sesión a propósito: un administrador o una herramienta ejecutó pg_terminate_backend() ' +
         'sobre ella, o el servidor se está deteniendo (pg_ctl stop, systemctl stop). El servidor sigue en marcha salvo ' +
-        'que se haya detenido; su registro dice cuál de las dos. No se publicó nada de esta base; vuelva a ejecutarlo ' +
-        'cuando eso haya pasado.',
+        'que se haya detenido; su registro dice cuál de las dos. No se guardó nada a medias de esta base (una copia no ' +
+        'publica el volcado, una restauración no sustituye nada); vuelva a ejecutarlo cuando eso haya pasado.',
     ],
     ['FATAL:  terminating connection due to idle-in-transaction timeout', /^The server's idle_in/, /^El idle_in/],
     ['FATAL:  terminating connection due to conflict with recovery', /standby/, /^Este servidor es una réplica/],

@@ -1308,7 +1308,7 @@ export const PHRASES_EN = {
   // cannot be read, no terminal for a passphrase, a set missing where its keep mark goes, a copy refused at a
   // destination holding another set of its id, and why prune keeps nothing
   'pgend.hint': (p: PhraseParams) =>
-    `${PGEND_EN[p['why'] ?? ''] ?? ''} Nothing was published for this database; run it again once that is over.`,
+    `${PGEND_EN[p['why'] ?? ''] ?? ''} Nothing half-made was kept for this database (a backup publishes no dump, a restore replaces nothing); run it again once that is over.`,
   'pgend.dumpDiskFullHint': () =>
     "The disk pg_dump writes the dump to is full: the backup folder's, where the dump is staged before it is stored " +
     '(`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set). ' +

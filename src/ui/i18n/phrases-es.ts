@@ -1331,7 +1331,7 @@ export const PHRASES_ES = {
   // Lo que quedaba en inglés (2): herramientas de PostgreSQL y sesiones terminadas, la configuración ilegible, sin
   // terminal para la frase de paso, una copia que falta donde va su marca, copias rechazadas, por qué no se poda
   'pgend.hint': (p: PhraseParams) =>
-    `${PGEND_ES[p['why'] ?? ''] ?? ''} No se publicó nada de esta base; vuelva a ejecutarlo cuando eso haya pasado.`,
+    `${PGEND_ES[p['why'] ?? ''] ?? ''} No se guardó nada a medias de esta base (una copia no publica el volcado, una restauración no sustituye nada); vuelva a ejecutarlo cuando eso haya pasado.`,
   'pgend.dumpDiskFullHint': () =>
     'Está lleno el disco en el que pg_dump escribe el volcado: el de la carpeta de copias, donde se prepara antes de ' +
     'guardarlo (`respaldo prune --dry-run` muestra lo que la retención borraría; `respaldo delete <id>` borra una ' +
