@@ -225,6 +225,24 @@ describe("restore wizard: 'latest' is the CLI's restore latest", () => {
     expect(deriveWizard(at).latest?.id).toBe(complete.id);
   });
 
+  it('a newer set whose chain is BROKEN (a set it applies on gone at the destination) is passed over', () => {
+    // The menu's latest used to be that set, which the plan then refused; `restore latest --from` passes over it.
+    const full = manifestFor('20261121_100000', { databases: ['users', 'inventario', 'auditoria'] });
+    const inc = manifestFor('20261122_100000', { databases: ['users', 'inventario', 'auditoria'] });
+    const broken = { ...summary(inc), chainProblems: ['set 20261121_230000 (needed by 20261122_100000) is missing'] };
+    const at = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(enter),
+      { type: 'sets-loaded', sets: [broken, summary(full)] },
+    ]).state;
+    expect(deriveWizard(at).latest?.id).toBe(full.id);
+    // Every set broken: the newest stands, and its plan says why.
+    const alone = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(enter),
+      { type: 'sets-loaded', sets: [broken] },
+    ]);
+    expect(deriveWizard(alone.state).latest?.id).toBe(inc.id);
+  });
+
   it('when no set holds them all, the newest holding something of this config', () => {
     const older = manifestFor('20261121_100000', { databases: ['inventario'] });
     const newer = manifestFor('20261122_100000', { databases: ['users'] });

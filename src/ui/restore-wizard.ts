@@ -225,12 +225,16 @@ export function restorableOf(manifest: Manifest | null, configured: readonly str
 
 export function deriveWizard(s: WizardState): WizardDerived {
   // `latest` in the menu is the CLI's `restore latest`: the newest set holding every database of this config
-  // (chooseLatest). When none does, the newest holding something this config can restore (the items step then
-  // offers what it holds).
+  // (chooseLatest), passing over a set whose chain its list says cannot be used (BROKEN: a set it applies on missing
+  // or damaged, here or at the destination), as `restore latest [--from]` does. When none does, the newest holding
+  // something this config can restore (the items step then offers what it holds).
   const usable = (x: SetSummary) =>
     !s.databases.length || x.files > 0 || x.databases.some((d) => s.databases.includes(d));
+  const want = { databases: s.databases, files: false };
+  const whole = s.sets?.filter((x) => !x.chainProblems?.length);
   const latest =
-    (s.sets ? chooseLatest(s.sets, { databases: s.databases, files: false })?.chosen : undefined) ??
+    (s.sets && whole ? (chooseLatest(whole, want) ?? chooseLatest(s.sets, want))?.chosen : undefined) ??
+    s.sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed' && usable(x) && !x.chainProblems?.length) ??
     s.sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed' && usable(x));
   const setCount = (s.sets?.length ?? 0) + (latest ? 1 : 0);
   const restorable = restorableOf(s.manifest, s.databases);
