@@ -276,6 +276,22 @@ describe('restore wizard: where, then the plan request', () => {
     ],
     ['Esc goes back to the items', users, [k.esc], { step: { name: 'items' } }, null],
     [
+      // One new name cannot take a PostgreSQL database and another: said here, in the menu's words, not by the plan
+      // in the CLI's (--to, --db), in English whatever the language.
+      'side by side, a PostgreSQL database with another: one new name takes one, said here',
+      () => apply(atItems(), keys(k.space, k.down, k.space, k.enter)).state,
+      [k.down, k.char('x'), k.enter],
+      { problem: 'oneServerDatabase', step: { name: 'target' } },
+      null,
+    ],
+    [
+      'SQLite databases side by side: one folder takes them all',
+      () => apply(atItems(), keys(k.space, k.down, k.down, k.space, k.enter)).state,
+      [k.down, k.char('x'), k.enter],
+      { problem: null, step: { name: 'plan' } },
+      { setId: '20261122_100000', databases: ['users', 'auditoria'], files: false, to: 'x' },
+    ],
+    [
       'one PostgreSQL database side by side: its tables first, all by default',
       inventario,
       [k.down, k.char('i'), k.enter],

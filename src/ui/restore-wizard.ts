@@ -64,7 +64,8 @@ export interface WizardState {
   sideBySide: boolean;
   to: string;
   /** Why Enter did not go on (an i18n key of `t.restore`). */
-  problem: 'nothingPicked' | 'newTargetNeeded' | 'badTime' | 'ambiguousTime' | 'futureTime' | null;
+  problem:
+    'nothingPicked' | 'newTargetNeeded' | 'oneServerDatabase' | 'badTime' | 'ambiguousTime' | 'futureTime' | null;
   /** Configured destinations (the source step is shown when there is one) and databases (the at step's rows). */
   destinations: string[];
   databases: string[];
@@ -444,6 +445,10 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
       if (key.downArrow && !d.filesOnly) return stay({ ...s, sideBySide: true });
       if (key.return) {
         if (s.sideBySide && !d.filesOnly && !s.to.trim()) return stay({ ...s, problem: 'newTargetNeeded' });
+        // A new name is one PostgreSQL or SQL Server database (its driver keeps a database, not a file): the plan
+        // would refuse several, in the CLI's words (--to, --db).
+        const serverDb = d.restorable.some((x) => d.chosenDbs.includes(x.name) && x.engine !== 'sqlite');
+        if (s.sideBySide && serverDb && d.chosenDbs.length > 1) return stay({ ...s, problem: 'oneServerDatabase' });
         const next = { ...s, problem: null };
         if (d.tableNames.length > 0) {
           const fresh = s.tablePicks.length !== d.tableNames.length + 1;

@@ -334,6 +334,8 @@ export const en = {
     filesOnlyTarget: 'Files go into a new folder, never over the live ones.',
     filesFolder: 'Folder (empty: restored/<set> beside the config)',
     newTargetNeeded: 'Type the new path or name for the side-by-side restore.',
+    oneServerDatabase:
+      'A new name takes one PostgreSQL or SQL Server database: go back (Esc) and pick that database alone, then the others one at a time; or restore in place.',
     planning: 'Preparing the plan (nothing is changed)…',
     planTitle: 'Restore plan: nothing has changed yet',
     from: 'From set',

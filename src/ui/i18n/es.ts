@@ -330,6 +330,8 @@ export const es: Catalogue = {
     filesOnlyTarget: 'Los archivos van a una carpeta nueva, nunca sobre los que están en uso.',
     filesFolder: 'Carpeta (vacía: restored/<copia> junto a la configuración)',
     newTargetNeeded: 'Escriba la nueva ruta o nombre para restaurar al lado.',
+    oneServerDatabase:
+      'Un nombre nuevo recibe una sola base PostgreSQL o SQL Server: vuelva (Esc) y elija solo esa base, y luego las demás una a una; o restaure en su sitio.',
     planning: 'Preparando el plan (no se cambia nada)…',
     planTitle: 'Plan de restauración: todavía no ha cambiado nada',
     from: 'Desde la copia',
