@@ -35,14 +35,12 @@ const create = async (s: DemoSetup) =>
   parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout);
 
 /** list --from, verify --from, restore --from name the set damaged; copy is refused naming the key there. */
-async function checkRefused(s: DemoSetup, name: string, id: string, stored: string, listed = true): Promise<void> {
-  if (listed) {
-    const l = await cli(s, ['list', '--from', name], 5);
-    expect(l.stdout).toContain(`DAMAGED set srv1/${id} at ${name}`);
-    expect(l.stdout).toContain('manifest.json is a folder, not a file');
-    const p = await cli(s, ['prune', '--from', name, '--dry-run'], 5);
-    expect(p.stdout + p.stderr).toContain(id);
-  }
+async function checkRefused(s: DemoSetup, name: string, id: string, stored: string): Promise<void> {
+  const l = await cli(s, ['list', '--from', name], 5);
+  expect(l.stdout).toContain(`DAMAGED set srv1/${id} at ${name}`);
+  expect(l.stdout).toContain('manifest.json is a folder, not a file');
+  const p = await cli(s, ['prune', '--from', name, '--dry-run'], 5);
+  expect(p.stdout + p.stderr).toContain(id);
   const v = await cli(s, ['verify', id, '--from', name], 5);
   expect(v.stdout + v.stderr).toContain('manifest.json is a folder, not a file');
   const r = await cli(s, ['restore', id, '--from', name, '--db', 'users', '--dry-run'], 5);
@@ -136,8 +134,13 @@ describe('rclone (S3 backend on s3rver): objects below manifest.json', () => {
     const manifest = `p/srv1/${id}/manifest.json`;
     await s3.send(new DeleteObjectCommand({ Bucket, Key: manifest }));
     await s3.send(new PutObjectCommand({ Bucket, Key: `${manifest}/note.txt`, Body: 'put here by hand\n' }));
-    // Not listed: rclone's listing of a bucket down to the manifests' depth shows no folder (only files) there.
-    await checkRefused(s, 'cloud', id, 'manifest.json', false);
+    // Listed as the S3 destination lists it: rclone walks the bucket one prefix at a time, and `manifest.json/` is one.
+    await checkRefused(s, 'cloud', id, 'manifest.json');
+    // prune --from (not a dry run) keeps it, naming it, and removes nothing there.
+    const p = await cli(s, ['prune', '--from', 'cloud'], 5);
+    expect(p.stdout + p.stderr).toContain(`set ${id} at cloud is damaged, kept and not counted by the retention`);
+    const note0 = await s3.send(new GetObjectCommand({ Bucket, Key: `${manifest}/note.txt` }));
+    expect(await note0.Body!.transformToString()).toBe('put here by hand\n');
     await expect(s3.send(new HeadObjectCommand({ Bucket, Key: manifest }))).rejects.toMatchObject({ name: 'NotFound' });
     const note = await s3.send(new GetObjectCommand({ Bucket, Key: `${manifest}/note.txt` }));
     expect(await note.Body!.transformToString()).toBe('put here by hand\n');

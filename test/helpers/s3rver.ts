@@ -23,8 +23,42 @@ export interface S3Server {
   restart(): Promise<void>;
 }
 
+/**
+ * s3rver, with its listing by delimiter answering as S3 does. Its filesystem store finds a common prefix (`srv1/<id>/`)
+ * only from an object right below it, never from one deeper (`srv1/<id>/manifest.json/note.txt`): a set holding only
+ * folders was missing from a listing one level at a time (rclone's, down to the manifests), where S3 lists it. Each
+ * folder at the listed level holding a finished object (its metadata written) is added as the prefix it stands for.
+ */
 const SCRIPT = `
+const fs = require('node:fs');
+const path = require('node:path');
 const S3rver = require(${JSON.stringify(join(REPO_ROOT, 'node_modules', 's3rver'))});
+const Store = require(${JSON.stringify(join(REPO_ROOT, 'node_modules', 's3rver', 'lib', 'stores', 'filesystem.js'))});
+const holdsObject = (dir) =>
+  fs.readdirSync(dir, { withFileTypes: true }).some((e) =>
+    e.isDirectory() ? holdsObject(path.join(dir, e.name)) : e.name.endsWith('._S3rver_metadata.json'));
+const listObjects = Store.prototype.listObjects;
+Store.prototype.listObjects = async function (bucket, options) {
+  const result = await listObjects.call(this, bucket, options);
+  const { delimiter = '', prefix = '', startAfter = '' } = options;
+  if (delimiter !== '/') return result;
+  const above = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+  const last = result.objects.length ? result.objects[result.objects.length - 1].key : null;
+  const found = new Set(result.commonPrefixes);
+  let entries = [];
+  try {
+    entries = fs.readdirSync(path.join(this.getBucketPath(bucket), Store.encodeKeyPath(above)), { withFileTypes: true });
+  } catch {
+    return result;
+  }
+  for (const e of entries) {
+    const p = above + Store.decodeKeyPath(e.name) + '/';
+    if (!e.isDirectory() || !p.startsWith(prefix) || p <= startAfter || startAfter.startsWith(p)) continue;
+    if (result.isTruncated && last !== null && p > last) continue;
+    if (holdsObject(path.join(this.getBucketPath(bucket), Store.encodeKeyPath(above), e.name))) found.add(p);
+  }
+  return { ...result, commonPrefixes: [...found].sort() };
+};
 const [dir, port, bucket] = process.argv.slice(1);
 new S3rver({ address: '127.0.0.1', port: Number(port), silent: true, directory: dir, configureBuckets: [{ name: bucket }] })
   .run().then((a) => process.stdout.write('PORT ' + a.port + '\\n'), (e) => { console.error(e); process.exit(1); });
