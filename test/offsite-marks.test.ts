@@ -89,5 +89,12 @@ describe('list and status on a real failed copy', () => {
     expect(after).toMatch(new RegExp(`^nas\\s+folder\\s+${m.id} \\(.* ago\\)\\s+0$`, 'm'));
     expect(after).not.toContain('NOT copied');
     expect((await cli(s, ['list'])).stdout).not.toContain('not copied');
+
+    // Removed at nas: list still says it was copied (README: the column is whether a copy was made), list --from
+    // nas no longer shows it, and status's newest set there is none.
+    await cli(s, ['delete', m.id, '--from', 'nas', '--yes']);
+    expect((await cli(s, ['list'])).stdout).toMatch(new RegExp(`^${m.id} .* -$`, 'm'));
+    expect((await cli(s, ['list', '--from', 'nas'])).stdout).not.toContain(m.id);
+    expect((await cli(s, ['status'])).stdout).toMatch(/^nas\s+folder\s+none\s+0$/m);
   });
 });
