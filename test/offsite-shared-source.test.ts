@@ -77,8 +77,45 @@ describe('copy onto a set of the same id that is not this one', () => {
     expect(r.sets.map((x) => x.id)).toEqual([a2, a1, b2, b1]);
     for (const id of [b1, b2])
       expect(r.sets.find((x) => x.id === id)!.reasons[0]).toContain(
-        "holds none of this config's databases (inventario): another config's under the same source?",
+        "holds none of this config's databases (inventario): another config's under the same source, or databases taken out of this config?",
       );
     expect(r.sets.find((x) => x.id === a2)!.reasons).toContain('by hand, newest 1 of 1');
+  });
+
+  it('prune --from names each set of a database taken out of the config, kept, and how to remove it', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    withNas(s, root);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    const short = { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 1 } };
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, retention: short }));
+    const made = async (db: string) => {
+      const second = Math.floor(Date.now() / 1000);
+      while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, 20));
+      return parseJsonOutput<Manifest>((await cli(s, ['create', '--db', db, '--no-files', '--json'])).stdout).id;
+    };
+    const old1 = await made('auditoria');
+    const old2 = await made('auditoria');
+    const u1 = await made('users');
+    const u2 = await made('users');
+    // auditoria taken out of the config: its sets there are this server's, kept by prune --from, each said so.
+    const now = JSON.parse(readFileSync(s.configFile, 'utf8')) as { databases: { name: string }[] };
+    now.databases = now.databases.filter((d) => d.name !== 'auditoria');
+    writeFileSync(s.configFile, JSON.stringify(now));
+    const p = await cli(s, ['prune', '--from', 'nas']);
+    for (const id of [old1, old2])
+      expect(p.stdout).toMatch(
+        new RegExp(
+          `^${id} .* keep +holds none of this config's databases \\(auditoria\\): its database\\(s\\) were taken out ` +
+            `of this config \\(this server's backup folder holds the set\\)\\. Never removed by this one's retention ` +
+            `\\(\`respaldo delete ${id} --from nas\` removes it\\)`,
+          'm',
+        ),
+      );
+    expect(p.stdout).toMatch(new RegExp(`^${u1} .* remove`, 'm'));
+    expect(p.stdout).toMatch(new RegExp(`^${u2} .* keep`, 'm'));
+    await cli(s, ['delete', old1, '--from', 'nas', '--yes']);
+    expect((await cli(s, ['list', '--from', 'nas'])).stdout).not.toContain(old1);
   });
 });

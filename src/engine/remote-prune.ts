@@ -211,6 +211,8 @@ export function planRemotePrune(
     destination?: string;
     /** This config's databases: a set holding none of them is another config's, never removed (see below). */
     databases?: readonly string[];
+    /** Ids of the sets this server's backup folder holds (one holding none of `databases`: they were taken out). */
+    madeHere?: ReadonlySet<string>;
     /**
      * The sets each damaged set there may need (catalog.ts damagedNeedsOf of its manifest's text), by its id: kept
      * with their chains (keepForDamaged), as local prune keeps them.
@@ -251,7 +253,11 @@ export function planRemotePrune(
         id: x.id,
         action: 'keep',
         reasons: [
-          `holds none of this config's databases (${someNames(foreign(x)!)}): another config's under the same source? ` +
+          // Said for each such set, kept: a database taken out of the config leaves its sets there until deleted.
+          `holds none of this config's databases (${someNames(foreign(x)!)}): ` +
+            (opts.madeHere?.has(x.id)
+              ? `its database(s) were taken out of this config (this server's backup folder holds the set). `
+              : `another config's under the same source, or databases taken out of this config? `) +
             `Never removed by this one's retention (\`respaldo delete ${x.id} --from ${opts.destination ?? 'NAME'}\` removes it)`,
         ],
       },
@@ -508,6 +514,7 @@ export async function pruneRemote(
       strays,
       destination: name,
       databases: cfg.databases.map((d) => d.name),
+      madeHere: new Set(sets.filter((x) => existsSync(join(cfg.backupDir, x.id, MANIFEST_NAME))).map((x) => x.id)),
       ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
     });
     const result: RemotePruneResult = {
