@@ -29,8 +29,9 @@ import { LEFTOVER_AGE_MS, notFromACopy } from './remote-prune.js';
  * this boot, and its process is not there), or nothing was written beside it nor in the set folder for
  * LEFTOVER_AGE_MS (the age at which `prune --from` removes such a folder), or at once when the operator says its copy
  * will not complete (`copy ID --to NAME --take-over`, never by default). Taking over removes the unfinished files
- * first, then the claim, and only a copy that saw no other claim still sending does it: the two sets never mix. An
- * empty claims folder is removed (folder, sftp). Sound where the destination lists what was just written (folder,
+ * first (and aborts the uploads left pending in the set folder, where the store lists them), then the claim, and
+ * only a copy that saw no other claim still sending does it: the two sets never mix. An empty claims folder is removed
+ * (folder, sftp). Sound where the destination lists what was just written (folder,
  * sftp, S3; rclone as its remote does).
  */
 
@@ -233,6 +234,9 @@ export async function claimSet(
   }
   // Cut short: its unfinished files go first (this set's own would be sent over them), then its claim.
   for (const f of folder) await retry(() => dest.delete(`${setFolder}/${f.path}`));
+  // Its uploads pending there (S3: a copy killed in the middle of a multipart upload) will not complete either: aborted
+  // now, where the store lists them, rather than kept (and billed) until a copy or prune aborts them a day old.
+  if (dest.abortUpload) for (const u of uploads ?? []) await retry(() => dest.abortUpload!(u));
   for (const o of others) await retry(() => dest.delete(`${dir}/${o.path}`));
   const params = {
     set: m.id,

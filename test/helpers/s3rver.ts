@@ -28,6 +28,8 @@ export interface S3Server {
  * only from an object right below it, never from one deeper (`srv1/<id>/manifest.json/note.txt`): a set holding only
  * folders was missing from a listing one level at a time (rclone's, down to the manifests), where S3 lists it. Each
  * folder at the listed level holding a finished object (its metadata written) is added as the prefix it stands for.
+ * Started with `listsUploads`, it also answers ListMultipartUploads and AbortMultipartUpload (s3rver answers 501) from
+ * the uploads it holds (`<bucket>/._S3rver_uploads/<upload id>/`), as a store that lists them does.
  */
 const SCRIPT = `
 const fs = require('node:fs');
@@ -59,13 +61,45 @@ Store.prototype.listObjects = async function (bucket, options) {
   }
   return { ...result, commonPrefixes: [...found].sort() };
 };
-const [dir, port, bucket] = process.argv.slice(1);
-new S3rver({ address: '127.0.0.1', port: Number(port), silent: true, directory: dir, configureBuckets: [{ name: bucket }] })
-  .run().then((a) => process.stdout.write('PORT ' + a.port + '\\n'), (e) => { console.error(e); process.exit(1); });
+const [dir, port, bucket, uploads] = process.argv.slice(1);
+const app = new S3rver({ address: '127.0.0.1', port: Number(port), silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
+if (uploads === 'uploads') app.middleware.unshift(async (ctx, next) => {
+  const [, name, ...rest] = ctx.path.split('/');
+  const held = path.join(dir, name || '', '._S3rver_uploads');
+  const xml = (body) => { ctx.type = 'application/xml'; ctx.body = '<?xml version="1.0" encoding="UTF-8"?>' + body; };
+  const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  if (ctx.method === 'GET' && !rest.filter(Boolean).length && 'uploads' in ctx.query) {
+    const prefix = ctx.query.prefix || '';
+    const ids = fs.existsSync(held) ? fs.readdirSync(held) : [];
+    const listed = ids
+      .map((id) => ({ id, key: fs.readFileSync(path.join(held, id, 'key'), 'utf8'), at: fs.statSync(path.join(held, id)).mtime }))
+      .filter((u) => u.key.startsWith(prefix))
+      .map((u) => '<Upload><Key>' + esc(u.key) + '</Key><UploadId>' + u.id + '</UploadId><Initiated>' + u.at.toISOString() + '</Initiated></Upload>');
+    return xml('<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>' + name +
+      '</Bucket><IsTruncated>false</IsTruncated>' + listed.join('') + '</ListMultipartUploadsResult>');
+  }
+  if (ctx.method === 'DELETE' && rest.length && ctx.query.uploadId) {
+    const at = path.join(held, path.basename(String(ctx.query.uploadId)));
+    if (!fs.existsSync(at)) {
+      ctx.status = 404;
+      return xml('<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>');
+    }
+    fs.rmSync(at, { recursive: true, force: true });
+    ctx.status = 204;
+    return;
+  }
+  return next();
+});
+app.run().then((a) => process.stdout.write('PORT ' + a.port + '\\n'), (e) => { console.error(e); process.exit(1); });
 `;
 
-function launch(dir: string, port: number, bucket: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-e', SCRIPT, dir, String(port), bucket], {
+function launch(
+  dir: string,
+  port: number,
+  bucket: string,
+  uploads: boolean,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', SCRIPT, dir, String(port), bucket, uploads ? 'uploads' : ''], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -99,9 +133,9 @@ export function s3Destination(srv: Pick<S3Server, 'endpoint' | 'bucket'>, extra:
 }
 
 /** Starts s3rver with one bucket; stop it with `kill()` (done automatically by `stopAll`). */
-export async function startS3rver(bucket = 'offsite'): Promise<S3Server> {
+export async function startS3rver(bucket = 'offsite', opts: { listsUploads?: boolean } = {}): Promise<S3Server> {
   const dir = makeTmpDir('respaldo-s3-');
-  const launched = await launch(dir, 0, bucket);
+  const launched = await launch(dir, 0, bucket, opts.listsUploads === true);
   const port = launched.port;
   let child = launched.child;
   running.add(child);
@@ -123,7 +157,7 @@ export async function startS3rver(bucket = 'offsite'): Promise<S3Server> {
     restart: async () => {
       await kill();
       dropUnfinishedObjects(dir);
-      ({ child } = await launch(dir, port, bucket));
+      ({ child } = await launch(dir, port, bucket, opts.listsUploads === true));
       running.add(child);
     },
   };
