@@ -4,7 +4,7 @@
  * listed, verified byte for byte and restored from each destination by today's build.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, parseJsonOutput } from './helpers/cli.js';
@@ -42,6 +42,7 @@ describe('sets made by an older build (42ffd6b), copied and read back by today',
       cpSync(join(FIXTURE, id), join(backupDir, id), { recursive: true });
     const keyFile = join(dir, 'key.txt');
     cpSync(join(FIXTURE, 'test-only-age-key.txt'), keyFile);
+    chmodSync(keyFile, 0o600); // a checkout makes it 0644: respaldo would warn that others can read it
     const recipient = /age1[0-9a-z]+/.exec(readFileSync(keyFile, 'utf8'))![0];
     const dests = [
       s3Destination(srv),
