@@ -13,12 +13,20 @@ import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig } from '../src/core/types.js';
 import type { DriverContext } from '../src/drivers/driver.js';
 import { createSqlServerDriver, type SqlConnection } from '../src/drivers/sqlserver/index.js';
-import { checkDbStatement, dropScratchStatement, drillName, parseDrillName } from '../src/drivers/sqlserver/names.js';
+import {
+  checkDbStatement,
+  dropScratchStatement,
+  drillName,
+  parseDrillName,
+  type Statement,
+} from '../src/drivers/sqlserver/names.js';
 import { planBeforeRestore } from '../src/drivers/sqlserver/plan.js';
 
 interface Fake {
   log: { sql: string; params: Record<string, string | number> | undefined }[];
   databases: Set<string>;
+  /** sys.databases.state_desc of a database other than ONLINE (RESTORING: a chain cut before its last step). */
+  states: Map<string, string>;
   /** Makes a statement whose text starts with this fail with a SQL Server error. */
   failOn: { prefix: string; number: number; message: string } | null;
 }
@@ -33,9 +41,15 @@ function connector(fake: Fake) {
       fake.log.push({ sql, params });
       if (fake.failOn && sql.startsWith(fake.failOn.prefix)) throw sqlError(fake.failOn.number, fake.failOn.message);
       if (sql.startsWith('SELECT d.name AS name'))
-        return [...fake.databases].map((name) => ({ name, state: 'ONLINE', userAccess: 'MULTI_USER' }));
+        return [...fake.databases]
+          .filter((name) => params?.['name'] === undefined || params['name'] === name)
+          .map((name) => ({ name, state: fake.states.get(name) ?? 'ONLINE', userAccess: 'MULTI_USER' }));
       if (sql.startsWith('IF DB_ID(@name) IS NOT NULL')) {
-        fake.databases.delete(String(params?.['name']));
+        const name = String(params?.['name']);
+        // As SQL Server says it: ALTER DATABASE cannot change the user access of a database being restored.
+        if (sql.includes('SET SINGLE_USER') && fake.states.get(name) === 'RESTORING')
+          throw sqlError(5052, `ALTER DATABASE is not permitted while a database is in the Restoring state.`);
+        fake.databases.delete(name);
         return [];
       }
       if (sql.startsWith('DBCC CHECKDB')) return [];
@@ -67,7 +81,7 @@ const cfg = (): DatabaseConfig => ({
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'respaldo-mssql-drill-'));
-  fake = { log: [], databases: new Set(['master', 'users']), failOn: null };
+  fake = { log: [], databases: new Set(['master', 'users']), failOn: null, states: new Map() };
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -96,11 +110,23 @@ describe('SQL Server drill statements (planner, as data)', () => {
     expect(parseDrillName(name, live)).toBeNull();
   });
 
-  it.each([
+  it.each<[Statement, string, Record<string, string>]>([
     [checkDbStatement('users__drill_1'), 'DBCC CHECKDB ([users__drill_1]) WITH NO_INFOMSGS, ALL_ERRORMSGS', {}],
     [checkDbStatement('a]b__drill_1'), 'DBCC CHECKDB ([a]]b__drill_1]) WITH NO_INFOMSGS, ALL_ERRORMSGS', {}],
     [
       dropScratchStatement('users__drill_1'),
+      'IF DB_ID(@name) IS NOT NULL\nBEGIN\n  ALTER DATABASE [users__drill_1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n  DROP DATABASE [users__drill_1];\nEND',
+      { name: 'users__drill_1' },
+    ],
+    ...['RESTORING', 'RECOVERY_PENDING', 'SUSPECT', 'EMERGENCY', 'OFFLINE'].map(
+      (state): [Statement, string, Record<string, string>] => [
+        dropScratchStatement('users__drill_1', state),
+        'IF DB_ID(@name) IS NOT NULL DROP DATABASE [users__drill_1]',
+        { name: 'users__drill_1' },
+      ],
+    ),
+    [
+      dropScratchStatement('users__drill_1', 'ONLINE'),
       'IF DB_ID(@name) IS NOT NULL\nBEGIN\n  ALTER DATABASE [users__drill_1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n  DROP DATABASE [users__drill_1];\nEND',
       { name: 'users__drill_1' },
     ],
@@ -166,7 +192,27 @@ describe('SQL Server drill executor (fake connection)', () => {
     await expect(driver.dropScratch!(cfg(), 'users', ctx())).rejects.toBeInstanceOf(RefusedError);
     await expect(driver.dropScratch!(cfg(), 'users__pre_restore_1', ctx())).rejects.toBeInstanceOf(RefusedError);
     expect(fake.databases.has('users')).toBe(true);
-    expect(fake.log).toHaveLength(1);
+    expect(fake.log.filter((l) => l.sql.includes('DROP DATABASE'))).toHaveLength(1);
+  });
+
+  it('dropScratch drops a scratch database left RESTORING by DROP DATABASE alone (SINGLE_USER fails there: 5052)', async () => {
+    fake.databases.add('users__drill_1');
+    fake.states.set('users__drill_1', 'RESTORING');
+    const driver = createSqlServerDriver({ connect: connector(fake) });
+    await driver.dropScratch!(cfg(), 'users__drill_1', ctx());
+    expect(fake.databases.has('users__drill_1')).toBe(false);
+    expect(fake.log.at(-1)?.sql).toBe('IF DB_ID(@name) IS NOT NULL DROP DATABASE [users__drill_1]');
+  });
+
+  it("recover drops a dead drill's scratch database left RESTORING (a chain cut before its last step)", async () => {
+    fake.databases.add('users__drill_20261122_101010');
+    fake.states.set('users__drill_20261122_101010', 'RESTORING');
+    const driver = createSqlServerDriver({ connect: connector(fake) });
+    const actions = (await driver.recover(cfg(), ctx())).map((a) => a.message);
+    expect(actions).toEqual([
+      'dropped "users__drill_20261122_101010" (the scratch database of an interrupted restore drill)',
+    ]);
+    expect([...fake.databases].sort()).toEqual(['master', 'users']);
   });
 
   it("findLeftovers lists a dead drill's scratch database and changes nothing", async () => {

@@ -497,6 +497,15 @@ describe('swap and cleanup statements', () => {
         { name: 'u__pre_restore_s1' },
       ],
     ]);
+    // A safety copy left RESTORING, SUSPECT, …: ALTER DATABASE … SET SINGLE_USER fails there (5052 on RESTORING).
+    for (const state of ['RESTORING', 'SUSPECT', 'RECOVERY_PENDING', 'EMERGENCY', 'OFFLINE']) {
+      expect(dropSafetyCopyStatements('u__pre_restore_s1', state).map((s) => [s.sql, s.params])).toEqual([
+        ['IF DB_ID(@name) IS NOT NULL DROP DATABASE [u__pre_restore_s1]', { name: 'u__pre_restore_s1' }],
+      ]);
+    }
+    expect(dropSafetyCopyStatements('u__pre_restore_s1', 'ONLINE')).toEqual(
+      dropSafetyCopyStatements('u__pre_restore_s1'),
+    );
     expect(renameStatement('x;DROP DATABASE y--', "a'b").sql).toBe(
       "ALTER DATABASE [x;DROP DATABASE y--] MODIFY NAME = [a'b]",
     );

@@ -676,6 +676,8 @@ export class FakeServer {
     if ((m = new RegExp(`^ALTER DATABASE ${ID} SET SINGLE_USER WITH (ROLLBACK IMMEDIATE|NO_WAIT)$`).exec(sql))) {
       const name = unquote(m[1]!);
       const db = this.db(name);
+      if (db.state === 'RESTORING')
+        throw sqlError(5052, 'ALTER DATABASE is not permitted while a database is in the Restoring state.');
       if (m[2] === 'NO_WAIT' && (db.sessions.length > 0 || db.holder)) {
         throw sqlError(5070, `Database state cannot be changed while other users are using the database '${name}'`);
       }

@@ -25,7 +25,8 @@ export async function dropSqlServerScratch(
   }
   const session = await open(s, ctx, `drop ${name}`);
   try {
-    await session.run(planDrillChecks(name).drop, undefined, false, true);
+    const state = (await session.databaseInfo(name))?.state ?? null;
+    await session.run(planDrillChecks(name, state).drop, undefined, false, true);
   } finally {
     await session.close();
   }

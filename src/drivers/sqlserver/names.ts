@@ -240,10 +240,11 @@ export function parseDrillName(candidate: string, live: string): string | null {
 /**
  * The statements of a drill's checks and cleanup, in order, as data: the restore itself goes
  * through the restore path (RESTORE … WITH CHECKSUM, MOVE into new files) into `scratch`; then
- * DBCC CHECKDB (errors only: NO_INFOMSGS), then the drop (closing any session first).
+ * DBCC CHECKDB (errors only: NO_INFOMSGS), then the drop, planned by the scratch database's state
+ * (dropByStateStatement; `state` null: not read, taken as ONLINE).
  */
-export function planDrillChecks(scratch: string): { checkdb: Statement; drop: Statement } {
-  return { checkdb: checkDbStatement(scratch), drop: dropScratchStatement(scratch) };
+export function planDrillChecks(scratch: string, state: string | null = null): { checkdb: Statement; drop: Statement } {
+  return { checkdb: checkDbStatement(scratch), drop: dropScratchStatement(scratch, state) };
 }
 
 /** DBCC CHECKDB of a database, reporting errors only. A corruption fails the statement (errors 8928, 8939, …). */
@@ -255,11 +256,33 @@ export function checkDbStatement(name: string): Statement {
   };
 }
 
-/** Drops a drill's scratch database if it exists, closing any session on it in the same batch. */
-export function dropScratchStatement(name: string): Statement {
+/** Drops a drill's scratch database if it exists, by its state (dropByStateStatement). */
+export function dropScratchStatement(name: string, state: string | null = null): Statement {
+  return dropByStateStatement(name, state, `drop the drill scratch database ${name}`);
+}
+
+/**
+ * Drops a database respaldo made (a drill's scratch database, a safety copy, a restore's temporary database) if it
+ * exists, planned by its `state` (sys.databases.state_desc):
+ * - ONLINE (or null, not read): SINGLE_USER WITH ROLLBACK IMMEDIATE, then DROP, in one batch, so no session can
+ *   take the single-user slot in between;
+ * - any other state (RESTORING: a chain cut before its last step or a STOPAT past a log backup's last record;
+ *   RECOVERY_PENDING, SUSPECT, EMERGENCY, OFFLINE): DROP DATABASE alone. ALTER DATABASE … SET SINGLE_USER fails
+ *   there (error 5052 on a RESTORING database) and no session can be using it. (DROP leaves the files of an
+ *   OFFLINE database on disk: SQL Server cannot open them to delete them.)
+ */
+export function dropByStateStatement(name: string, state: string | null, purpose: string): Statement {
   const q = quoteName(name);
+  const online = state === null || state.toUpperCase() === 'ONLINE';
+  if (!online) {
+    return {
+      purpose: `${purpose} (${state.toUpperCase()}: dropped as it is)`,
+      sql: `IF DB_ID(@name) IS NOT NULL DROP DATABASE ${q}`,
+      params: { name },
+    };
+  }
   return {
-    purpose: `drop the drill scratch database ${name}`,
+    purpose,
     sql: [
       'IF DB_ID(@name) IS NOT NULL',
       'BEGIN',

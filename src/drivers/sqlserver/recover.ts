@@ -129,7 +129,7 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
       }
       // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
       for (const name of [...dbs.keys()].filter((n) => parseDrillName(n, live) !== null)) {
-        await run(planDrillChecks(name).drop, said('recover.droppedDrill', { name }));
+        await run(planDrillChecks(name, dbs.get(name)?.state ?? null).drop, said('recover.droppedDrill', { name }));
       }
       let leftovers: string[] = [];
       try {

@@ -122,7 +122,8 @@ export async function dropSqlServerSafetyCopy(open: OpenSession, db: DatabaseCon
   }
   const session = await open(s, quietCtx, `drop ${name}`);
   try {
-    for (const st of dropSafetyCopyStatements(name)) await session.run(st, undefined, false, true);
+    const state = (await session.databaseInfo(name))?.state ?? null;
+    for (const st of dropSafetyCopyStatements(name, state)) await session.run(st, undefined, false, true);
   } finally {
     await session.close();
   }

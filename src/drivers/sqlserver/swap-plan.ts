@@ -1,4 +1,5 @@
 import {
+  dropByStateStatement,
   STATS_PERCENT,
   type Statement,
   quoteName,
@@ -195,24 +196,11 @@ export function dropIfExistsStatement(name: string): Statement {
 }
 
 /**
- * Drops a safety copy: closes any session on it and drops it in one batch, so no connection can
- * take the single-user slot in between (the executor retries on a lock error).
+ * Drops a safety copy by its state (dropByStateStatement): an ONLINE one with its sessions closed in the same
+ * batch (the executor retries on a lock error), any other state (RESTORING, SUSPECT, …) with DROP DATABASE alone.
  */
-export function dropSafetyCopyStatements(name: string): Statement[] {
-  const q = quoteName(name);
-  return [
-    {
-      purpose: `close sessions on ${name} and drop it`,
-      sql: [
-        'IF DB_ID(@name) IS NOT NULL',
-        'BEGIN',
-        `  ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`,
-        `  DROP DATABASE ${q};`,
-        'END',
-      ].join('\n'),
-      params: { name },
-    },
-  ];
+export function dropSafetyCopyStatements(name: string, state: string | null = null): Statement[] {
+  return [dropByStateStatement(name, state, `close sessions on ${name} and drop it`)];
 }
 
 /**
