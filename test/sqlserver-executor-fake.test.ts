@@ -795,6 +795,23 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     expect(server.dbs.get(safety)!.userAccess).toBe('MULTI_USER');
   });
 
+  it('a temporary database left RESTORING beside a safety copy is never renamed in: the safety copy goes back', async () => {
+    server.addDb(safety, LIVE_TABLES, { userAccess: 'SINGLE_USER' });
+    server.addDb(temp, BACKUP_TABLES, { id: 'users#half-restored', state: 'RESTORING' });
+    const actions = (await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).map(
+      (a) => a.message,
+    );
+    expect(actions).toEqual([
+      `rolled back an interrupted swap: renamed ${safety} back to users`,
+      'set users back to MULTI_USER',
+      `dropped the leftover temporary database ${temp}`,
+    ]);
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(server.dbs.get('users')!.id).toBe(`${safety}#original`);
+    // Dropped as it is: ALTER DATABASE … SET SINGLE_USER fails on a RESTORING database (5052).
+    expect(server.log.at(-1)!.sql).toBe(`IF DB_ID(@name) IS NOT NULL DROP DATABASE [${temp}]`);
+  });
+
   it("a second restore of the set cut after the live database was renamed: its swap finished, naming that restore's own safety copy", async () => {
     server.addDb(safety, LIVE_TABLES, { id: 'users#first-safety' });
     server.addDb(`${safety}__2`, LIVE_TABLES, { userAccess: 'SINGLE_USER' });

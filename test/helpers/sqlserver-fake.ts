@@ -703,6 +703,8 @@ export class FakeServer {
       const from = unquote(m[1]!);
       const to = unquote(m[2]!);
       const db = this.db(from);
+      if (db.state === 'RESTORING')
+        throw sqlError(5052, 'ALTER DATABASE is not permitted while a database is in the Restoring state.');
       if (this.dbs.has(to)) throw sqlError(1801, `Database '${to}' already exists.`);
       if (db.holder || db.sessions.length > 0) throw sqlError(5030, LOCKED);
       this.dbs.delete(from);

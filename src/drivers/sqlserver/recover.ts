@@ -5,6 +5,7 @@ import type { DatabaseConfig } from '../../core/types.js';
 import { said, type Said } from '../../core/phrases.js';
 import type { DriverContext } from '../driver.js';
 import {
+  dropByStateStatement,
   parseDrillName,
   planDrillChecks,
   nameProblem,
@@ -15,7 +16,7 @@ import {
 } from './names.js';
 import { listDatabasesStatement } from './plan.js';
 import { parseRound } from '../shared/names.js';
-import { dropIfExistsStatement, multiUserStatement, renameStatement } from './swap-plan.js';
+import { multiUserStatement, renameStatement } from './swap-plan.js';
 import { resolveSettings } from './config.js';
 import { readJournals, removeQuietly, str } from './session.js';
 
@@ -88,8 +89,13 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
         if (handled.has(setId)) continue;
         const phase = mine.find((j) => j.journal.setId === setId)?.journal.phase ?? null;
         const liveRow = dbs.get(live);
+        // Only a temporary database that recovered (ONLINE) is ever renamed in: one left RESTORING (a chain cut
+        // before its last step), SUSPECT or RECOVERY_PENDING is dropped as it is, and the safety copy goes back.
+        const tempState = found.temp ? (dbs.get(found.temp)?.state ?? null) : null;
+        const dropTemp = (temp: string): Statement =>
+          dropByStateStatement(temp, tempState, `drop the temporary database ${temp}`);
         if (found.safety) {
-          if (!liveRow && found.temp) {
+          if (!liveRow && found.temp && tempState === 'ONLINE') {
             await run(
               renameStatement(found.temp, live),
               said('recover.mssqlSwapFinished', { temp: found.temp, live, safety: found.safety }),
@@ -103,23 +109,24 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
             );
             await run(multiUserStatement(live), said('recover.mssqlMultiUser', { live }));
             dbs.set(live, { state: 'ONLINE', userAccess: 'MULTI_USER' });
+            if (found.temp) await run(dropTemp(found.temp), said('recover.mssqlDroppedTemp', { temp: found.temp }));
             continue;
           } else if (found.temp) {
-            await run(dropIfExistsStatement(found.temp), said('recover.mssqlDroppedTemp', { temp: found.temp }));
+            await run(dropTemp(found.temp), said('recover.mssqlDroppedTemp', { temp: found.temp }));
           }
           if (dbs.get(found.safety)?.userAccess === 'SINGLE_USER') {
             const line = said('recover.mssqlSafetyMultiUser', { safety: found.safety });
             await run(multiUserStatement(found.safety, true), line);
           }
         } else if (found.temp) {
-          if (!liveRow && phase === 'swapping' && dbs.get(found.temp)?.state === 'ONLINE') {
+          if (!liveRow && phase === 'swapping' && tempState === 'ONLINE') {
             await run(
               renameStatement(found.temp, live),
               said('recover.mssqlRestoreFinished', { temp: found.temp, live }),
             );
           } else {
             await run(
-              dropIfExistsStatement(found.temp),
+              dropTemp(found.temp),
               said('recover.mssqlRestoreUndone', { temp: found.temp, untouched: liveRow ? live : '' }),
             );
             if (liveRow?.userAccess === 'SINGLE_USER' && phase === 'swapping')
