@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RefusedError } from '../src/core/errors.js';
+import { RefusedError, RespaldoError } from '../src/core/errors.js';
+import { formatLocal } from '../src/core/format.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { BackupType, DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { DriverContext, RestoreRequest } from '../src/drivers/driver.js';
@@ -310,6 +311,33 @@ describe('restoring a chain', () => {
     expect(server.dbs.get('users')!.tables).toEqual({ 'dbo.t': 4 });
     // the row counts of the set are of its end, not of the STOPAT point: no warning about them
     expect(reporter.events.some((e) => e.type === 'warning' && /Row counts/.test(e.message))).toBe(false);
+  });
+
+  it('STOPAT after the last record of the log backup (before its end): said with the span, the temporary database dropped', async () => {
+    const [f, , d, l2] = await month();
+    const header = l2!.entry.details.header as { startedAt: string; finishedAt: string };
+    const stopAt = new Date(Date.parse(header.startedAt) + 5000).toISOString();
+    expect(Date.parse(stopAt)).toBeLessThan(Date.parse(header.finishedAt));
+    const before = server.dbs.get('users')!;
+    server.log = [];
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const err = await driver.restore(restoreReq([f!, d!, l2!], { stopAt }), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RespaldoError);
+    const { message, hint } = err as RespaldoError;
+    const at = (iso: string): string => formatLocal(iso, { seconds: true });
+    expect(message).toContain(`is after the last record the log backup of set ${l2!.setId} holds`);
+    expect(message).toContain(`left "users__restore_${l2!.setId}" RESTORING`);
+    expect(message).toContain(`${f!.setId} full LSN`);
+    expect(message).toContain(`${l2!.setId} log LSN`);
+    expect(message).toContain('The temporary database is dropped; the live database "users" was not touched.');
+    expect(hint).toContain(`at or before ${at(header.startedAt)}`);
+    expect(hint).toContain(`at or after ${at(header.finishedAt)}`);
+    expect(hint).toContain(`respaldo restore ${l2!.setId} without --at`);
+    // The leftover RESTORING database is dropped as it is, the live one stays, nothing is left in the shared folder.
+    expect(server.log.at(-1)!.sql).toBe(`IF DB_ID(@name) IS NOT NULL DROP DATABASE [users__restore_${l2!.setId}]`);
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(server.dbs.get('users')).toBe(before);
+    expect(readdirSync(localDir)).toEqual([]);
   });
 
   it("when the server's times put the point inside an earlier log backup, the later ones are not applied", async () => {

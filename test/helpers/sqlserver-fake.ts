@@ -4,7 +4,7 @@
  * databases, writes and reads real .bak stand-in files in a temp folder (standing for the folder
  * shared between SQL Server and respaldo), records every statement, and injects errors at chosen
  * statements. Used by test/sqlserver-executor-fake.test.ts and the driver conformance suite.
- * One file of about 750 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
+ * One file of about 770 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
  * changes; split, its state would be shared across files.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -443,6 +443,8 @@ export class FakeServer {
     if ((m = new RegExp(`FROM ${ID}\\.sys\\.tables`).exec(sql))) {
       const db = this.dbs.get(unquote(m[1]!));
       if (!db) throw sqlError(208, 'Invalid object name');
+      if (db.state === 'RESTORING')
+        throw sqlError(927, `Database '${unquote(m[1]!)}' cannot be opened. It is in the middle of a restore.`);
       return Object.entries(db.tables).map(([k, v]) => ({
         schemaName: k.split('.')[0],
         tableName: k.split('.')[1],
@@ -618,6 +620,17 @@ export class FakeServer {
             'The STOPAT clause specifies a point too early to allow this backup step to be applied.',
           );
         for (const w of bak.writes ?? []) if (w.at <= stop && BigInt(w.lsn) > r.lsn) db.tables = { ...w.tables };
+        // The log a backup holds ends where BACKUP LOG started: a STOPAT after that applies it whole and leaves the
+        // database RESTORING (with only an informational message) for a later log backup to go on.
+        if (m[3] && stop > h.started) {
+          options.onInfo?.(
+            'This backup set contains records that were logged before the designated point in time. ' +
+              'The database is being left in the restoring state so that more roll forward can be performed.',
+          );
+          r.lsn = BigInt(h.last);
+          this.stats(sql, options);
+          return [];
+        }
       }
       // A file this backup adds is created where a MOVE puts it, else at its path on the source server, which
       // this server does not have (a new server): error 5133 / 3156, as SQL Server says it.

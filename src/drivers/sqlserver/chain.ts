@@ -6,6 +6,7 @@
  */
 import { pipeToNewFile } from '../../core/durable-fs.js';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
+import { formatLocal } from '../../core/format.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
 import {
   chainStateStatement,
@@ -109,4 +110,45 @@ export async function copyForServer(
     if (err instanceof RespaldoError) throw err;
     throw await writeForServerError(err, to, s);
   }
+}
+
+/**
+ * Pure: the error of a restore whose last step, a log backup restored WITH STOPAT, left the temporary database
+ * RESTORING. SQL Server does so, with no error, when the time asked for is after the last record that log backup
+ * holds (written when the backup started) though before the backup ended: what was written in between is in the
+ * next log backup, which this chain does not have. Says what happened, the span each backup of the chain covers
+ * (their headers), that `temp` is dropped and the live database untouched, and which times restore.
+ */
+export function stopAtPastLastRecordError(opts: {
+  item: string;
+  live: string;
+  temp: string;
+  stopAt: string;
+  steps: readonly RestoreStep[];
+}): RespaldoError {
+  const at = (iso: string): string => formatLocal(iso, { seconds: true });
+  const headers = opts.steps.map((st) => ({ setId: st.setId, header: headerOf(st.entry.details) }));
+  const last = headers.at(-1)!;
+  const first = headers[0]!;
+  const span = headers
+    .map(({ setId, header: h }) => (h ? `${setId} ${h.kind} LSN ${h.firstLsn}–${h.lastLsn}` : setId))
+    .join(', ');
+  const lh = last.header;
+  const written = lh
+    ? `, written up to when the backup started at ${at(lh.startedAt)}; it ended at ${at(lh.finishedAt)}`
+    : '';
+  const from = first.header ? ` from ${at(first.header.finishedAt)}` : '';
+  const to = lh ? ` to ${at(lh.startedAt)}` : '';
+  const message =
+    `${at(opts.stopAt)} is after the last record the log backup of set ${last.setId} holds${written}. SQL Server ` +
+    `applied it whole and left "${opts.temp}" RESTORING, waiting for a later log backup this chain does not have ` +
+    `(${span}; it covers${from}${to}). The temporary database is dropped; the live database ` +
+    `"${opts.live}" was not touched.`;
+  const before = lh ? `a time at or before ${at(lh.startedAt)}` : 'an earlier time';
+  const after = lh ? `at or after ${at(lh.finishedAt)}` : 'after this set';
+  const hint =
+    `Restore --at ${before} (this chain), or ${after} once a later incremental set of ${opts.item} exists (its ` +
+    `log backup holds ${at(opts.stopAt)}); respaldo restore ${last.setId} without --at gives the database as of ` +
+    'its last record.';
+  return new RespaldoError('failed', message, hint);
 }

@@ -24,7 +24,7 @@ import { firstFreeRound, roundId } from '../shared/names.js';
 import { listDatabasesStatement, planBeforeRestore } from './plan.js';
 import { defaultFileDirs, dropIfExistsStatement, planMoves, planNewFileMoves, restoreStatement } from './swap-plan.js';
 import { chainStepStatement, headerOf } from './chain-plan.js';
-import { copyForServer, restoreSteps } from './chain.js';
+import { copyForServer, restoreSteps, stopAtPastLastRecordError } from './chain.js';
 import { resolveSettings, where } from './config.js';
 import { checkLocalDir, localDirHint, writeForServerError } from './errors.js';
 import {
@@ -309,6 +309,11 @@ export async function restoreSqlServer(
       } finally {
         await removeQuietly(stepLocal, ctx);
       }
+    }
+    // A STOPAT after the last record of the log backup (yet before its end) leaves the database RESTORING, with
+    // only an informational message: said as such, and the catch below drops it.
+    if (stopAt && steps.length > 1 && (await session.databaseInfo(temp))?.state === 'RESTORING') {
+      throw stopAtPastLastRecordError({ item: req.db.name, live, temp, stopAt, steps });
     }
     if (continueAfterError) {
       ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.continuedAfterError', { live }) });
