@@ -1360,6 +1360,33 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     expect(side.restoredTo).toBe('users_copy');
   });
 
+  it.each([
+    ['OFFLINE', /is OFFLINE, not ONLINE/, /ALTER DATABASE \[users\] SET ONLINE/],
+    ['SUSPECT', /is SUSPECT, not ONLINE \(damaged, or its files are missing\)/, /--to users_restored, check it/],
+    ['RECOVERY_PENDING', /is RECOVERY_PENDING, not ONLINE/, /MODIFY NAME = \[users\]/],
+    ['EMERGENCY', /is EMERGENCY, not ONLINE/, /DROP DATABASE \[users\]/],
+    ['RESTORING', /not ONLINE \(a restore is under way, or it is a log-shipping secondary/, /WITH RECOVERY/],
+  ])(
+    'a live database %s is not replaced in place: refused before anything is copied, side by side allowed',
+    async (state, message, hint) => {
+      server.addDb('users', LIVE_TABLES, { state });
+      const driver = noDelay();
+      const err = await driver.restore(restoreReq(), ctx()).catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(RefusedError);
+      expect((err as RefusedError).message).toMatch(message);
+      expect((err as RefusedError).hint).toMatch(hint);
+      expect(server.log.some((x) => /^(RESTORE|ALTER)/.test(x.sql))).toBe(false);
+      expect(readdirSync(localDir)).toEqual([]);
+      expect([...server.dbs.keys()]).toEqual(['users']);
+      expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', state });
+      const side = await driver.restore(
+        restoreReq({ target: { kind: 'side-by-side', name: 'users_restored' } }),
+        ctx(),
+      );
+      expect(side.restoredTo).toBe('users_restored');
+    },
+  );
+
   it('16.7 a safety copy of a damaged database restores WITH CONTINUE_AFTER_ERROR; the plan says so', async () => {
     server.addDb('users', LIVE_TABLES, { damaged: true });
     const { content, entry: e } = await backupThroughDriver(undefined, 'safety');
@@ -1505,6 +1532,12 @@ describe('swapBack: rolling back an in-place restore', () => {
     const err = await driver.swapBack!(req, ctx()).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(RefusedError);
     expect((err as Error).message).toMatch(/availability group/);
+
+    server.dbs.get('users')!.replicaId = null;
+    server.dbs.get('users')!.state = 'SUSPECT';
+    const suspect = await driver.swapBack!(req, ctx()).catch((x: unknown) => x);
+    expect(suspect).toBeInstanceOf(RefusedError);
+    expect((suspect as Error).message).toMatch(/is SUSPECT, not ONLINE/);
   });
 
   it('a failure at any step leaves both databases under the names they had', async () => {

@@ -32,6 +32,7 @@ import {
   defaultFileDirs,
   dropIfExistsStatement,
   dropSafetyCopyStatements,
+  liveStateProblem,
   parseStatsPercent,
   planMoves,
   planSwap,
@@ -645,5 +646,24 @@ describe('settings put back after a restore (issue 16.4)', () => {
     const steps = planSettings('users', { ...recorded, ...rec }, { ...afterRestore, ...cur }, shares);
     expect(steps.map((s) => s.statement.sql)).toEqual(sql);
     expect(steps.every((s) => Object.keys(s.statement.params).length === 0 && s.setting.length > 0)).toBe(true);
+  });
+});
+
+describe('in place over a live database that is not ONLINE (planned by sys.databases.state_desc)', () => {
+  it.each<[string | null, RegExp | null, RegExp | null]>([
+    ['ONLINE', null, null],
+    [null, null, null],
+    ['OFFLINE', /^Database "a\]b" is OFFLINE, not ONLINE: it cannot be taken and renamed aside/, /SET ONLINE/],
+    ['SUSPECT', /is SUSPECT, not ONLINE \(damaged, or its files are missing\)/, /DROP DATABASE \[a\]\]b\]/],
+    ['RECOVERY_PENDING', /is RECOVERY_PENDING, not ONLINE \(damaged/, /--to a\]b_restored/],
+    ['EMERGENCY', /is EMERGENCY, not ONLINE \(damaged/, /MODIFY NAME = \[a\]\]b\]/],
+    ['RESTORING', /a restore is under way, or it is a log-shipping secondary or a mirror/, /WITH RECOVERY/],
+    ['RECOVERING', /is RECOVERING, not ONLINE/, /Wait until SQL Server has recovered it/],
+  ])('%s: %s', (state, message, hint) => {
+    const problem = liveStateProblem('a]b', state, 'an in-place restore');
+    if (!message) return expect(problem).toBeNull();
+    expect(problem?.message).toMatch(message);
+    expect(problem?.message).toMatch(/an in-place restore was refused; nothing was changed\.$/);
+    expect(problem?.hint).toMatch(hint!);
   });
 });

@@ -691,6 +691,10 @@ export class FakeServer {
       const db = this.db(name);
       if (db.state === 'RESTORING')
         throw sqlError(5052, 'ALTER DATABASE is not permitted while a database is in the Restoring state.');
+      if (['OFFLINE', 'SUSPECT', 'RECOVERY_PENDING'].includes(db.state)) {
+        const why = 'the database does not exist, or the database is not in a state that allows access checks.';
+        throw sqlError(5011, `User does not have permission to alter database '${name}', ${why}`);
+      }
       if (m[2] === 'NO_WAIT' && (db.sessions.length > 0 || db.holder)) {
         throw sqlError(5070, `Database state cannot be changed while other users are using the database '${name}'`);
       }

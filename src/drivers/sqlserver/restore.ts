@@ -45,6 +45,7 @@ import {
   quietCtx,
   refuseEdition,
   refuseAvailabilityGroup,
+  refuseLiveState,
   refuseOlderServer,
   targetName,
   checkTargetName,
@@ -216,6 +217,7 @@ export async function restoreSqlServer(
       ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('note.safetyRound', { earlier, safety }) });
     }
     if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'an in-place restore');
+    if (inPlace) refuseLiveState(liveInfo, 'an in-place restore');
     if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
 
     checkAborted(ctx.signal, 'the restore');

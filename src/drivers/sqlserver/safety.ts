@@ -7,7 +7,14 @@ import { resolveSettings, where } from './config.js';
 import { checkLocalDir, localDirHint } from './errors.js';
 import { checkAborted, removeQuietly, SwapBrokenError, writeJournal, type Journal } from './session.js';
 
-import { type OpenSession, quietCtx, refuseEdition, refuseAvailabilityGroup, checkTargetName } from './server.js';
+import {
+  type OpenSession,
+  quietCtx,
+  refuseEdition,
+  refuseAvailabilityGroup,
+  refuseLiveState,
+  checkTargetName,
+} from './server.js';
 import { ensureNoSessions, executeSwap } from './swap.js';
 import { said } from '../../core/phrases.js';
 
@@ -56,6 +63,7 @@ export async function swapBackSqlServer(
     const liveInfo = await session.databaseInfo(live);
     refuseAvailabilityGroup(liveInfo, s, 'a rollback by renaming');
     refuseAvailabilityGroup(kept, s, 'a rollback by renaming');
+    refuseLiveState(liveInfo, 'a rollback by renaming');
     if (liveInfo && (await session.databaseInfo(newSafety))) {
       throw new RefusedError(
         `"${newSafety}" exists already: this set was rolled back before and that copy is still kept.`,

@@ -3,6 +3,7 @@ import { english, phrase } from '../../core/phrases.js';
 import type { DriverContext, RestoreTarget } from '../driver.js';
 import { nameProblem } from './names.js';
 import { newerThanServer, productName, unsupportedEdition } from './plan.js';
+import { liveStateProblem } from './swap-plan.js';
 import { where } from './config.js';
 import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './connection.js';
 import { mapSqlError } from './errors.js';
@@ -63,6 +64,12 @@ export function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettin
     'Restore side by side with --to NAME, or remove the database from the availability group first ' +
       '(ALTER AVAILABILITY GROUP … REMOVE DATABASE), restore, and add it back.',
   );
+}
+
+/** Refuses replacing `info` (the live database) in place when it is not ONLINE (liveStateProblem says why). */
+export function refuseLiveState(info: DbInfo | null, doing: string): void {
+  const problem = info ? liveStateProblem(info.name, info.state, doing) : null;
+  if (problem) throw new RefusedError(problem.message, problem.hint);
 }
 
 /** Opens a session on the server of `s`; a failure becomes an operator error naming `action`. */

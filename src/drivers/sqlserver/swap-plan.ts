@@ -204,6 +204,54 @@ export function dropSafetyCopyStatements(name: string, state: string | null = nu
 }
 
 /**
+ * Pure: why the live database `name`, in `state` (sys.databases.state_desc), cannot be replaced in place, with what
+ * to do; null when it is ONLINE (or the state was not read). An in-place restore and a rollback keep what they
+ * replace by taking it (SINGLE_USER) and renaming it aside, which SQL Server allows only on an ONLINE database:
+ * - RESTORING: another restore is under way, or it is a log-shipping secondary or a mirror, which must not be
+ *   replaced; RECOVERING: the server is still recovering it (wait);
+ * - OFFLINE: ALTER DATABASE cannot take it; bringing it online is the DBA's choice;
+ * - SUSPECT, RECOVERY_PENDING, EMERGENCY: damaged or its files missing; it cannot be set aside, and replacing it
+ *   is a DBA's decision (what is dropped is gone), so the restore goes beside it and the last step is by hand.
+ */
+export function liveStateProblem(
+  name: string,
+  state: string | null,
+  doing: string,
+): { message: string; hint: string } | null {
+  const st = (state ?? 'ONLINE').toUpperCase();
+  if (st === 'ONLINE') return null;
+  const q = quoteName(name);
+  const beside = `restore beside it with --to ${name}_restored`;
+  const say = (why: string): string =>
+    `Database "${name}" is ${st}, not ONLINE${why}: it cannot be taken and renamed aside, so ${doing} was refused; ` +
+    'nothing was changed.';
+  if (st === 'RESTORING') {
+    return {
+      message: say(' (a restore is under way, or it is a log-shipping secondary or a mirror)'),
+      hint:
+        `If a restore of it was left unfinished, finish it (RESTORE DATABASE ${q} WITH RECOVERY) or drop it, ` +
+        `then run again; a log-shipping secondary or a mirror is never replaced. Or ${beside}.`,
+    };
+  }
+  if (st === 'RECOVERING') {
+    return { message: say(''), hint: `Wait until SQL Server has recovered it (ONLINE), then run again; or ${beside}.` };
+  }
+  if (st === 'OFFLINE' || st === 'OFFLINE_SECONDARY') {
+    return {
+      message: say(''),
+      hint: `Bring it online (ALTER DATABASE ${q} SET ONLINE), then run again; or ${beside}.`,
+    };
+  }
+  return {
+    message: say(' (damaged, or its files are missing)'),
+    hint:
+      `Restore beside it with --to ${name}_restored, check it, then replace the damaged one by hand (keep its files: ` +
+      `ALTER DATABASE ${q} SET OFFLINE, or DROP DATABASE ${q}; then ` +
+      `ALTER DATABASE ${quoteName(`${name}_restored`)} MODIFY NAME = ${q}). See docs/sqlserver.md (What is refused up front).`,
+  };
+}
+
+/**
  * The swap of a database into place: the restored temporary database, or (swap back) a kept
  * safety copy.
  * - `steps` run in order: take the live database and rename it to `safety` (one batch), then rename
