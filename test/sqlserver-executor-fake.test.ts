@@ -1387,6 +1387,39 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     },
   );
 
+  it('change data capture: kept in place WITH KEEP_CDC (on the step that recovers) with the jobs to add; not on a copy beside', async () => {
+    server.addDb('users', LIVE_TABLES, { cdcEnabled: true });
+    const { content, entry: e } = await backupThroughDriver();
+    expect(e.details.cdcEnabled).toBe(true);
+    const driver = noDelay();
+    await driver.restore(restoreReq({ entry: e }, content), ctx());
+    expect(server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!.sql).toMatch(/, RECOVERY, KEEP_CDC, STATS/);
+    expect(server.dbs.get('users')!.cdcEnabled).toBe(true);
+    expect(warnings()).toContainEqual(expect.stringMatching(/^Change data capture of users was kept .*sp_cdc_add_job/));
+    reporter.events.length = 0;
+    server.log = [];
+    await driver.restore(
+      restoreReq({ entry: e, target: { kind: 'side-by-side', name: 'users_copy' } }, content),
+      ctx(),
+    );
+    expect(server.log.some((r) => r.sql.includes('KEEP_CDC'))).toBe(false);
+    expect(server.dbs.get('users_copy')!.cdcEnabled).toBe(false);
+    expect(warnings().some((w) => w.includes('Change data capture'))).toBe(false);
+  });
+
+  it('a live database published for replication is not replaced in place: refused before anything is copied', async () => {
+    server.addDb('users', LIVE_TABLES, { published: true });
+    const driver = noDelay();
+    const err = await driver.restore(restoreReq(), ctx()).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).message).toMatch(/is published for replication/);
+    expect((err as RefusedError).hint).toMatch(/--to users_restored .*sp_removedbreplication N'users'/);
+    expect(server.log.some((x) => /^(RESTORE|ALTER)/.test(x.sql))).toBe(false);
+    expect(readdirSync(localDir)).toEqual([]);
+    const side = await driver.restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_restored' } }), ctx());
+    expect(side.restoredTo).toBe('users_restored');
+  });
+
   it('16.7 a safety copy of a damaged database restores WITH CONTINUE_AFTER_ERROR; the plan says so', async () => {
     server.addDb('users', LIVE_TABLES, { damaged: true });
     const { content, entry: e } = await backupThroughDriver(undefined, 'safety');

@@ -15,6 +15,7 @@ import {
   stagingNames,
   hostPathStyle,
 } from '../src/drivers/sqlserver/names.js';
+import { chainStepStatement } from '../src/drivers/sqlserver/chain-plan.js';
 import {
   planBackup,
   rowCountsStatement,
@@ -665,5 +666,30 @@ describe('in place over a live database that is not ONLINE (planned by sys.datab
     expect(problem?.message).toMatch(message);
     expect(problem?.message).toMatch(/an in-place restore was refused; nothing was changed\.$/);
     expect(problem?.hint).toMatch(hint!);
+  });
+});
+
+describe('KEEP_CDC only on the step that recovers (SQL Server refuses it WITH NORECOVERY)', () => {
+  const moves = [{ logicalName: 'u', physicalName: '/d/u.mdf', type: 'D' }];
+  it.each<[boolean | undefined, boolean, string]>([
+    [
+      true,
+      true,
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, RECOVERY, KEEP_CDC, STATS = 1',
+    ],
+    [true, false, 'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, NORECOVERY, STATS = 1'],
+    [false, true, 'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, RECOVERY, STATS = 1'],
+    [undefined, true, 'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, RECOVERY, STATS = 1'],
+  ])('full: keepCdc %s, recovery %s', (keepCdc, recovery, sql) => {
+    expect(restoreStatement('u__restore_1', '/b/u.bak', moves, { recovery, keepCdc }).sql).toBe(sql);
+  });
+  it.each<[boolean, 'log' | 'differential', string]>([
+    [true, 'log', 'RESTORE LOG @db FROM DISK = @path WITH CHECKSUM, RECOVERY, KEEP_CDC, STATS = 1'],
+    [false, 'log', 'RESTORE LOG @db FROM DISK = @path WITH CHECKSUM, NORECOVERY, STATS = 1'],
+    [true, 'differential', 'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, RECOVERY, KEEP_CDC, STATS = 1'],
+  ])('chain step: last %s, %s', (last, kind, sql) => {
+    expect(chainStepStatement({ target: 'u__restore_1', serverPath: '/b/l.bak', kind, last, keepCdc: true }).sql).toBe(
+      sql,
+    );
   });
 });

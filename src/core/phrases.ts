@@ -942,6 +942,10 @@ export const PHRASES_EN = {
   'mssql.settingsUnread': (p: PhraseParams) =>
     `Could not read the settings of ${p['live']} after the restore (${p['error']}); owner, TRUSTWORTHY and Service Broker were not checked.`,
   'mssql.settingsNotBack': (p: PhraseParams) => `Restored ${p['live']}, but could not put back: ${p['failed']}`,
+  'mssql.cdcKept': (p: PhraseParams) =>
+    `Change data capture of ${p['live']} was kept (RESTORE … KEEP_CDC), but its capture and cleanup jobs are not ` +
+    `in a backup: in ${p['live']} run EXEC sys.sp_cdc_add_job @job_type = N'capture'; and ` +
+    "EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; (until the capture job runs, the log is not truncated).",
   'mssql.continuedAfterError': (p: PhraseParams) =>
     `${p['live']} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: ` +
     'the damage is restored too. Run DBCC CHECKDB on it.',

@@ -4,7 +4,7 @@
  * databases, writes and reads real .bak stand-in files in a temp folder (standing for the folder
  * shared between SQL Server and respaldo), records every statement, and injects errors at chosen
  * statements. Used by test/sqlserver-executor-fake.test.ts and the driver conformance suite.
- * One file of about 770 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
+ * One file of about 790 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
  * changes; split, its state would be shared across files.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +54,10 @@ export interface FakeDb {
   restoring?: { lsn: bigint; fullCheckpoint: bigint; fork: string; logicals?: string[] };
   /** Files added after the database was made (ALTER DATABASE … ADD FILE): in its backups' FILELISTONLY. */
   addedFiles?: { logicalName: string; physicalName: string; type: string }[];
+  /** Change data capture (is_cdc_enabled): a restore under another name keeps it only WITH KEEP_CDC. */
+  cdcEnabled?: boolean;
+  /** Published for replication (is_published). */
+  published?: boolean;
 }
 
 /** What RESTORE HEADERONLY and msdb say of a fake backup. */
@@ -422,6 +426,8 @@ export class FakeServer {
           readOnly: bit(db.readOnly),
           encrypted: bit(db.tdeThumbprint !== null),
           replicaId: db.replicaId,
+          cdcEnabled: bit(db.cdcEnabled === true),
+          published: bit(db.published === true),
         },
       ];
     }
@@ -465,7 +471,10 @@ export class FakeServer {
       this.stats(sql, options, () => this.duringBackup(options));
       options.onInfo?.("Processed 352 pages for database 'x', file 'x' on file 1.");
       const { owner, trustworthy, brokerEnabled, brokerGuid, recoveryModel, compatibilityLevel, readOnly } = db;
-      const settings = { owner, trustworthy, brokerEnabled, brokerGuid, recoveryModel, compatibilityLevel, readOnly };
+      const cdcEnabled = db.cdcEnabled === true;
+      const settings = {
+        ...{ owner, trustworthy, brokerEnabled, brokerGuid, recoveryModel, compatibilityLevel, readOnly, cdcEnabled },
+      };
       const before = db.logFrom;
       const header = this.takeBackup(String(p.db), kind, sql.includes('COPY_ONLY'), String(p.path));
       const writes = db.writes
@@ -530,7 +539,7 @@ export class FakeServer {
       ];
     }
     const restoreRe = /^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, (CONTINUE_AFTER_ERROR, )?/;
-    const moves = 'MOVE @l1 TO @p1, MOVE @l2 TO @p2, (NO)?RECOVERY, STATS = \\d+$';
+    const moves = 'MOVE @l1 TO @p1, MOVE @l2 TO @p2, (NO)?RECOVERY(?:, KEEP_CDC)?, STATS = \\d+$';
     if ((m = new RegExp(`${restoreRe.source}${moves}`).exec(sql))) {
       const bak = this.readBak(String(p.path));
       if (this.dbs.has(String(p.db))) throw sqlError(1801, `Database '${p.db}' already exists.`);
@@ -568,6 +577,8 @@ export class FakeServer {
       db.recoveryModel = st.recoveryModel ?? 'FULL';
       db.compatibilityLevel = st.compatibilityLevel ?? 160;
       db.readOnly = st.readOnly === true;
+      // Restored under another name, a database loses change data capture unless KEEP_CDC (only WITH RECOVERY).
+      db.cdcEnabled = st.cdcEnabled === true && sql.includes(', RECOVERY, KEEP_CDC,');
       if (m[2]) {
         if (bak.header?.kind !== 'full') throw sqlError(3136, 'This differential backup cannot be restored.');
         db.state = 'RESTORING';
@@ -578,7 +589,7 @@ export class FakeServer {
     }
     if (
       (m =
-        /^RESTORE (DATABASE|LOG) @db FROM DISK = @path WITH CHECKSUM, (?:MOVE @l\d+ TO @p\d+, )*(NO)?RECOVERY(, STOPAT = @t)?, STATS = \d+$/.exec(
+        /^RESTORE (DATABASE|LOG) @db FROM DISK = @path WITH CHECKSUM, (?:MOVE @l\d+ TO @p\d+, )*(NO)?RECOVERY(?:, KEEP_CDC)?(, STOPAT = @t)?, STATS = \d+$/.exec(
           sql.split('\n').at(-1)!,
         ))
     ) {
@@ -652,6 +663,7 @@ export class FakeServer {
       if (!m[2]) {
         db.state = 'ONLINE';
         delete db.restoring;
+        db.cdcEnabled = bak.settings?.cdcEnabled === true && sql.includes(', RECOVERY, KEEP_CDC');
       }
       return [];
     }

@@ -211,6 +211,8 @@ export async function backupSqlServer(
         rowCounts: `estimate: sys.partitions right after BACKUP${drift.length > 0 ? `; ${WRITTEN_DURING}` : ''}`,
         ...(drift.length > 0 ? { rowCountsDrift: drift.slice(0, 20) } : {}),
         settings: info.settings,
+        cdcEnabled: info.cdcEnabled,
+        ...(info.published ? { published: true } : {}),
         hostPlatform: server.hostPlatform,
         ...(tde ? { tde: { encrypted: true, certificate: tde.certificate, thumbprint: tde.thumbprint } } : {}),
         logicalFiles: files.map((f) => ({

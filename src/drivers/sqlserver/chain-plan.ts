@@ -523,10 +523,12 @@ export function chainStepStatement(opts: {
   stopAtOffsetMinutes?: number | null;
   /** Files this backup adds to the database (planNewFileMoves): MOVE each to a folder of this server. */
   moves?: readonly { logicalName: string; physicalName: string }[];
+  /** KEEP_CDC on the last step (restoreStatement's keepCdc). */
+  keepCdc?: boolean;
 }): Statement {
   quoteName(opts.target);
   const what = opts.kind === 'log' ? 'LOG' : 'DATABASE';
-  const recovery = opts.last ? 'RECOVERY' : 'NORECOVERY';
+  const recovery = opts.last ? (opts.keepCdc === true ? 'RECOVERY, KEEP_CDC' : 'RECOVERY') : 'NORECOVERY';
   const params: Record<string, string | number> = { db: opts.target, path: opts.serverPath };
   const moveClauses = (opts.moves ?? []).map((m, i) => {
     params[`l${i + 1}`] = m.logicalName;

@@ -46,8 +46,9 @@ export function serverInfoStatement(): Statement {
 
 /**
  * State, access mode, size, the settings a restore must put back (owner, TRUSTWORTHY, Service
- * Broker, recovery model, compatibility level, read-only), TDE (`is_encrypted`) and availability
- * group membership (`replica_id`) of one database; no row when it does not exist.
+ * Broker, recovery model, compatibility level, read-only), TDE (`is_encrypted`), availability
+ * group membership (`replica_id`), change data capture (`is_cdc_enabled`) and whether it is published for
+ * replication (`is_published`, `is_merge_published`) of one database; no row when it does not exist.
  */
 export function databaseInfoStatement(name: string): Statement {
   return {
@@ -59,7 +60,8 @@ export function databaseInfoStatement(name: string): Statement {
       '  SUSER_SNAME(d.owner_sid) AS owner, CAST(d.is_trustworthy_on AS int) AS trustworthy,',
       '  CAST(d.is_broker_enabled AS int) AS brokerEnabled, CAST(d.compatibility_level AS int) AS compatibilityLevel,',
       '  CAST(d.is_read_only AS int) AS readOnly, CAST(d.is_encrypted AS int) AS encrypted,',
-      '  CAST(d.replica_id AS nvarchar(36)) AS replicaId',
+      '  CAST(d.replica_id AS nvarchar(36)) AS replicaId, CAST(d.is_cdc_enabled AS int) AS cdcEnabled,',
+      '  CAST(CASE WHEN d.is_published = 1 OR d.is_merge_published = 1 THEN 1 ELSE 0 END AS int) AS published',
       'FROM sys.databases d WHERE d.name = @name',
     ].join('\n'),
     params: { name },

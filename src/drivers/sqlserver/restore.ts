@@ -46,6 +46,7 @@ import {
   refuseEdition,
   refuseAvailabilityGroup,
   refuseLiveState,
+  refusePublished,
   refuseOlderServer,
   targetName,
   checkTargetName,
@@ -218,6 +219,7 @@ export async function restoreSqlServer(
     }
     if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'an in-place restore');
     if (inPlace) refuseLiveState(liveInfo, 'an in-place restore');
+    if (inPlace) refusePublished(liveInfo, s, 'an in-place restore');
     if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
 
     checkAborted(ctx.signal, 'the restore');
@@ -264,7 +266,14 @@ export async function restoreSqlServer(
     const continueAfterError = req.entry.details.continueAfterError === true;
     const restoreProgress = progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null);
     const recovery = steps.length === 1;
-    await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError, recovery }), restoreProgress);
+    // Change data capture survives a restore under another name only WITH KEEP_CDC: kept when the database is
+    // replaced in place (by what the backup recorded; else by the live database's), never on a copy beside it,
+    // whose log would then wait for a capture job that does not exist.
+    const recordedCdc = req.entry.details.cdcEnabled;
+    const keepCdc =
+      inPlace && (recordedCdc === true || (typeof recordedCdc !== 'boolean' && liveInfo?.cdcEnabled === true));
+    const first = restoreStatement(temp, serverPath, moves, { continueAfterError, recovery, keepCdc });
+    await session.run(first, restoreProgress);
     for (const [i, step] of steps.entries()) {
       if (i === 0) continue;
       const file = restoreFileName(live, step.setId, `${token}-${i}`);
@@ -305,6 +314,7 @@ export async function restoreSqlServer(
           stopAt: last ? stopAt : null,
           stopAtOffsetMinutes: headerOf(step.entry.details)?.utcOffsetMinutes ?? null,
           moves: added,
+          keepCdc,
         });
         const stepProgress = progressTo(ctx, req.db.name, `SQL Server RESTORE ${kind}`, step.entry.rawBytes || null);
         await session.run(st, stepProgress);
@@ -317,6 +327,7 @@ export async function restoreSqlServer(
     if (stopAt && steps.length > 1 && (await session.databaseInfo(temp))?.state === 'RESTORING') {
       throw stopAtPastLastRecordError({ item: req.db.name, live, temp, stopAt, steps });
     }
+    if (keepCdc) ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.cdcKept', { live }) });
     if (continueAfterError) {
       ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.continuedAfterError', { live }) });
     }

@@ -13,6 +13,7 @@ import {
   refuseEdition,
   refuseAvailabilityGroup,
   refuseLiveState,
+  refusePublished,
   checkTargetName,
 } from './server.js';
 import { ensureNoSessions, executeSwap } from './swap.js';
@@ -64,6 +65,7 @@ export async function swapBackSqlServer(
     refuseAvailabilityGroup(liveInfo, s, 'a rollback by renaming');
     refuseAvailabilityGroup(kept, s, 'a rollback by renaming');
     refuseLiveState(liveInfo, 'a rollback by renaming');
+    refusePublished(liveInfo, s, 'a rollback by renaming');
     if (liveInfo && (await session.databaseInfo(newSafety))) {
       throw new RefusedError(
         `"${newSafety}" exists already: this set was rolled back before and that copy is still kept.`,

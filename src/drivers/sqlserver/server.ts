@@ -72,6 +72,22 @@ export function refuseLiveState(info: DbInfo | null, doing: string): void {
   if (problem) throw new RefusedError(problem.message, problem.hint);
 }
 
+/**
+ * Refuses replacing `info` (the live database) in place when it is published for replication: a publication is
+ * tied to the database's name and its distributor, and SQL Server refuses to rename a published database, so a
+ * restore beside it swapped in by renames would lose the publications (or stop half-way).
+ */
+export function refusePublished(info: DbInfo | null, s: ConnectionSettings, doing: string): void {
+  if (!info?.published) return;
+  throw new RefusedError(
+    `Database "${info.name}" on ${where(s)} is published for replication: a publication cannot be renamed aside ` +
+      `and kept, so ${doing} was refused; nothing was changed.`,
+    `Restore beside it with --to ${info.name}_restored and let the DBA move it in and set the publications up ` +
+      `again; or remove replication first (EXEC sp_removedbreplication N'${info.name.replaceAll("'", "''")}'), ` +
+      'run again, then re-create the publications and re-initialise the subscriptions.',
+  );
+}
+
 /** Opens a session on the server of `s`; a failure becomes an operator error naming `action`. */
 export type OpenSession = (
   s: ConnectionSettings,

@@ -79,6 +79,10 @@ export interface DbInfo {
   encrypted: boolean;
   /** Availability group replica id (sys.databases.replica_id); null when not in an AG. */
   replicaId: string | null;
+  /** Change data capture is enabled (sys.databases.is_cdc_enabled). */
+  cdcEnabled: boolean;
+  /** Published for transactional, snapshot or merge replication (is_published, is_merge_published). */
+  published: boolean;
 }
 
 export type Row = Record<string, unknown>;
@@ -197,6 +201,8 @@ export class Session {
       },
       encrypted: num(row.encrypted) === 1,
       replicaId: str(row.replicaId),
+      cdcEnabled: num(row.cdcEnabled) === 1,
+      published: num(row.published) === 1,
     };
   }
 

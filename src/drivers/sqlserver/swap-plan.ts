@@ -109,12 +109,14 @@ export function planNewFileMoves(
  * (`recovery: false`: NORECOVERY, the first backup of a chain, on which differential and log backups apply).
  * `continueAfterError`: the backup was taken WITH CONTINUE_AFTER_ERROR from a damaged database (a
  * safety copy); it restores only WITH CONTINUE_AFTER_ERROR, and the damage comes back with it.
+ * `keepCdc`: KEEP_CDC on the step that recovers (SQL Server refuses it with NORECOVERY): without it, a database
+ * restored under another name (the temporary one swapped in) loses change data capture.
  */
 export function restoreStatement(
   target: string,
   serverPath: string,
   moves: FileMove[],
-  opts: { continueAfterError?: boolean; recovery?: boolean } = {},
+  opts: { continueAfterError?: boolean; recovery?: boolean; keepCdc?: boolean } = {},
 ): Statement {
   quoteName(target);
   const params: Record<string, string | number> = { db: target, path: serverPath };
@@ -125,7 +127,10 @@ export function restoreStatement(
   });
   const cae = opts.continueAfterError === true;
   const options = ['CHECKSUM', ...(cae ? ['CONTINUE_AFTER_ERROR'] : []), ...moveClauses];
-  options.push(opts.recovery === false ? 'NORECOVERY' : 'RECOVERY', `STATS = ${STATS_PERCENT}`);
+  const recovering = opts.recovery !== false;
+  options.push(recovering ? 'RECOVERY' : 'NORECOVERY');
+  if (recovering && opts.keepCdc === true) options.push('KEEP_CDC');
+  options.push(`STATS = ${STATS_PERCENT}`);
   return {
     purpose: `restore ${serverPath} into database ${target}${cae ? ' (continuing after errors)' : ''}`,
     sql: `RESTORE DATABASE @db FROM DISK = @path WITH ${options.join(', ')}`,

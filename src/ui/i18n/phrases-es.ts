@@ -974,6 +974,10 @@ export const PHRASES_ES = {
     `No se pudieron leer los ajustes de ${p['live']} tras la restauración (${p['error']}); no se comprobaron el propietario, TRUSTWORTHY ni Service Broker.`,
   'mssql.settingsNotBack': (p: PhraseParams) =>
     `${p['live']} se restauró, pero no se pudo volver a poner: ${p['failed']}`,
+  'mssql.cdcKept': (p: PhraseParams) =>
+    `Se conservó la captura de datos de cambios (CDC) de ${p['live']} (RESTORE … KEEP_CDC), pero sus trabajos de ` +
+    `captura y limpieza no están en una copia: en ${p['live']} ejecute EXEC sys.sp_cdc_add_job @job_type = N'capture'; ` +
+    "y EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; (hasta que corra el de captura, el log no se trunca).",
   'mssql.continuedAfterError': (p: PhraseParams) =>
     `${p['live']} se restauró WITH CONTINUE_AFTER_ERROR desde una copia de seguridad de una base dañada: ` +
     'el daño también se restauró. Ejecute DBCC CHECKDB sobre ella.',
