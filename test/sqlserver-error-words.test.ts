@@ -19,6 +19,26 @@ function failed(verb: string, number: number, text: string): Error {
 describe('mapSqlError: what an operator is told of a BACKUP or RESTORE error', () => {
   const cases: { name: string; err: Error; message: RegExp; not?: RegExp }[] = [
     {
+      name: '3202 a full disk under the backup folder (Windows, OS error 112) is said as that folder full, not damage',
+      err: failed(
+        'BACKUP DATABASE',
+        3202,
+        'Write on "/var/opt/mssql/backup/respaldo-users-1.bak" failed: 112(There is not enough space on the disk.)',
+      ),
+      message: /^SQL Server could not back up: the disk of the backup folder \/var\/opt\/mssql\/backup .* is full/,
+      not: /damaged/,
+    },
+    {
+      name: '3202 a full disk (Linux, OS error 28) elsewhere is said as the database files volume',
+      err: failed(
+        'RESTORE DATABASE',
+        3202,
+        'Write on "/var/opt/mssql/data/u.mdf" failed: 28(No space left on device).',
+      ),
+      message: /^SQL Server could not back up: the disk it writes the database files on is full/,
+      not: /damaged/,
+    },
+    {
       name: '3189 damage is damage',
       err: failed('RESTORE DATABASE', 3189, 'Damage to the backup set was detected.'),
       message: /found the backup damaged/,

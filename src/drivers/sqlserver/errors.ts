@@ -140,6 +140,28 @@ export function mapSqlError(
       details,
     );
   }
+  // "Write on "…" failed: 112(There is not enough space on the disk.)" (Windows), OS error 28 (Linux).
+  if (
+    has(3202, 3203, 3013) &&
+    /operating system error (112|28)\b|failed: (112|28)\(|not enough space on the disk|no space left on device/i.test(
+      text,
+    )
+  ) {
+    const inBackupDir = text.toLowerCase().includes(s.serverBackupDir.toLowerCase());
+    return new RespaldoError(
+      'failed',
+      inBackupDir
+        ? `SQL Server could not ${action}: the disk of the backup folder ${s.serverBackupDir} (as the server sees it) is full: ${text}`
+        : `SQL Server could not ${action}: the disk it writes the database files on is full: ${text}`,
+      inBackupDir
+        ? `Free space there (respaldo removes its own .bak files after each run; a half-written one is removed too), ` +
+            'or point serverBackupDir and localBackupDir at a volume with room; compression (not on Express or Web) ' +
+            'makes the .bak smaller. Nothing was changed in the database.'
+        : "Free space on the volume of the instance's default data and log folders (Server properties → Database " +
+            'settings), or point them at a volume with room; the live database was not touched.',
+      details,
+    );
+  }
   if (has(262, 229, 230, 300, 297, 15247, 916, 3110, 5011, 15151)) {
     return new RespaldoError(
       'failed',
