@@ -329,7 +329,7 @@ describe('restoring a chain', () => {
     expect(message).toContain(`left "users__restore_${l2!.setId}" RESTORING`);
     expect(message).toContain(`${f!.setId} full LSN`);
     expect(message).toContain(`${l2!.setId} log LSN`);
-    expect(message).toContain('The temporary database is dropped; the live database "users" was not touched.');
+    expect(message).toContain('The live database "users" was not touched; the temporary database is dropped');
     expect(hint).toContain(`at or before ${at(header.startedAt)}`);
     expect(hint).toContain(`at or after ${at(header.finishedAt)}`);
     expect(hint).toContain(`respaldo restore ${l2!.setId} without --at`);

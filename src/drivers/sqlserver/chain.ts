@@ -142,8 +142,8 @@ export function stopAtPastLastRecordError(opts: {
   const message =
     `${at(opts.stopAt)} is after the last record the log backup of set ${last.setId} holds${written}. SQL Server ` +
     `applied it whole and left "${opts.temp}" RESTORING, waiting for a later log backup this chain does not have ` +
-    `(${span}; it covers${from}${to}). The temporary database is dropped; the live database ` +
-    `"${opts.live}" was not touched.`;
+    `(${span}; it covers${from}${to}). The live database "${opts.live}" was not touched; the temporary database is ` +
+    'dropped (a warning names it if it cannot be).';
   const before = lh ? `a time at or before ${at(lh.startedAt)}` : 'an earlier time';
   const after = lh ? `at or after ${at(lh.finishedAt)}` : 'after this set';
   const hint =
