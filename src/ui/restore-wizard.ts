@@ -95,7 +95,7 @@ export interface WizardState {
   tablePicks: boolean[];
   tableCursor: number;
   plan: RestorePlan | null;
-  /** What the screen waits for (an i18n key): keys are ignored meanwhile. */
+  /** What the screen waits for (an i18n key): keys typed meanwhile wait for the step that follows (waitsOnEngine). */
   busy: 'loading' | 'planning' | 'fetching' | 'unlocking' | null;
   /** First row of the plan (or of the outcome) shown when it does not fit. */
   scrollTop: number;
@@ -379,6 +379,16 @@ function cancelRemote(s: WizardState): Transition | null {
   if (s.busy === 'fetching') return to({ ...s, busy: null, plan: null, step: { name: 'target' } }, CANCEL);
   if (s.busy === 'loading' && s.step.name === 'set') return to({ ...s, busy: null }, CANCEL);
   return null;
+}
+
+/** The screen waits on the engine (the sets listed, a manifest read, a plan made, a set fetched, a key opened). */
+export function waitsOnEngine(s: WizardState): boolean {
+  return s.busy !== null || (s.step.name === 'set' && s.sets === null);
+}
+
+/** Esc stops the wait at once instead of waiting for the step that follows: a destination read, the sets listed. */
+export function escapesWait(s: WizardState): boolean {
+  return cancelRemote(s) !== null || (s.step.name === 'set' && s.sets === null && s.busy === null);
 }
 
 function onKey(s: WizardState, input: string, key: Key, view: WizardView): Transition {

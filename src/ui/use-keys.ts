@@ -15,14 +15,19 @@ import { useInput, useStdin, type Key } from 'ink';
 /** Ink's key, plus `chunked`: the key arrived in one write with other keys (a paste, a laggy link). */
 export type ChunkKey = Key & { chunked: boolean };
 type Handler = (input: string, key: ChunkKey) => void;
+type Pass = (input: string, key: ChunkKey) => boolean;
 interface Entry {
   handler: MutableRefObject<Handler>;
   enabled: MutableRefObject<boolean>;
 }
 interface Dispatcher {
   add(entry: Entry): () => void;
-  /** Keys wait in the queue (Ctrl-C excepted) until every hold is released. Returns the release. */
-  hold(): () => void;
+  /**
+   * Keys wait in the queue (Ctrl-C excepted) until every hold is released. Returns the release. A key `passes`
+   * accepts (Esc, where it stops the wait) is handed out at once too, and the keys typed before it are dropped (they
+   * were for the screen the wait would have led to).
+   */
+  hold(passes?: Pass): () => void;
   /** Drops the keys waiting in the queue once those typed so far are read, then calls `then`. */
   drop(then: () => void): void;
 }
@@ -37,7 +42,7 @@ const KeyContext = createContext<Dispatcher | null>(null);
  * by tmux in a burst are never handled against stale state nor by a screen already replaced.
  * Ink hands plain text that arrives in one write (a paste, a held key, keys coalesced by a slow
  * link) as one string: it is split here into one key per character (see splitKeys).
- * A screen waiting on work it asked for with a key (opening the key after its passphrase) holds the keys
+ * A screen waiting on work (the sets loading, a plan made, a set fetched, a key opened) holds the keys
  * (useHeldKeys): typed ahead, they wait, as a terminal keeps them, for the screen that comes next.
  * Raw mode is only requested when stdin is a TTY (Ink's isRawModeSupported is `undefined`, not
  * false, without one).
@@ -46,7 +51,7 @@ export function KeyRoot({ children }: { children: ReactNode }) {
   const { isRawModeSupported } = useStdin();
   const entries = useRef<Entry[]>([]);
   const [pending, setPending] = useState<[string, ChunkKey][]>([]);
-  const holds = useRef(0);
+  const holds = useRef<{ passes: Pass | undefined }[]>([]);
   // Bumped when the last hold is released, so the keys that waited are handed out.
   const [released, setReleased] = useState(0);
   const dispatcher = useMemo<Dispatcher>(
@@ -57,13 +62,13 @@ export function KeyRoot({ children }: { children: ReactNode }) {
           entries.current = entries.current.filter((e) => e !== entry);
         };
       },
-      hold() {
-        holds.current++;
-        let done = false;
+      hold(passes) {
+        const h = { passes };
+        holds.current = [...holds.current, h];
         return () => {
-          if (done) return;
-          done = true;
-          if (--holds.current === 0) setReleased((n) => n + 1);
+          if (!holds.current.includes(h)) return;
+          holds.current = holds.current.filter((x) => x !== h);
+          if (holds.current.length === 0) setReleased((n) => n + 1);
         };
       },
       drop(then) {
@@ -81,14 +86,24 @@ export function KeyRoot({ children }: { children: ReactNode }) {
   );
   const handled = useRef<[string, ChunkKey] | null>(null);
   useLayoutEffect(() => {
-    // While held, only a Ctrl-C is handed out (ahead of the keys that wait): it must never wait.
-    const next = holds.current > 0 ? pending.find(([i, k]) => isCtrlC(i, k)) : pending[0];
+    // While held, only a Ctrl-C is handed out (ahead of the keys that wait): it must never wait; and a key a hold
+    // lets pass (Esc stopping the wait), with the keys typed before it dropped.
+    const held = holds.current.length > 0;
+    const passes = ([i, k]: [string, ChunkKey]): boolean => holds.current.some((h) => h.passes?.(i, k));
+    const next = held ? pending.find((x) => isCtrlC(...x) || passes(x)) : pending[0];
     if (!next || handled.current === next) return;
+    const dropBefore = held && !isCtrlC(...next);
     handled.current = next;
     for (const e of entries.current) if (e.enabled.current) e.handler.current(next[0], next[1]);
     // The next key in a task of its own: taken here, in the commit, each key of a burst was one more nested
     // update, and React stopped the menu at 50 of them ("Maximum update depth exceeded": a pasted passphrase).
-    setImmediate(() => setPending((p) => (p.includes(next) ? p.filter((x) => x !== next) : p)));
+    setImmediate(() =>
+      setPending((p) => {
+        const at = p.indexOf(next);
+        if (at < 0) return p;
+        return dropBefore ? p.slice(at + 1) : p.filter((x) => x !== next);
+      }),
+    );
   }, [pending, released]);
   const onInput = useCallback((input: string, key: Key) => setPending((p) => [...p, ...splitKeys(input, key)]), []);
   useInput(onInput, { isActive: isRawModeSupported === true });
@@ -120,14 +135,22 @@ export function useKeys(handler: Handler, active = true): void {
 
 /**
  * While `held`, keys typed wait for the screen that comes next instead of being handled by this one (which is
- * waiting on work, and would drop them); Ctrl-C is handled at once. Returns `failed(then)`: a screen whose work
- * failed (a wrong passphrase) drops the keys typed meanwhile, then, in `then`, lets go (shows the failure), as a
- * terminal's password prompt does, so nothing typed for the next screen lands in the field asked again.
+ * waiting on work, and would drop them); Ctrl-C is handled at once, and so is a key `passes` accepts (Esc where it
+ * stops the wait), the keys typed before it dropped. Returns `failed(then)`: a screen whose work failed (a wrong
+ * passphrase, a plan that could not be made) drops the keys typed meanwhile, then, in `then`, lets go (shows the
+ * failure), as a terminal's password prompt does, so nothing typed for the next screen lands on the failure.
  */
-export function useHeldKeys(held: boolean): (then: () => void) => void {
+export function useHeldKeys(held: boolean, passes?: Pass): (then: () => void) => void {
   const dispatcher = useContext(KeyContext);
   if (!dispatcher) throw new Error('useHeldKeys() outside <KeyRoot>');
-  useLayoutEffect(() => (held ? dispatcher.hold() : undefined), [held, dispatcher]);
+  const pass = useRef(passes);
+  useLayoutEffect(() => {
+    pass.current = passes;
+  });
+  useLayoutEffect(
+    () => (held ? dispatcher.hold((input, key) => pass.current?.(input, key) ?? false) : undefined),
+    [held, dispatcher],
+  );
   return dispatcher.drop;
 }
 

@@ -10,7 +10,7 @@ import { verifyText } from './SetDetailsScreen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import { useLoad } from '../use-async.js';
 import { useDeletePrompt } from '../use-delete-prompt.js';
-import { isCtrlC, useKeys } from '../use-keys.js';
+import { isCtrlC, useHeldKeys, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi } from '../use-ui.js';
@@ -62,6 +62,8 @@ export function ListScreen({
   const height = Math.max(3, body - 3 - below);
   const nav = useListNavigation(list.length, height);
   const selected = list[nav.index];
+  // Keys typed while the sets load wait for the table (Esc leaves at once).
+  useHeldKeys(sets.state === 'loading', (_, key) => key.escape);
 
   const verify = async (id: string): Promise<void> => {
     setAction({ name: 'busy', text: t.details.verifying });

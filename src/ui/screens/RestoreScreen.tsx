@@ -7,8 +7,10 @@ import { Screen } from '../components/Screen.js';
 import type { RestorePlan } from '../engine-facade.js';
 import {
   deriveWizard,
+  escapesWait,
   initialWizardState,
   restoreWizard,
+  waitsOnEngine,
   type WizardEffect,
   type WizardEvent,
   type WizardState,
@@ -64,8 +66,9 @@ export function RestoreScreen({
   const current = useRef(state);
   const abort = useRef<AbortController | null>(null);
   const { reporter, progress, reset } = useProgress();
-  // Keys typed while the key is checked or opened wait for the next step (dropped when that fails).
-  const failed = useHeldKeys(state.busy === 'unlocking');
+  // Keys typed while the sets load, a plan is made, a set fetched or the key opened wait for the next step (dropped
+  // when that fails); Esc that stops the wait is handled at once.
+  const failed = useHeldKeys(waitsOnEngine(state), (_, key) => key.escape && escapesWait(current.current));
   // The set table's rows: one line less when damaged sets are named under it.
   const height = Math.max(3, body - 3 - (state.sets?.damaged?.length ? 1 : 0));
   const derived = deriveWizard(state);
@@ -88,7 +91,10 @@ export function RestoreScreen({
     const asked = generation.current;
     return work.then(
       (value) => void (asked === generation.current && dispatch(ok(value))),
-      (error: unknown) => void (asked === generation.current && dispatch({ type: 'failed', error, back })),
+      (error: unknown) => {
+        if (asked === generation.current)
+          failed(() => void (asked === generation.current && dispatch({ type: 'failed', error, back })));
+      },
     );
   };
 
