@@ -70,12 +70,14 @@ describe('menu end to end: a set encrypted to a passphrase restored from a desti
     let screen = await t.waitFor('Escriba RESTAURAR', 90_000);
     fits(screen);
     expect(screen).toContain('En el destino "nas": sus archivos están allí.');
+    // The key line says how to leave: Esc back, Ctrl-C quits the menu (nothing changed yet).
+    expect(screen).toMatch(/Esc cancelar(?: · |\n)Ctrl-C salir\n/);
     await t.type('RESTAURAR');
     await t.key('Enter');
     screen = await t.waitFor('Frase de paso de las copias', 90_000);
     fits(screen);
     expect(screen).toContain(`La copia ${m.id} está cifrada con una frase de paso`);
-    expect(screen).toContain('Esc volver al plan');
+    expect(screen).toContain('Esc volver al plan · Ctrl-C salir');
     await t.type('no es esta');
     screen = await t.waitFor('**********');
     expect(screen).not.toContain('no es esta');
