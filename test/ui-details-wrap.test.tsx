@@ -1,6 +1,6 @@
 /**
  * A set's details at 80×24: a long error and its hint are folded to the screen's width (continuations indented)
- * and read whole by scrolling; they were cut at the edge with nothing to show the rest.
+ * and read whole by scrolling; they were cut at the edge with nothing to show the rest. Home/End go to the ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
@@ -143,5 +143,31 @@ describe('a file whose name holds a line break (legal on Linux)', () => {
     }
     expect(frame).toContain('[aplicación] app/línea\\x0arota.txt  1 B');
     for (const f of frames) expect(frameProblems(f), f).toEqual([]);
+  });
+});
+
+describe('set details: the keys of a scrolling screen', () => {
+  it('End shows the last lines at once, Home the first (PgUp/PgDn a page)', async () => {
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    m.files = Array.from({ length: 30 }, (_, i) => ({
+      ...m.files[0]!,
+      relative: `file${i}.txt`,
+      source: `/srv/f${i}`,
+    }));
+    const { lastFrame, stdin } = renderSized(
+      <SetDetailsScreen id={m.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
+      { facade },
+    );
+    const first = await waitFrame(lastFrame, (x) => x.includes(m.id) && /\d+-\d+ of \d+/.test(x));
+    expect(first).not.toContain('file29.txt');
+    await press(stdin, '\x1b[F');
+    const end = await waitFrame(lastFrame, (x) => x.includes('file29.txt'));
+    expect(frameProblems(end), end).toEqual([]);
+    const [, to, of] = /(\d+)-(\d+) of (\d+)/.exec(end)!.slice(1);
+    expect(to).toBe(of);
+    await press(stdin, '\x1b[H');
+    const home = await waitFrame(lastFrame, (x) => !x.includes('file29.txt') && / 1-\d+ of /.test(x));
+    expect(frameProblems(home), home).toEqual([]);
   });
 });

@@ -344,6 +344,8 @@ describe('restore wizard: the plan, the sessions question, the run', () => {
     // Typing the word: j/k are letters, Esc belongs to the confirmation field.
     expect(apply(shown, keys(k.char('j'), k.esc)).state).toEqual(shown);
     expect(apply(shown, keys(k.down, k.pageDown)).state.scrollTop).toBe(10);
+    expect(apply(shown, keys(k.end)).state.scrollTop).toBe(21);
+    expect(apply(shown, keys(k.end, k.home)).state.scrollTop).toBe(0);
     expect(apply(shown, [{ type: 'confirm-cancelled' }]).state.step).toEqual({ name: 'target' });
     const { state, effects } = apply(shown, [{ type: 'confirmed' }]);
     expect(state.step).toEqual({ name: 'running', interruptWarned: false });
@@ -357,6 +359,9 @@ describe('restore wizard: the plan, the sessions question, the run', () => {
     expect(shown.step).toEqual({ name: 'plan' });
     expect(apply(shown, keys(k.char('j'), k.char('j'), k.char('k'))).state.scrollTop).toBe(1);
     expect(apply(shown, keys(k.end, k.pageDown, k.pageDown, k.pageDown)).state.scrollTop).toBe(21);
+    // Home and End: the ends of the plan at once.
+    expect(apply(shown, keys(k.end)).state.scrollTop).toBe(21);
+    expect(apply(shown, keys(k.end, k.home)).state.scrollTop).toBe(0);
     expect(apply(shown, keys(k.esc)).state.step).toEqual({ name: 'target' });
   });
 

@@ -359,9 +359,14 @@ function moveInList(index: number, count: number, page: number, input: string, k
   return null;
 }
 
-/** ↑↓ (j/k when nothing is typed), PgUp/PgDn move the window over the plan or the outcome; null: not a scroll key. */
+/**
+ * ↑↓ (j/k when nothing is typed), PgUp/PgDn, Home/End move the window over the plan or the outcome; null: not a
+ * scroll key.
+ */
 function scrolled(s: WizardState, input: string, key: Key, view: WizardView, typing: boolean): number | null {
   const w = scrollWindow(view.scrollRows, view.scrollHeight, s.scrollTop);
+  if (key.home) return 0;
+  if (key.end) return w.maxTop;
   const up = key.upArrow || (!typing && input === 'k');
   const down = key.downArrow || (!typing && input === 'j');
   const by = up ? -1 : down ? 1 : key.pageUp ? -w.shown : key.pageDown ? w.shown : 0;

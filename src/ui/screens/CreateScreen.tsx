@@ -148,6 +148,8 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
       else if (key.downArrow || isDown(input, key)) setTop(Math.min(w.maxTop, w.top + 1));
       else if (key.pageUp) setTop(Math.max(0, w.top - w.shown));
       else if (key.pageDown) setTop(Math.min(w.maxTop, w.top + w.shown));
+      else if (key.home) setTop(0);
+      else if (key.end) setTop(w.maxTop);
       return;
     }
     if (key.escape) return onBack();

@@ -173,6 +173,8 @@ export function DrillScreen({
     if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
     if (key.pageUp) return setTop((x) => Math.max(0, x - (height - 1)));
     if (key.pageDown) return setTop((x) => Math.min(maxTop, x + (height - 1)));
+    if (key.home) return setTop(0);
+    if (key.end) return setTop(maxTop);
   });
 
   const runTitle = from ? t.drill.titleFrom(id, from) : t.drill.title(id);

@@ -183,6 +183,11 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
   const scrollTail = (key: Key): boolean => {
     if (!tailWindow.scrolls) return false;
     const page = tailWindow.shown;
+    // Counted back from the newest line: Home the oldest, End the newest.
+    if (key.home || key.end) {
+      setBack(key.home ? tailWindow.maxTop : 0);
+      return true;
+    }
     const by = key.upArrow ? 1 : key.downArrow ? -1 : key.pageUp ? page : key.pageDown ? -page : 0;
     if (by === 0) return false;
     setBack((b) => Math.max(0, Math.min(tailWindow.maxTop, b + by)));

@@ -377,6 +377,8 @@ export function SetDetailsScreen({
     if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
     if (key.pageUp) return setTop((x) => Math.max(0, x - height));
     if (key.pageDown) return setTop((x) => Math.min(maxTop, x + height));
+    if (key.home) return setTop(0);
+    if (key.end) return setTop(maxTop);
     if (manifest.state !== 'done') return;
     if (input === 'v') return void runVerify();
     if (input === 'V') return void verifyReadingData(Boolean(manifest.value.encryption));
