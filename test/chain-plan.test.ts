@@ -552,6 +552,26 @@ describe('restore --at times and the tiered preset', () => {
 });
 
 describe('noSetAt: a time no set serves', () => {
+  it('names each database asked for once: a set passed over for lacking some says how many (en, es)', () => {
+    const sets = [
+      cs({ id: 'd1_10', at: '2026-11-01T10:00:00Z', dbs: { users: null } }),
+      cs({ id: 'd1_11', at: '2026-11-01T11:00:00Z', dbs: { inventario: null } }),
+      cs({ id: 'd1_12', at: '2026-11-01T12:00:00Z', dbs: { users: null, inventario: null, auditoria: null } }),
+    ];
+    const at = new Date('2026-11-01T11:30:00Z');
+    const dbs = ['users', 'inventario', 'auditoria'];
+    const found = planAt(sets, at, dbs);
+    expect('none' in found).toBe(true);
+    const err = noSetAt(null, dbs, at, found.skipped, sets);
+    const es = say('es', err.phrases!.message, err.message);
+    for (const said of [err.message, es])
+      for (const db of dbs) expect(said.split(db).length - 1, `${db} in: ${said}`).toBe(1);
+    expect(err.message).toMatch(/passed over: d1_11: lacks 2 of them; d1_10: lacks 2 of them\)/);
+    expect(es).toMatch(/descartadas: d1_11: le faltan 2 de ellas; d1_10: le faltan 2 de ellas\)/);
+    const one = noSetAt(null, ['users', 'inventario'], at, planAt(sets, at, ['users', 'inventario']).skipped, sets);
+    expect(say('es', one.phrases!.message, one.message)).toContain('d1_11: le falta 1 de ellas');
+  });
+
   it('says when the first set ends, in English and in the menu’s Spanish', async () => {
     const { noSetAt } = await import('../src/engine/chain.js');
     const { say } = await import('../src/ui/i18n/index.js');
@@ -585,9 +605,9 @@ describe('noSetAt: a time no set serves', () => {
     const skipped = [...broken.skipped, ...lacking.skipped].slice(0, 3);
     expect(skipped.map((s) => s.reasonPhrase?.id)).toEqual(['chain.missing', 'at.holdsNo', 'at.holdsNo']);
     const err = noSetAt(null, ['users'], at, skipped, month);
-    expect(err.message).toMatch(/passed over: I9: set D8 .*is missing \(pruned or deleted\); \S+: holds no nope/);
+    expect(err.message).toMatch(/passed over: I9: set D8 .*is missing \(pruned or deleted\); \S+: does not hold it/);
     const es = say('es', err.phrases!.message, err.message);
-    expect(es).toMatch(/descartadas: I9: falta la copia D8 .*\(podada o borrada\); \S+: no tiene nope/);
+    expect(es).toMatch(/descartadas: I9: falta la copia D8 .*\(podada o borrada\); \S+: no la tiene/);
     expect(es).not.toMatch(/is missing|holds no|pruned/);
   });
 });
@@ -685,7 +705,7 @@ describe('planAt with files: the files are whole in each set that holds them', (
     });
     // the menu says why in its language, in the sentence that no set serves that time too
     const err = noSetAt(null, [], new Date('2026-11-02T12:00:00Z'), 'none' in r ? r.skipped : [], sets, true);
-    expect(err.message).toContain('(passed over: I2: holds no files)');
-    expect(say('es', err.phrases!.message, err.message)).toContain('(descartadas: I2: no tiene los archivos)');
+    expect(err.message).toContain('(passed over: I2: does not hold them)');
+    expect(say('es', err.phrases!.message, err.message)).toContain('(descartadas: I2: no los tiene)');
   });
 });

@@ -1128,6 +1128,13 @@ export const PHRASES_EN = {
     `Destination "${p['dest']}" holds no set of ${p['dbs']} ending at or before ${p['at']}${atDetails(p)}.`,
   // why a set was passed over: it lacks databases asked for (`dbs`), or the files (`files` not empty)
   'at.holdsNo': (p: PhraseParams) => `holds no ${[p['dbs'], p['files'] ? 'files' : ''].filter(Boolean).join(', ')}`,
+  // the same in the error of a time no set serves, whose first words name what was asked: how many it lacks
+  'at.lacksOf': (p: PhraseParams) =>
+    p['of'] === '1'
+      ? `does not hold ${p['files'] ? 'them' : 'it'}`
+      : p['n'] === p['of']
+        ? 'holds none of them'
+        : `lacks ${p['n']} of them`,
   // What breaks a chain (chain.ts chainOf); `by` is the set that needs it, or empty
   'chain.missing': (p: PhraseParams) => `set ${p['set']}${neededEn(p)} is missing (pruned or deleted)`,
   'chain.manifestDamaged': (p: PhraseParams) =>

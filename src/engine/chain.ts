@@ -270,10 +270,18 @@ export function noSetAt(
   sets: readonly ChainSet[],
   files = false,
 ): NotFoundError {
-  const passed = skipped
-    .slice(0, 3)
-    .map((s) => `${s.id}: ${s.reason}`)
-    .join('; ');
+  // A set passed over for lacking some of what is asked says how many: the message names them all first (each was
+  // named twice, a long list with many databases).
+  const asked = databases.length + (files ? 1 : 0);
+  const told = skipped.slice(0, 3).map((s) => {
+    if (s.reasonPhrase?.id !== 'at.holdsNo') return s;
+    const lacking = (s.reasonPhrase.params['dbs'] ?? '').split(', ').filter(Boolean).length;
+    const n = Math.min(asked, lacking + (s.reasonPhrase.params['files'] ? 1 : 0));
+    const only: Record<string, string> = databases.length ? {} : { files: '1' };
+    const reasonPhrase = phrase('at.lacksOf', { n: String(n), of: String(asked), ...only });
+    return { ...s, reason: english(reasonPhrase), reasonPhrase };
+  });
+  const passed = told.map((s) => `${s.id}: ${s.reason}`).join('; ');
   const first = sets
     .filter((s) => s.type !== 'pre_restore' && s.status !== 'failed')
     .filter((s) => databases.every((d) => s.entries[d]) && (!files || s.files))
@@ -287,9 +295,7 @@ export function noSetAt(
     ends: before ? formatLocal(first.completedAt, { seconds: true }) : '',
     dest: destination ?? '',
     // the same sets and reasons as phrases, for the menu's language (phrases-es.ts atDetails)
-    passedSaid: JSON.stringify(
-      skipped.slice(0, 3).map((s) => ({ id: s.id, reason: s.reason, phrase: s.reasonPhrase })),
-    ),
+    passedSaid: JSON.stringify(told.map((s) => ({ id: s.id, reason: s.reason, phrase: s.reasonPhrase }))),
   };
   const message = phrase(destination ? 'at.noneThere' : 'at.noneHere', params);
   const hint = phrase(destination ? 'at.noneThereHint' : 'at.noneHereHint', params);

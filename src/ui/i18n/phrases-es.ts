@@ -1161,6 +1161,12 @@ export const PHRASES_ES = {
     `El destino "${p['dest']}" no tiene ninguna copia de ${p['dbs']} que termine a las ${p['at']} o antes${atDetails(p)}.`,
   'at.holdsNo': (p: PhraseParams) =>
     `no tiene ${[p['dbs'], p['files'] ? 'los archivos' : ''].filter(Boolean).join(', ')}`,
+  'at.lacksOf': (p: PhraseParams) =>
+    p['of'] === '1'
+      ? `no ${p['files'] ? 'los' : 'la'} tiene`
+      : p['n'] === p['of']
+        ? 'no tiene ninguna'
+        : `le ${p['n'] === '1' ? 'falta' : 'faltan'} ${p['n']} de ellas`,
   'chain.missing': (p: PhraseParams) => `falta la copia ${p['set']}${neededEs(p)} (podada o borrada)`,
   'chain.manifestDamaged': (p: PhraseParams) =>
     `el manifiesto de la copia ${p['set']}${neededEs(p)} está dañado (${p['what']})`,
