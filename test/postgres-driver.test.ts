@@ -1115,6 +1115,11 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     );
     expect(started).toBe(true);
     expect(err).toBeInstanceOf(InterruptedError);
+    // Said in the menu's language: the Spanish menu showed it in English.
+    const said = (err as InterruptedError).phrases?.message;
+    expect(said && say('es', said, (err as Error).message)).toBe(
+      'Restauración interrumpida antes del cambio; la base en uso no se modificó.',
+    );
     expect(checksum()).toBe(before);
     expect(cluster.databases().filter((n) => n.startsWith('bank__'))).toEqual([]);
   });

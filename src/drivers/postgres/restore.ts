@@ -389,7 +389,8 @@ async function restoreInto(
         ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDropRole', { sql, error }) });
       });
     }
-    if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted; the live database was not changed.');
+    // A phrase: the menu says it in its language (it was English in the Spanish menu's error box).
+    if (ctx.signal.aborted) throw new InterruptedError(phrase('error.interruptedBeforeSwapLive'));
     const globals = req.entry.extras?.find((x) => x.role === 'globals');
     if (err instanceof CommandError && globals && !req.createRoles && /role "[^"]*" does not exist/.test(err.message)) {
       throw new CommandError(
