@@ -1,3 +1,4 @@
+import { stoppedRestore } from '../engine/log-jobs.js';
 import { InterruptedError, RespaldoError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import { english, keepFailureWhy, phrase, type Phrase } from '../core/phrases.js';
@@ -268,6 +269,8 @@ export interface HeaderStatus {
   drills: { database: string; at: string; ok: boolean; setId: string; error?: string }[];
   /** Identity and passphrase files other users can read (see looseSecretFiles). */
   looseSecrets: { path: string; mode: string }[];
+  /** The newest restore, when it was interrupted (Ctrl-C, the terminal closed): what it restored first. */
+  stoppedRestore?: { setId: string; at: string; restored: string[] } | null;
 }
 
 /** One database of planBackupTypes: the type it gets, its base (chains), or why it falls back to a full. */
@@ -454,6 +457,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         freeBytes: st.freeBytes,
         notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
         looseSecrets: looseSecretFiles(cfg).map(({ path, mode }) => ({ path, mode })),
+        stoppedRestore: stoppedRestore(cfg.backupDir, new Date()),
         drills: cfg.databases.flatMap((d) => {
           const x = drilled[d.name];
           return x

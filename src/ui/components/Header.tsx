@@ -73,6 +73,10 @@ export function headerModel(
       warnings.push(t.header.lock(s.lockHolder.purpose, s.lockHolder.pid, formatDate(s.lockHolder.since)));
     if (s.notOffsite.length) warnings.push(t.header.notOffsite(s.notOffsite.join(', ')));
     for (const f of s.looseSecrets) warnings.push(t.header.looseSecret(f.path, f.mode));
+    if (s.stoppedRestore)
+      warnings.push(
+        t.header.stoppedRestore(s.stoppedRestore.setId, formatDate(s.stoppedRestore.at), s.stoppedRestore.restored),
+      );
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);
     warnings = [
       ...warnings,

@@ -70,6 +70,9 @@ export const en = {
     // The command first: a long path cuts the reason, not the fix.
     looseSecret: (path: string, mode: string) =>
       `WARNING: run chmod 600 ${path} (mode ${mode}: other users can read this key file)`,
+    /** The newest restore was interrupted (a lost terminal saw nothing of its end); short: one line at 80. */
+    stoppedRestore: (id: string, when: string, restored: string[]) =>
+      `WARNING: restore of ${id} interrupted ${when}: ${restored.length ? `only ${restored.join(', ')} restored` : 'no change'}`,
     statusFailed: (msg: string) => `Status unavailable: ${msg}`,
     notOffsite: (names: string) => `WARNING: the newest set is not copied off-site to ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `drilled ${age} ✓` : `drill FAILED ${age}`),
