@@ -36,6 +36,20 @@ function replaceStored(s: DemoSetup, id: string, file: string, bytes: Buffer): v
   writeFileSync(join(s.backupDir, id, 'manifest.json'), JSON.stringify(m, null, 2));
 }
 
+/** Replaces an application file's stored bytes and makes the manifest's hashes agree (files record no size). */
+function replaceStoredFile(s: DemoSetup, id: string, file: string, bytes: Buffer): void {
+  writeFileSync(join(s.backupDir, id, file), bytes);
+  const m = manifestOf(s, id);
+  Object.assign(
+    m.files.find((x) => x.stored === file)!,
+    {
+      md5: createHash('md5').update(bytes).digest('hex'),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    },
+  );
+  writeFileSync(join(s.backupDir, id, 'manifest.json'), JSON.stringify(m, null, 2));
+}
+
 interface Report {
   setId: string;
   ok: boolean;
@@ -102,5 +116,59 @@ describe('verify --read-data (local)', () => {
     writeFileSync(pass, 'read data words\n', { mode: 0o600 });
     const r = await cli(s, ['verify', m.id, '--read-data'], 0, { RESPALDO_PASSPHRASE_FILE: pass });
     expect(r.stdout).toContain(`${m.id}: OK`);
+  });
+
+  it.each(['zstd', 'gzip'] as const)(
+    'a %s set: a stored file that does not decompress, its hashes rewritten, fails --read-data (exit 5), named',
+    async (codec) => {
+      const s = demoSetup();
+      setConfig(s, { compression: { codec } });
+      const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+      expect(m.codec).toBe(codec);
+      expect((await cli(s, ['verify', m.id, '--read-data'])).stdout).toContain(`${m.id}: OK`);
+      // Other bytes in place of a database and of an application file, the manifest's hashes rewritten to them
+      const users = m.databases.find((d) => d.name === 'users')!.file!;
+      replaceStored(s, m.id, users, Buffer.from('x'.repeat(3000)));
+      const app = m.files.find((f) => f.stored && f.size > 0)!.stored!;
+      replaceStoredFile(s, m.id, app, Buffer.from('not compressed at all'));
+      expect((await cli(s, ['verify', m.id])).stdout).toContain(`${m.id}: OK`);
+      const r = await cli(s, ['verify', m.id, '--read-data'], 5);
+      expect(r.stdout).toContain(`${m.id}: FAILED`);
+      expect(r.stdout).toMatch(new RegExp(`${users}: does not decompress \\(.+\\): the data it holds is damaged`));
+      expect(r.stdout).toContain(`${app}: does not decompress (`);
+      expect(r.stderr).toContain(
+        'hint: Do not restore from this set: a stored file whose hashes match does not decompress',
+      );
+      const json = parseJsonOutput<Report>((await cli(s, ['verify', m.id, '--read-data', '--json'], 5)).stdout);
+      expect(
+        json.files
+          .filter((f) => !f.ok)
+          .map((f) => f.path)
+          .sort(),
+      ).toEqual([app, users].sort());
+      expect(JSON.parse(readFileSync(join(s.backupDir, m.id, 'verified.json'), 'utf8'))).toMatchObject({ ok: false });
+    },
+  );
+
+  it('an encrypted set: other bytes encrypted in place, ciphertext and plaintext hashes rewritten, do not decompress', async () => {
+    const s = demoSetup();
+    const keyFile = join(s.dir, 'key.txt');
+    const recipient = ageKeygen(keyFile);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: keyFile } });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout);
+    const users = m.databases.find((d) => d.name === 'users')!.file!;
+    const other = Buffer.from('not the database, nor zstd');
+    const e = new Encrypter();
+    e.addRecipient(recipient);
+    replaceStored(s, m.id, users, Buffer.from(await e.encrypt(other)));
+    const m2 = manifestOf(s, m.id);
+    m2.databases.find((d) => d.name === 'users')!.plain = {
+      bytes: other.length,
+      md5: createHash('md5').update(other).digest('hex'),
+      sha256: createHash('sha256').update(other).digest('hex'),
+    };
+    writeFileSync(join(s.backupDir, m.id, 'manifest.json'), JSON.stringify(m2, null, 2));
+    const r = await cli(s, ['verify', m.id, '--read-data'], 5);
+    expect(r.stdout).toContain(`${users}: does not decompress (`);
   });
 });

@@ -1170,6 +1170,10 @@ export const PHRASES_EN = {
     `(the next incremental is a differential on the full instead): the set restores without it`,
   // The stored files a verification found bad, under its bar: `path: problem; …` (each problem said in Spanish too)
   'verify.badFiles': (p: PhraseParams) => `${p['problems']}`,
+  'verify.notDecompressingHint': () =>
+    'Do not restore from this set: a stored file whose hashes match does not decompress (rewritten after the ' +
+    'backup, or damaged before it was hashed). Use another set (`respaldo list`), or its copy at a destination ' +
+    '(`respaldo verify ID --from NAME --read-data`).',
   'chain.fileMissingAt': (p: PhraseParams) => `stored file ${p['file']} is missing at ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `stored file ${p['file']} has another size at ${p['dest']}`,
   // A problem said in English only (a test's table, an older caller)

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, pipeline as pipe, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Decrypter } from 'age-encryption';
 import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
-import type { CodecName, FileEntry } from '../core/types.js';
+import type { CodecName, FileEntry, PlainHashes } from '../core/types.js';
 import { decompressorFor } from './codec.js';
 import { AGE_EXTENSION, decodedDamaged, decryptError, openStream } from './crypt.js';
 import { readChunkFor } from './fs-util.js';
 import { madeGarbage } from './garbage.js';
-import { sha256OfFile } from './hash-file.js';
+import { sha256OfFile, type FileDigest } from './hash-file.js';
 
 /**
  * The stored files of a files restore checked as they are read (RestoreOptions.checkAsRead), plain or encrypted:
@@ -59,11 +61,11 @@ export async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck
     if (!stored) throw new VerifyError(`The stored file ${path} is larger than any encoding of its file.`);
     // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to decode.
     if (e.size === 0) return Readable.from([]);
-    return pipeline(Readable.from([stored]), decompressorFor(codec), () => undefined);
+    return pipe(Readable.from([stored]), decompressorFor(codec), () => undefined);
   }
   const src = createReadStream(path, { highWaterMark: readChunkFor(e.size + 1024) });
   await new Promise<void>((resolve, reject) => src.once('open', () => resolve()).once('error', reject)).catch(missing);
-  if (!want) return pipeline(src, decompressorFor(codec), () => undefined);
+  if (!want) return pipe(src, decompressorFor(codec), () => undefined);
   const hash = createHash('sha256');
   let matched = false;
   const damaged = (): Promise<Error> => check.damaged(e.stored!);
@@ -78,7 +80,7 @@ export async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck
       else void damaged().then(cb, cb);
     },
   });
-  const plain = pipeline(src, hashing, decompressorFor(codec), () => undefined);
+  const plain = pipe(src, hashing, decompressorFor(codec), () => undefined);
   return Readable.from(
     decodedOrDamaged(plain, path, want, () => matched, damaged),
     { objectMode: false },
@@ -137,7 +139,7 @@ async function checkedDecrypted(
         else void damaged().then(cb, cb);
       },
     });
-    sealed = pipeline(src, hashing, () => undefined);
+    sealed = pipe(src, hashing, () => undefined);
   }
   const plain = e.plain;
   const plainHash = createHash('sha256');
@@ -170,8 +172,8 @@ async function checkedDecrypted(
       // Sets before 2026-12 stored an empty file as nothing compressed, which no decompressor reads: checked only.
       const decoded =
         e.size === 0
-          ? pipeline(opened, plainCheck, new Transform({ transform: (_c, _e, cb) => cb() }), () => undefined)
-          : pipeline(opened, plainCheck, decoder, () => undefined);
+          ? pipe(opened, plainCheck, new Transform({ transform: (_c, _e, cb) => cb() }), () => undefined)
+          : pipe(opened, plainCheck, decoder, () => undefined);
       yield* decoded as AsyncIterable<Buffer>;
     } catch (err) {
       // Decrypted and authenticated, then not decoded: its data is damaged, not its encryption.
@@ -222,4 +224,148 @@ async function* decodedOrDamaged(
     if (again && again.sha256 !== want) throw await damaged();
     throw err;
   }
+}
+
+/**
+ * How `verify --read-data` reads a stored file through: its codec (null: stored uncompressed) and, in an encrypted
+ * set, the decrypter and the plaintext's size and hashes the manifest records (FileEntry.plain).
+ */
+export interface ReadThrough {
+  codec: CodecName | null;
+  decrypt?: { decrypter: Decrypter; label: string; plain: PlainHashes | undefined };
+}
+
+/** What reading a stored file through found: the stored bytes' digest, and why its data would not restore. */
+export interface ReadThroughResult extends FileDigest {
+  /** Failed age's authentication (ciphertext changed or damaged): the VerifyError decryptError made of it. */
+  authFailed?: Error;
+  /** Decrypted, but not to the plaintext the manifest records. */
+  plainDiffers?: boolean;
+  /** Its decompressor's error: the (decrypted) data does not decompress. */
+  undecodable?: unknown;
+}
+
+/** A stage of readThrough: where its bytes go, and its end (rejected with its own failure). */
+interface Stage {
+  input: Writable;
+  done: Promise<void>;
+  failed?: unknown;
+}
+
+/**
+ * A sink that sees every chunk (`onChunk`: a hash) and passes it on to `next` until `next` fails, then goes on
+ * seeing the rest alone: a decoder that fails half-way does not stop the hash of what is read before it.
+ */
+function passOn(onChunk: (chunk: Buffer) => void, next: Stage | null): Writable {
+  const failed = (): boolean => !next || next.failed !== undefined || next.input.destroyed;
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      onChunk(chunk);
+      if (failed() || next!.input.write(chunk)) return cb();
+      Promise.race([once(next!.input, 'drain'), next!.done]).then(
+        () => cb(),
+        () => cb(),
+      );
+    },
+    final(cb) {
+      if (failed()) return cb();
+      next!.input.end();
+      next!.done.then(
+        () => cb(),
+        () => cb(),
+      );
+    },
+  });
+}
+
+function stage(input: Writable, run: Promise<void>): Stage {
+  const s: Stage = { input, done: run };
+  run.catch((err: unknown) => (s.failed = err ?? new Error('failed')));
+  return s;
+}
+
+/**
+ * Reads the stored file at `path` once, through its hashes (size, MD5, SHA-256 of the bytes stored) and, on the same
+ * bytes as they are read, through age (an encrypted set: authentication, then the plaintext's size and hashes) and
+ * its decompressor, whose output is counted and dropped: what a restore would do to it, short of writing. Memory
+ * stays flat (1 MiB reads, age's 64 KiB chunks, the decompressor's window). A stage that fails stops only the stages
+ * after it: the stored file is still hashed to its end, so damage to the stored bytes is said as such (the caller
+ * compares the digest first). An empty stored file (an empty file in a set before 2026-12) is not decoded.
+ */
+export async function readThrough(
+  path: string,
+  how: ReadThrough,
+  onBytes?: (bytes: number) => void,
+  signal?: AbortSignal,
+): Promise<ReadThroughResult> {
+  const size = (await fsp.stat(path)).size;
+  let decoder: Stage | null = null;
+  if (how.codec && (size > 0 || how.decrypt)) {
+    const d = decompressorFor(how.codec);
+    decoder = stage(d, pipeline(d, new Writable({ write: (_c, _e, cb) => cb() })));
+  }
+  const plainMd5 = createHash('md5');
+  const plainSha = createHash('sha256');
+  let plainBytes = 0;
+  let age: Stage | null = null;
+  if (how.decrypt) {
+    const { decrypter, label } = how.decrypt;
+    const input = new PassThrough({ highWaterMark: 1 << 20 });
+    input.on('error', () => undefined);
+    age = stage(
+      input,
+      (async () => {
+        const opened = await openStream(decrypter, input, label);
+        const plain = passOn((chunk) => {
+          plainBytes += chunk.length;
+          plainMd5.update(chunk);
+          plainSha.update(chunk);
+        }, decoder);
+        await pipeline(opened, plain).catch((err: unknown) => {
+          decoder?.input.destroy();
+          throw err;
+        });
+      })(),
+    );
+    age.done.catch(() => {
+      input.destroy();
+      decoder?.input.destroy();
+    });
+  }
+  const md5 = createHash('md5');
+  const sha256 = createHash('sha256');
+  let bytes = 0;
+  await pipeline(
+    createReadStream(path, { highWaterMark: 1 << 20 }),
+    passOn((chunk) => {
+      md5.update(chunk);
+      sha256.update(chunk);
+      bytes += chunk.length;
+      onBytes?.(bytes);
+    }, age ?? decoder),
+    ...(signal ? [{ signal }] : []),
+  ).catch((err: unknown) => {
+    // A read error, a Ctrl-C: the stages after are abandoned
+    age?.input.destroy();
+    decoder?.input.destroy();
+    throw err;
+  });
+  const out: ReadThroughResult = { bytes, md5: md5.digest('hex'), sha256: sha256.digest('hex') };
+  if (age?.failed !== undefined) {
+    const err = decryptError(age.failed, how.decrypt!.label);
+    // No key that opens it (exit 13), a read error: not the set's damage
+    if (!(err instanceof VerifyError)) throw err;
+    return { ...out, authFailed: err };
+  }
+  const plain = how.decrypt?.plain;
+  if (
+    plain &&
+    (plainBytes !== plain.bytes || plainMd5.digest('hex') !== plain.md5 || plainSha.digest('hex') !== plain.sha256)
+  )
+    return { ...out, plainDiffers: true };
+  // An empty plaintext is an empty file of a set before 2026-12 (stored as nothing compressed): nothing to decode
+  if (decoder?.failed !== undefined && !(how.decrypt && plainBytes === 0))
+    return { ...out, undecodable: decoder.failed };
+  return out;
 }

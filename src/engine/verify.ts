@@ -1,13 +1,15 @@
 import type { Phrase } from '../core/phrases.js';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { VerifyError, errorMessage } from '../core/errors.js';
+import { existsSync, statSync } from 'node:fs';
+import { errorMessage } from '../core/errors.js';
 import { english, phrase, said, saidOf, type Said } from '../core/phrases.js';
 import { printedName } from '../core/format.js';
-import { decrypterFor, hashDecrypted } from './crypt.js';
-import { encryptedParts, openStored, passphraseSample } from './decrypt-set.js';
+import type { Decrypter } from 'age-encryption';
+import { decrypterFor } from './crypt.js';
+import { openStored, passphraseSample } from './decrypt-set.js';
+import { readThrough } from './stored-check.js';
 import { join } from 'node:path';
 import { throttled, type Reporter } from '../core/events.js';
-import type { LoadedConfig, Manifest } from '../core/types.js';
+import type { CodecName, LoadedConfig, Manifest, PlainHashes } from '../core/types.js';
 import { VERIFIED_NAME, recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
@@ -34,7 +36,10 @@ export interface VerifyReport {
   setId: string;
   ok: boolean;
   files: FileCheck[];
-  /** With `readData`: the set was encrypted, and every file was decrypted and its plaintext checked. */
+  /**
+   * With `readData`: the set was encrypted, and every file was decrypted and its plaintext checked (every file is
+   * decompressed with `readData`, encrypted or not).
+   */
   decrypted?: boolean;
   /** `verify` of a differential or incremental: why the chains it applies on cannot be restored (a set missing). */
   chainProblems?: string[];
@@ -60,22 +65,54 @@ export function expectedFiles(
   onlyDatabases?: string[],
   withFiles = true,
   opts: { forRestore?: boolean } = {},
-): { path: string; bytes: number | null; md5: string; sha256: string; nextBackupOf?: string }[] {
-  const out: { path: string; bytes: number | null; md5: string; sha256: string; nextBackupOf?: string }[] = [];
+): ExpectedFile[] {
+  const out: ExpectedFile[] = [];
   for (const d of m.databases) {
     if (onlyDatabases && !onlyDatabases.includes(d.name)) continue;
-    if (d.file && d.md5 && d.sha256) out.push({ path: d.file, bytes: d.storedBytes, md5: d.md5, sha256: d.sha256 });
+    if (d.file && d.md5 && d.sha256)
+      out.push({ path: d.file, bytes: d.storedBytes, md5: d.md5, sha256: d.sha256, ...decoding(d) });
     for (const x of d.extras ?? []) {
       const spare = nextBackupOnly(d, x);
       if (spare && opts.forRestore) continue;
-      const file = { path: x.file, bytes: x.storedBytes, md5: x.md5, sha256: x.sha256 };
+      const file = { path: x.file, bytes: x.storedBytes, md5: x.md5, sha256: x.sha256, ...decoding(x) };
       out.push(spare ? { ...file, nextBackupOf: d.name } : file);
     }
   }
+  const filesCodec = m.codec ?? 'gzip';
   if (withFiles)
     for (const f of m.files)
-      if (f.stored && f.md5 && f.sha256) out.push({ path: f.stored, bytes: null, md5: f.md5, sha256: f.sha256 });
+      if (f.stored && f.md5 && f.sha256)
+        out.push({
+          path: f.stored,
+          bytes: null,
+          md5: f.md5,
+          sha256: f.sha256,
+          codec: filesCodec,
+          ...(f.plain ? { plain: f.plain } : {}),
+        });
   return out;
+}
+
+/** A stored file as a manifest promises it: size (null: an application file, none recorded), checksums, decoding. */
+export interface ExpectedFile {
+  path: string;
+  bytes: number | null;
+  md5: string;
+  sha256: string;
+  nextBackupOf?: string;
+  /** Its compression (null: stored as it is), for `verify --read-data`. */
+  codec?: CodecName | null;
+  /** Encrypted sets: the plaintext's size and hashes (the compressed file before encryption). */
+  plain?: PlainHashes;
+}
+
+/** How a database's stored file (or an extra) decodes: its codec, its plaintext's hashes. */
+function decoding(e: {
+  compressed: boolean;
+  codec?: CodecName;
+  plain?: PlainHashes;
+}): Pick<ExpectedFile, 'codec' | 'plain'> {
+  return { codec: e.compressed ? (e.codec ?? 'gzip') : null, ...(e.plain ? { plain: e.plain } : {}) };
 }
 
 /**
@@ -89,7 +126,7 @@ export async function checkFiles(
   dir: string,
   expected: ReturnType<typeof expectedFiles>,
   reporter: Reporter,
-  opts: { hash?: boolean; signal?: AbortSignal } = {},
+  opts: { hash?: boolean; signal?: AbortSignal; readThrough?: { decrypter: Decrypter | null; setId: string } } = {},
 ): Promise<FileCheck[]> {
   // Application files record no stored size: their size on disk counts (the progress ended above its total).
   const sizeOf = (e: (typeof expected)[number]): number => {
@@ -125,59 +162,58 @@ export async function checkFiles(
       return { path: e.path, ok: true, bytes: size };
     }
     let seen = 0;
-    const h = await hashStoredFile(
-      abs,
-      (bytes) => {
-        done += bytes - seen;
-        seen = bytes;
-        progress(done);
-      },
-      undefined,
-      opts.signal,
-    );
+    const onBytes = (bytes: number): void => {
+      done += bytes - seen;
+      seen = bytes;
+      progress(done);
+    };
+    const through = opts.readThrough;
+    const h = through
+      ? await readThrough(
+          abs,
+          {
+            codec: e.codec ?? null,
+            ...(through.decrypter
+              ? {
+                  decrypt: { decrypter: through.decrypter, label: `${e.path} of set ${through.setId}`, plain: e.plain },
+                }
+              : {}),
+          },
+          onBytes,
+          opts.signal,
+        )
+      : await hashStoredFile(abs, onBytes, undefined, opts.signal);
     reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
     if (h.md5 !== e.md5) return { path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes };
     if (h.sha256 !== e.sha256)
       return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
+    if ('authFailed' in h && h.authFailed)
+      return {
+        path: e.path,
+        ok: false,
+        problem: 'failed authentication while decrypting (changed or damaged)',
+        bytes: h.bytes,
+      };
+    if ('plainDiffers' in h && h.plainDiffers)
+      return { path: e.path, ok: false, problem: 'decrypted content does not match the manifest', bytes: h.bytes };
+    if ('undecodable' in h && h.undecodable !== undefined)
+      return { path: e.path, ok: false, problem: notDecompressing(h.undecodable), bytes: h.bytes };
     return { path: e.path, ok: true, bytes: h.bytes };
   };
   return mapLimited(expected, FILES_AT_ONCE, check);
 }
 
-/**
- * Decrypts each encrypted stored file of `m` in `dir` whose ciphertext already checked out (`files`),
- * discarding the plaintext, and replaces its check by a failure when age's authentication fails or
- * the plaintext does not match the manifest's `plain` hashes. Needs the key (KeyError, exit 13).
- */
-async function checkPlaintext(cfg: LoadedConfig, m: Manifest, dir: string, files: FileCheck[]): Promise<void> {
-  if (!m.encryption) return;
-  const plainOf = new Map(
-    encryptedParts(
-      m,
-      m.databases.map((d) => d.name),
-      true,
-      true,
-    ).map((p) => [p.path, p.plain]),
-  );
-  const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
-  for (const [i, f] of files.entries()) {
-    if (!f.ok || !plainOf.has(f.path)) continue;
-    const plain = plainOf.get(f.path);
-    try {
-      const got = await hashDecrypted(decrypter, createReadStream(join(dir, f.path)), `${f.path} of set ${m.id}`);
-      if (plain && (got.bytes !== plain.bytes || got.md5 !== plain.md5 || got.sha256 !== plain.sha256))
-        files[i] = { ...f, ok: false, problem: 'decrypted content does not match the manifest' };
-    } catch (err) {
-      if (!(err instanceof VerifyError)) throw err;
-      files[i] = { ...f, ok: false, problem: 'failed authentication while decrypting (changed or damaged)' };
-    }
-  }
+/** The problem of a stored file whose data does not decompress (its decompressor's error). */
+function notDecompressing(err: unknown): string {
+  return `${NOT_DECOMPRESSING} (${errorMessage(err)}): the data it holds is damaged`;
 }
+const NOT_DECOMPRESSING = 'does not decompress';
 
 /**
  * Verifies every stored file of a set (size, MD5, SHA-256: every byte is read) and records the outcome
- * beside it. With `readData` an encrypted set is also decrypted (the key is needed) and the plaintext
- * checked against the manifest; for a plain set re-hashing is already reading all the data.
+ * beside it. With `readData` each file is also, in the same read, decrypted (an encrypted set: the key is needed)
+ * with its plaintext checked against the manifest, and decompressed (output dropped): a file whose data would not
+ * restore fails the set, though its hashes match (rewritten with it).
  */
 export async function verifySet(
   cfg: LoadedConfig,
@@ -189,8 +225,16 @@ export async function verifySet(
   const t0 = Date.now();
   reporter.emit({ type: 'run-start', operation: 'verify', setId: m.id, items: ['verify'] });
   reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
-  const files = await checkFiles(setDir(cfg, m.id), expectedFiles(m), reporter);
-  if (opts.readData) await checkPlaintext(cfg, m, setDir(cfg, m.id), files);
+  const dir = setDir(cfg, m.id);
+  // --read-data: the key first (KeyError, exit 13, before anything is read), then each file read once, through
+  // its hashes, age and its decompressor
+  const decrypter =
+    opts.readData && m.encryption
+      ? await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)))
+      : null;
+  const files = await checkFiles(dir, expectedFiles(m), reporter, {
+    ...(opts.readData ? { readThrough: { decrypter, setId: m.id } } : {}),
+  });
   // A file no restore reads (the page map) missing or damaged is said, and the set is still restorable
   const spare = files.filter((f) => !f.ok && f.nextBackupOf);
   const warningPhrases = spare.map(nextBackupWarning);
@@ -203,6 +247,10 @@ export async function verifySet(
     ok,
     durationMs: Date.now() - t0,
     ...(ok ? {} : badFilesError(bad)),
+    // Its hashes matched: rewritten with them, or damaged before they were made; no restore of it would work
+    ...(bad.some((b) => b.problem?.startsWith(NOT_DECOMPRESSING))
+      ? saidHint(phrase('verify.notDecompressingHint'))
+      : {}),
   });
   reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
   await recordVerified(
@@ -234,6 +282,10 @@ export async function verifySet(
     ...(opts.readData && m.encryption ? { decrypted: true } : {}),
     ...(spare.length ? { warnings: warningPhrases.map(english), warningPhrases } : {}),
   };
+}
+
+function saidHint(p: Phrase): { hint: string; hintPhrase: Phrase } {
+  return { hint: english(p), hintPhrase: p };
 }
 
 /** A record beside a set (verified.json, drilled.json) that could not be written: a warning, never a failure. */

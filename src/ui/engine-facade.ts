@@ -137,9 +137,10 @@ export interface EngineFacade {
   readDrills(id: string): Promise<DrillRecord | null>;
   /**
    * Re-reads every stored file of a set and checks MD5 and SHA-256 against the manifest; with
-   * `readData` an encrypted set is also decrypted and its plaintext checked (`verify --read-data`: the
-   * key is needed, see keyLocked). A differential or incremental whose chain cannot be restored (a set it applies on
-   * deleted or pruned, a member known damaged) has `chainProblems`, as `respaldo verify ID` says `chain BROKEN`.
+   * `readData` every file is also decompressed, and an encrypted set decrypted with its plaintext checked
+   * (`verify --read-data`: the key is needed, see keyLocked). A differential or incremental whose chain cannot be
+   * restored (a set it applies on deleted or pruned, a member known damaged) has `chainProblems`, as
+   * `respaldo verify ID` says `chain BROKEN`.
    */
   verifySet(id: string, reporter: Reporter, opts?: { readData?: boolean }): Promise<VerifyReport>;
   /** Deletes a set (and its server-side safety copies). */

@@ -19,7 +19,8 @@ export function register(program: Command): void {
       .option('--from <name>', 'verify the copy at this destination (presence and sizes)')
       .option(
         '--read-data',
-        'also decrypt encrypted sets and check the plaintext (needs the key); with --from read back every file',
+        'also decompress every stored file, and decrypt an encrypted set checking its plaintext (needs the key), in ' +
+          'the same read: a file that would not restore fails; with --from read back and re-hash every file',
       ),
   ).action(
     runAction({ all: 'flag', chain: 'flag', from: 'text', readData: 'flag' }, async (io, opts, id?: string) => {

@@ -1199,6 +1199,10 @@ export const PHRASES_ES = {
     `${p['file']}: ${p['problem']}; solo lo lee una copia diferencial o incremental de ${p['db']} hecha sobre esta ` +
     '(la próxima incremental será una diferencial sobre la completa): esta copia se restaura sin él',
   'verify.badFiles': (p: PhraseParams) => verifyProblemsEs(p['problems']),
+  'verify.notDecompressingHint': () =>
+    'No restaure desde esta copia: un archivo guardado cuyos hashes coinciden no se descomprime (reescrito ' +
+    'después de la copia, o dañado antes de calcular sus hashes). Use otra copia (`respaldo list`), o su copia en ' +
+    'un destino (`respaldo verify ID --from NOMBRE --read-data`).',
   'chain.fileMissingAt': (p: PhraseParams) => `falta el archivo guardado ${p['file']} en ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `el archivo guardado ${p['file']} tiene otro tamaño en ${p['dest']}`,
   'chain.raw': (p: PhraseParams) => p['text'] ?? '',
