@@ -1170,6 +1170,18 @@ export const PHRASES_EN = {
     `(the next incremental is a differential on the full instead): the set restores without it`,
   // The stored files a verification found bad, under its bar: `path: problem; …` (each problem said in Spanish too)
   'verify.badFiles': (p: PhraseParams) => `${p['problems']}`,
+  // A stored file whose hashes match but whose data does not decompress (`error`: its decompressor's)
+  'verify.notDecompressing': (p: PhraseParams) => `does not decompress (${p['error']}): the data it holds is damaged`,
+  'error.decodedDamaged': (p: PhraseParams) =>
+    `${p['label']} decrypted and authenticated, but its decrypted data does not decompress (${p['error']}): the ` +
+    'data it holds is damaged (encrypted again after the backup, or rewritten).',
+  'error.storedNotDecompressing': (p: PhraseParams) =>
+    `The stored file ${p['file']} of ${p['name']} cannot be decompressed (${p['error']}): it is damaged.`,
+  'error.storedNotDecompressingHint': () =>
+    'Do not restore from this set. Use another set (`respaldo list`, or `respaldo list --from <destination>` for ' +
+    'those at a destination) and check the disk or the destination that holds it.',
+  'drill.notDecompressing': (p: PhraseParams) =>
+    `Set ${p['set']}: a stored file does not decompress (${p['error']}): the data it holds is damaged.`,
   'verify.notDecompressingHint': () =>
     'Do not restore from this set: a stored file whose hashes match does not decompress (rewritten after the ' +
     'backup, or damaged before it was hashed). Use another set (`respaldo list`), or its copy at a destination ' +

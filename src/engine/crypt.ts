@@ -503,10 +503,9 @@ export function decryptError(err: unknown, label: string, keyIsTheSets = false):
  * encrypted other bytes in its place and rewrote its hashes (exit 5).
  */
 export function decodedDamaged(err: unknown, label: string): VerifyError {
-  const message = (err as Error).message ?? String(err);
-  return new VerifyError(
-    `${label} decrypted and authenticated, but its decrypted data does not decompress (${message}): the data it holds is damaged (encrypted again after the backup, or rewritten).`,
-  );
+  const message = phrase('error.decodedDamaged', { label, error: (err as Error).message ?? String(err) });
+  const hint = phrase('verify.notDecompressingHint');
+  return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
 }
 
 /**

@@ -540,11 +540,9 @@ async function drillFiles(
         // A stored file that matched its hashes (rewritten with it) but does not decode (the zstd reader's own
         // error, which has no code): the drill fails on it, where it was an internal error.
         if (signal.aborted || err instanceof RespaldoError || (err as { code?: unknown }).code) throw err;
-        throw new RespaldoError(
-          'verifyFailed',
-          `Set ${m.id}: a stored file does not decompress (${errorMessage(err)}): the data it holds is damaged.`,
-          english(phrase('drill.filesDamagedHint')),
-        ).withHintPhrase(phrase('drill.filesDamagedHint'));
+        const message = phrase('drill.notDecompressing', { set: m.id, error: errorMessage(err) });
+        const hint = phrase('drill.filesDamagedHint');
+        throw new RespaldoError('verifyFailed', english(message), english(hint)).withPhrases(message, hint);
       });
     } finally {
       await fsp.rm(plainDir, { recursive: true, force: true });

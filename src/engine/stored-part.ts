@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { NotFoundError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
 import type { DatabaseEntry } from '../core/types.js';
+import { english, phrase } from '../core/phrases.js';
 import { codecOfEntry } from './codec.js';
 import { readChunkFor } from './fs-util.js';
 
@@ -50,11 +51,9 @@ async function* undecodableIsDamage(decoded: Readable, file: string, name: strin
       (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code.startsWith('ERR_')));
     if (passes) throw err;
     // Read here or streamed from a destination: the hint names both places another set can come from.
-    throw new VerifyError(
-      `The stored file ${file} of ${name} cannot be decompressed (${errorMessage(err)}): it is damaged.`,
-      'Do not restore from this set. Use another set (`respaldo list`, or `respaldo list --from <destination>` for those at a ' +
-        'destination) and check the disk or the destination that holds it.',
-    );
+    const message = phrase('error.storedNotDecompressing', { file, name, error: errorMessage(err) });
+    const hint = phrase('error.storedNotDecompressingHint');
+    throw new VerifyError(english(message), english(hint)).withPhrases(message, hint);
   }
 }
 

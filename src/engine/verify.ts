@@ -205,9 +205,9 @@ export async function checkFiles(
 
 /** The problem of a stored file whose data does not decompress (its decompressor's error). */
 function notDecompressing(err: unknown): string {
-  return `${NOT_DECOMPRESSING} (${errorMessage(err)}): the data it holds is damaged`;
+  return english(phrase('verify.notDecompressing', { error: errorMessage(err) }));
 }
-const NOT_DECOMPRESSING = 'does not decompress';
+const NOT_DECOMPRESSING = 'does not decompress (';
 
 /**
  * Verifies every stored file of a set (size, MD5, SHA-256: every byte is read) and records the outcome

@@ -166,6 +166,8 @@ const PGEND_ES: PhraseParams = {
 /** What a verification says of a stored file (`problem` in src/engine/verify.ts), in Spanish; anything else as is. */
 export function verifyProblemEs(problem: string): string {
   const size = /^size (\d+) bytes, manifest says (\d+) \(truncated or changed\)$/.exec(problem);
+  const undecodable = /^does not decompress \((.*)\): the data it holds is damaged$/.exec(problem);
+  if (undecodable) return PHRASES_ES['verify.notDecompressing']({ error: undecodable[1]! });
   if (size) return `mide ${size[1]} bytes y el manifiesto dice ${size[2]} (truncado o cambiado)`;
   return VERIFY_PROBLEM_ES[problem] ?? problem;
 }
@@ -177,11 +179,45 @@ const VERIFY_PROBLEM_ES: Record<string, string> = {
   'failed authentication while decrypting (changed or damaged)':
     'falló la autenticación al descifrarlo (cambiado o dañado)',
 };
+/**
+ * A decompressor's error (zstd-frames.ts's own, zlib's) in Spanish; anything else as is. The zstd reader says what it
+ * found and where: `The zstd data is damaged: no zstd frame starts at byte 0 of the file.`
+ */
+export function decoderErrorEs(error: string | undefined): string {
+  const zstd = /^The zstd data is damaged: (.+) at byte (\d+) of the file\.$/.exec(error ?? '');
+  if (zstd) {
+    const block = /^a zstd block (\d+) bytes into a frame has the reserved type$/.exec(zstd[1]!);
+    const what = block
+      ? `un bloque zstd a ${block[1]} bytes del comienzo de una trama tiene el tipo reservado`
+      : (ZSTD_DAMAGE_ES[zstd[1]!] ?? zstd[1]);
+    return `los datos zstd están dañados: ${what} en el byte ${zstd[2]} del archivo.`;
+  }
+  return ZLIB_ERRORS_ES[error ?? ''] ?? error ?? '';
+}
+const ZSTD_DAMAGE_ES: Record<string, string> = {
+  'no zstd frame starts': 'no empieza ninguna trama zstd',
+  'a zstd frame header has its reserved bit set': 'la cabecera de una trama zstd tiene su bit reservado puesto',
+};
+const ZLIB_ERRORS_ES: Record<string, string> = {
+  'incorrect header check': 'cabecera incorrecta',
+  'unexpected end of file': 'final de archivo inesperado',
+  'invalid block type': 'tipo de bloque no válido',
+  'invalid stored block lengths': 'longitudes de bloque almacenado no válidas',
+  'invalid distance too far back': 'distancia no válida, demasiado atrás',
+  'incorrect data check': 'comprobación de datos incorrecta',
+  'incorrect length check': 'comprobación de longitud incorrecta',
+};
+/** `FILE of set ID` (a stored file's label, crypt.ts) in Spanish. */
+const labelEs = (label: string | undefined): string => (label ?? '').replace(/ of set (\S+)$/, ' de la copia $1');
+
 /** `path: problem; …` (a verification's bad files), each problem said in Spanish. */
 const verifyProblemsEs = (list: string | undefined): string =>
   (list ?? '')
     .split('; ')
     .map((item) => {
+      // Its decompressor's error may hold ': ' and '; ' of its own: the problem starts at its known words
+      const undecodable = item.indexOf(': does not decompress (');
+      if (undecodable >= 0) return item.slice(0, undecodable + 2) + verifyProblemEs(item.slice(undecodable + 2));
       const at = item.lastIndexOf(': ');
       return at < 0 ? item : item.slice(0, at + 2) + verifyProblemEs(item.slice(at + 2));
     })
@@ -1199,6 +1235,21 @@ export const PHRASES_ES = {
     `${p['file']}: ${p['problem']}; solo lo lee una copia diferencial o incremental de ${p['db']} hecha sobre esta ` +
     '(la próxima incremental será una diferencial sobre la completa): esta copia se restaura sin él',
   'verify.badFiles': (p: PhraseParams) => verifyProblemsEs(p['problems']),
+  'verify.notDecompressing': (p: PhraseParams) =>
+    `no se descomprime (${decoderErrorEs(p['error'])}): los datos que guarda están dañados`,
+  'error.decodedDamaged': (p: PhraseParams) =>
+    `${labelEs(p['label'])} se descifró y autenticó, pero sus datos descifrados no se descomprimen ` +
+    `(${decoderErrorEs(p['error'])}): los datos que guarda están dañados (cifrados de nuevo después de la copia, o ` +
+    'reescritos).',
+  'error.storedNotDecompressing': (p: PhraseParams) =>
+    `El archivo guardado ${p['file']} de ${p['name']} no se puede descomprimir (${decoderErrorEs(p['error'])}): ` +
+    'está dañado.',
+  'error.storedNotDecompressingHint': () =>
+    'No restaure desde esta copia. Use otra copia (`respaldo list`, o `respaldo list --from <destino>` para las ' +
+    'de un destino) y revise el disco o el destino que la guarda.',
+  'drill.notDecompressing': (p: PhraseParams) =>
+    `Copia ${p['set']}: un archivo guardado no se descomprime (${decoderErrorEs(p['error'])}): los datos que ` +
+    'guarda están dañados.',
   'verify.notDecompressingHint': () =>
     'No restaure desde esta copia: un archivo guardado cuyos hashes coinciden no se descomprime (reescrito ' +
     'después de la copia, o dañado antes de calcular sus hashes). Use otra copia (`respaldo list`), o su copia en ' +
