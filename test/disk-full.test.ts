@@ -31,7 +31,9 @@ import { silentReporter } from '../src/core/events.js';
 import { english, phrase } from '../src/core/phrases.js';
 import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
-import { sayInMenu, sayMessage } from '../src/ui/i18n/index.js';
+import { say, sayInMenu, sayMessage } from '../src/ui/i18n/index.js';
+import { lowSpace, refuseFillingDatabaseDisk } from '../src/engine/create-room.js';
+import { planBackup } from '../src/engine/create-plan.js';
 import { executeRestore, planRestore } from '../src/engine/restore.js';
 import { replacedUnlisted, serverDiskFilled } from '../src/engine/restore-databases.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
@@ -645,8 +647,15 @@ describe('disk full: a real small disk under the backup folder', () => {
     );
     writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, free - 48 * 1024)));
     const second = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    // An estimate, said as one: from what the last set stored, not what it "needed"
     expect(second.stdout + second.stderr).toMatch(
-      /The disk of the backup folder \S+ has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+ while it was written \(\S+ \S+ stored\)\. This backup may not fit/,
+      /The disk of the backup folder \S+ has \S+ \S+ free; this backup is estimated to need about \S+ \S+ while it is written \(what the last full set, \d{8}_\d{6}, stored \(\S+ \S+\), with the database snapshots and dump files written beside it, and a fifth to spare\)\. This backup may not fit/,
+    );
+    // The menu says it in Spanish: the same estimate, the same words
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const warned = (await lowSpace(cfg, planBackup(cfg, { databases: ['users'], files: false })))!;
+    expect(say('es', warned.phrase, warned.message)).toMatch(
+      /^El disco de la carpeta de copias \S+ tiene \S+ \S+ libres; se estima que esta copia necesita unos \S+ \S+ mientras se escribe \(lo que guardó la última copia completa, \d{8}_\d{6} \(\S+ \S+\), más las instantáneas de las bases de datos y los archivos de volcado escritos a su lado, y una quinta parte de margen\)\. Puede que esta copia no quepa/,
     );
   });
 
@@ -733,7 +742,14 @@ describe('disk full: a real small disk under the backup folder', () => {
       const refused = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
       expect(refused.code, describeResult(refused)).toBe(9);
       expect(refused.stderr).toMatch(
-        /^respaldo: Not backing up: the backup folder \S+ is on the disk of the SQLite files of users, which has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+\. Filled, the application's writes to them would fail/m,
+        /^respaldo: Not backing up: the backup folder \S+ is on the disk of the SQLite files of users, which has \S+ \S+ free; this backup is estimated to need about \S+ \S+ \(what the last full set, \d{8}_\d{6}, stored \(\S+ \S+\), with the database snapshots and dump files written beside it, and a fifth to spare\)\. Filled, the application's writes to them would fail/m,
+      );
+      const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+      const err = (await refuseFillingDatabaseDisk(cfg, planBackup(cfg, { databases: ['users'] })).catch(
+        (e: unknown) => e,
+      )) as RespaldoError;
+      expect(sayMessage('es', err.phrases, err.message)).toMatch(
+        /^No se hace la copia: la carpeta de copias \S+ está en el disco de los ficheros SQLite de users, que tiene \S+ \S+ libres; se estima que esta copia necesita unos \S+ \S+ \(lo que guardó la última copia completa, \d{8}_\d{6} \(\S+ \S+\), más las instantáneas/,
       );
       expect(refused.stderr).toMatch(/hint: .* run respaldo create --ignore-free-space\./);
       expect(sets()).toHaveLength(1);

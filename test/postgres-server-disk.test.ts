@@ -253,7 +253,9 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
       expect(refused.stderr).toMatch(
         new RegExp(
           `^respaldo: Not backing up: the backup folder ${backups} is on the disk the PostgreSQL server of stock ` +
-            `writes its data on, which has \\S+ MB free; the last full set \\(\\S+\\) needed about \\S+ MB\\.`,
+            `writes its data on, which has \\S+ MB free; this backup is estimated to need about \\S+ MB \\(what the ` +
+            `last full set, \\S+, stored \\(\\S+ \\S+\\), with the database snapshots and dump files written ` +
+            `beside it, and a fifth to spare\\)\\.`,
           'm',
         ),
       );

@@ -23,6 +23,13 @@ const chainEn = (p: PhraseParams) => (p['chain'] !== '0' ? ` and ${p['chain']} e
 const filesEn = (p: PhraseParams) => `${p['count']} file(s)${p['bytes'] !== '0' ? `, ${p['bytes']} bytes` : ''}`;
 
 /** ` (needed by X)` when a chain problem's `by` is set. */
+/**
+ * What a backup's room estimate is made of (create-room.ts shortOfRoom): the newest set of its type's stored size, the
+ * database snapshots and dump files written beside it, a fifth to spare.
+ */
+const estimateOf = (p: PhraseParams): string =>
+  `what the last ${p['type']} set, ${p['set']}, stored${p['stored'] ? ` (${p['stored']})` : ''}, with the database ` +
+  'snapshots and dump files written beside it, and a fifth to spare';
 const neededEn = (p: PhraseParams) => (p['by'] ? ` (needed by ${p['by']})` : '');
 
 /** What `at.none*` add: the sets passed over (their reasons stay English) and when the first set ends. */
@@ -428,11 +435,11 @@ export const PHRASES_EN = {
     'Free space on that disk, or drill on a server with room (`drill.server` in the config; see Restore drills).',
   'refuse.backupFillsServerDisk': (p: PhraseParams) =>
     `Not backing up: the backup folder ${p['dir']} is on the disk the PostgreSQL server of ${p['dbs']} writes ` +
-    `its data on, which has ${p['free']} free; the last ${p['type']} set (${p['set']}) needed about ` +
-    `${p['needed']}. Filled, the server would stop every session and restart.`,
+    `its data on, which has ${p['free']} free; this backup is estimated to need about ${p['needed']} ` +
+    `(${estimateOf(p)}). Filled, the server would stop every session and restart.`,
   'refuse.backupFillsDatabaseDisk': (p: PhraseParams) =>
     `Not backing up: the backup folder ${p['dir']} is on the disk of the SQLite files of ${p['dbs']}, which has ` +
-    `${p['free']} free; the last ${p['type']} set (${p['set']}) needed about ${p['needed']}. Filled, the ` +
+    `${p['free']} free; this backup is estimated to need about ${p['needed']} (${estimateOf(p)}). Filled, the ` +
     `application's writes to them would fail until the backup gave up.`,
   'refuse.backupFillsServerDiskHint': () =>
     'Free space there (respaldo prune --dry-run) or put backupDir on another disk; if this backup needs much less ' +
@@ -977,7 +984,9 @@ export const PHRASES_EN = {
 
   // Warnings of backups, copies, prunes and drills (src/engine, src/scheduler); `error` is the error's own text
   'warn.lowSpace': (p: PhraseParams) =>
-    `The disk of the backup folder ${p['dir']} has ${p['free']} free; the last ${p['type']} set (${p['set']}) needed about ${p['needed']} while it was written (${p['stored']} stored). This backup may not fit: free space (respaldo prune --dry-run) or move backupDir to a bigger disk.`,
+    `The disk of the backup folder ${p['dir']} has ${p['free']} free; this backup is estimated to need about ` +
+    `${p['needed']} while it is written (${estimateOf(p)}). This backup may not fit: free space (respaldo prune ` +
+    '--dry-run) or move backupDir to a bigger disk.',
   'warn.cleanupFailed': (p: PhraseParams) => `cleanup failed: ${p['error']}`,
   'warn.notCopied': (p: PhraseParams) => `set ${p['set']} NOT copied to ${p['dest']}: ${p['error']}`,
   'warn.notCopiedOffsite': (p: PhraseParams) => `set ${p['set']} was not copied off-site: ${p['error']}`,

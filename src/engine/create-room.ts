@@ -9,7 +9,10 @@ import { driverFor } from '../drivers/registry.js';
 import { listSets, readManifest } from './catalog.js';
 import type { BackupPlan } from './create-plan.js';
 
-/** The backup folder's free space, when less than the newest set of the plan's type needed while it was written. */
+/**
+ * The backup folder's free space, when less than the estimate of what this backup needs while it is written (from the
+ * newest set of the plan's type: shortOfRoom).
+ */
 interface Short {
   free: number;
   needed: number;
@@ -124,6 +127,7 @@ export async function refuseFillingDatabaseDisk(cfg: LoadedConfig, plan: BackupP
     type: plan.setType,
     set: short.set,
     needed: formatBytes(short.needed),
+    stored: formatBytes(short.stored),
   };
   const message = phrase(servers.length ? 'refuse.backupFillsServerDisk' : 'refuse.backupFillsDatabaseDisk', params);
   const hint = phrase('refuse.backupFillsServerDiskHint', params);

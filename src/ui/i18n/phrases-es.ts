@@ -74,6 +74,16 @@ function nestedEs(p: PhraseParams): string {
 const typeEs = (type: string | undefined): string =>
   type === 'differential' ? 'diferenciales' : type === 'incremental' ? 'incrementales' : (type ?? '');
 
+/** De qué se hace la estimación del espacio de una copia (ver estimateOf en src/core/phrases.ts). */
+const estimateEs = (p: PhraseParams): string => {
+  const type = { full: 'completa', differential: 'diferencial', incremental: 'incremental' }[p['type'] ?? ''];
+  return (
+    `lo que guardó la última copia ${type ?? p['type']}, ${p['set']}${p['stored'] ? ` (${p['stored']})` : ''}, ` +
+    'más las instantáneas de las bases de datos y los archivos de volcado escritos a su lado, y una quinta parte de ' +
+    'margen'
+  );
+};
+
 /** Lo que una descarga que encontró daños dejó sin hacer (ver nothingDoneEn). */
 const nothingDoneEs = (p: PhraseParams): string =>
   p['done'] === 'drill'
@@ -501,11 +511,11 @@ export const PHRASES_ES = {
     'configuración; vea los simulacros de restauración).',
   'refuse.backupFillsServerDisk': (p: PhraseParams) =>
     `No se hace la copia: la carpeta de copias ${p['dir']} está en el disco en el que escribe sus datos el ` +
-    `servidor PostgreSQL de ${p['dbs']}, que tiene ${p['free']} libres; la última copia ${p['type']} ` +
-    `(${p['set']}) necesitó unos ${p['needed']}. Lleno, el servidor cortaría todas las sesiones y se reiniciaría.`,
+    `servidor PostgreSQL de ${p['dbs']}, que tiene ${p['free']} libres; se estima que esta copia necesita unos ` +
+    `${p['needed']} (${estimateEs(p)}). Lleno, el servidor cortaría todas las sesiones y se reiniciaría.`,
   'refuse.backupFillsDatabaseDisk': (p: PhraseParams) =>
     `No se hace la copia: la carpeta de copias ${p['dir']} está en el disco de los ficheros SQLite de ${p['dbs']}, que ` +
-    `tiene ${p['free']} libres; la última copia ${p['type']} (${p['set']}) necesitó unos ${p['needed']}. Lleno, ` +
+    `tiene ${p['free']} libres; se estima que esta copia necesita unos ${p['needed']} (${estimateEs(p)}). Lleno, ` +
     `las escrituras de la aplicación en ellos fallarían hasta que la copia se rindiera.`,
   'refuse.backupFillsServerDiskHint': () =>
     'Libere espacio allí (respaldo prune --dry-run) o ponga backupDir en otro disco; si esta copia necesita mucho ' +
@@ -1046,7 +1056,9 @@ export const PHRASES_ES = {
 
   // Avisos de copias, envíos, retención y simulacros
   'warn.lowSpace': (p: PhraseParams) =>
-    `El disco de la carpeta de copias ${p['dir']} tiene ${p['free']} libres; la última copia ${p['type']} (${p['set']}) necesitó unos ${p['needed']} mientras se escribía (${p['stored']} guardados). Puede que esta copia no quepa: libere espacio (respaldo prune --dry-run) o lleve backupDir a un disco mayor.`,
+    `El disco de la carpeta de copias ${p['dir']} tiene ${p['free']} libres; se estima que esta copia necesita unos ` +
+    `${p['needed']} mientras se escribe (${estimateEs(p)}). Puede que esta copia no quepa: libere espacio (respaldo ` +
+    'prune --dry-run) o lleve backupDir a un disco mayor.',
   'warn.cleanupFailed': (p: PhraseParams) => `la limpieza falló: ${p['error']}`,
   'warn.notCopied': (p: PhraseParams) =>
     `la copia ${p['set']} NO se envió a ${p['dest']}: ${p['pid'] ? nestedEs(p) : p['error']}`,
