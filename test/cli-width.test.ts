@@ -233,3 +233,41 @@ describe("the CLI's error, hint and warning lines in a real 80-column terminal",
     }
   }, 60_000);
 });
+
+describe("commander's own usage errors in a real 80-column terminal", () => {
+  it('a refused value and an unknown option fold at spaces like respaldo’s own errors, exit 2 (usage)', async () => {
+    execFileSync('tmux', ['-V']);
+    const dir = makeTmpDir('respaldo-width-');
+    const setup = writeConfig(dir);
+    // commander's message, then respaldo's reason: 167 characters on one line before
+    const refused = startCliInTmux(['create', '--description', '--db', 'users', '--config', setup.configFile], dir, {
+      width: 80,
+      height: 30,
+    });
+    try {
+      expect(await refused.exitCode()).toBe(2);
+      const joined = execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-J', '-t', refused.name], {
+        encoding: 'utf8',
+      });
+      expect(joined).toContain("error: option '--description <text>' argument '--db' is invalid.");
+      expect(joined.replace(/\s+/g, ' ')).toContain('give the value after --description.');
+      for (const l of joined.split('\n')) expect(l.trimEnd().length, l).toBeLessThanOrEqual(80);
+    } finally {
+      refused.kill();
+    }
+    const unknown = startCliInTmux(['verify', '--frm', 'offsite', '--config', setup.configFile], dir, {
+      width: 80,
+      height: 30,
+    });
+    try {
+      expect(await unknown.exitCode()).toBe(2);
+      expect(unknown.screen()).toContain("error: unknown option '--frm'");
+    } finally {
+      unknown.kill();
+    }
+    // Piped: whole, one line, as scripts and logs read it
+    const piped = await runCli(['create', '--description', '--db', 'users', '--config', setup.configFile]);
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toMatch(/^error: option .* give the value after --description\.$/m);
+  }, 60_000);
+});

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, type Option } from 'commander';
+import { errorWidth, foldLine } from './format.js';
 import { EXIT, EXIT_DESCRIPTIONS, type ExitKind } from '../core/exit-codes.js';
 import { VERSION } from '../version.js';
 import { UsageError } from '../core/errors.js';
@@ -68,6 +69,10 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .version(VERSION)
     .showHelpAfterError('(run respaldo --help for the commands)')
     .addHelpText('after', exitCodeHelp())
+    // commander's own usage errors (an unknown option, a missing or refused value) folded at word boundaries to a
+    // terminal's width as respaldo's own error lines are (errorWidth); piped or logged, whole. Subcommands made after
+    // this inherit it.
+    .configureOutput({ outputError: (text, write) => write(foldLine(text, errorWidth())) })
     .exitOverride();
   const named = COMMANDS.find((c) => c.names.includes(argv[0] ?? ''));
   const versionOnly = argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V');
