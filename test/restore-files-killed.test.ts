@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { CLI_BIN, collect, describeResult, parseJsonOutput, runCli, startShell, waitFor } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
+import { loadConfig } from '../src/config/load.js';
+import { getStatus } from '../src/engine/status.js';
+import { say } from '../src/ui/i18n/index.js';
 
 function writeRandom(file: string, mib: number): void {
   const fd = openSync(file, 'w');
@@ -54,6 +57,14 @@ describe('a files restore killed with SIGKILL', () => {
     const doc = parseJsonOutput<{ leftovers: string[]; leftoversHint: string | null }>(json.stdout);
     expect(doc.leftovers).toContain(partial);
     expect(doc.leftoversHint).toContain(`rm -r ${JSON.stringify(partial)}`);
+    // Said in Spanish too (the menu, alerts)
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const report = await getStatus(cfg);
+    expect(say('es', report.leftoversHintPhrase, report.leftoversHint!)).toBe(
+      'la carpeta parcial de una restauración de archivos que se mató guarda archivos restaurados, secretos (.env) ' +
+        `también: la próxima copia o restauración la quita, o quítela usted (rm -r ${JSON.stringify(partial)}); ` +
+        'luego ejecute la restauración de nuevo',
+    );
 
     const again = await cli(['restore', m.id, '--files', '--to', join(s.dir, 'elsewhere'), '--yes']);
     expect(again.code, describeResult(again)).toBe(0);

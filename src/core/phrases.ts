@@ -983,6 +983,11 @@ export const PHRASES_EN = {
     `${p['server']}. To move data to an older version, export it (bacpac, scripts) on the newer server.`,
 
   // Warnings of backups, copies, prunes and drills (src/engine, src/scheduler); `error` is the error's own text
+  // What to do about status's leftovers (a killed files restore's partial folder holds restored files)
+  'status.leftoversHint': () => 'removed by the next create or restore',
+  'status.partialLeftoverHint': (p: PhraseParams) =>
+    'the partial folder of a files restore that was killed holds restored files, secrets (.env) too: the next ' +
+    `create or restore removes it, or remove it yourself (rm -r ${p['paths']}); then run the restore again`,
   'warn.lowSpace': (p: PhraseParams) =>
     `The disk of the backup folder ${p['dir']} has ${p['free']} free; this backup is estimated to need about ` +
     `${p['needed']} while it is written (${estimateOf(p)}). This backup may not fit: free space (respaldo prune ` +

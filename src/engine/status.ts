@@ -1,3 +1,4 @@
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -41,6 +42,8 @@ export interface StatusReport {
    * restore's partial folder among them holds restored files, secrets too, and is said so.
    */
   leftoversHint: string | null;
+  /** `leftoversHint` as a phrase (the menu and alerts say it in their language). */
+  leftoversHintPhrase?: Phrase;
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
   scheduler: SchedulerState;
   /**
@@ -204,7 +207,7 @@ export async function getStatus(
     freeBytes,
     lock,
     leftovers,
-    leftoversHint: leftoversHint(leftovers),
+    ...leftoversSaid(leftovers),
     scheduler: withLiveness(readSchedulerState(cfg.backupDir), cfg.backupDir),
     offsite: offsiteState(cfg, sets),
     ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),
@@ -230,15 +233,12 @@ function withLiveness(state: SchedulerState, backupDir: string): SchedulerState 
   return { ...state, jobs, scheduler: sched && gone ? { ...sched, running: false, gone: true } : sched };
 }
 
-/** StatusReport.leftoversHint. */
-function leftoversHint(leftovers: string[]): string | null {
-  if (!leftovers.length) return null;
+/** StatusReport.leftoversHint, and its phrase. */
+function leftoversSaid(leftovers: string[]): Pick<StatusReport, 'leftoversHint' | 'leftoversHintPhrase'> {
+  if (!leftovers.length) return { leftoversHint: null };
   const partial = leftovers.filter((p) => basename(p).includes('.respaldo-partial-'));
-  if (!partial.length) return 'removed by the next create or restore';
-  return (
-    `the partial folder of a files restore that was killed holds restored files, secrets (.env) too: the next ` +
-    `create or restore removes it, or remove it yourself (rm -r ${partial
-      .map((p) => JSON.stringify(p))
-      .join(' ')}); then run the restore again`
-  );
+  const hint = partial.length
+    ? phrase('status.partialLeftoverHint', { paths: partial.map((p) => JSON.stringify(p)).join(' ') })
+    : phrase('status.leftoversHint');
+  return { leftoversHint: english(hint), leftoversHintPhrase: hint };
 }

@@ -1055,6 +1055,11 @@ export const PHRASES_ES = {
     `actualice ${p['server']}. Para llevar los datos a una versión anterior, expórtelos (bacpac, scripts) en el servidor más nuevo.`,
 
   // Avisos de copias, envíos, retención y simulacros
+  'status.leftoversHint': () => 'los quita la próxima copia o restauración',
+  'status.partialLeftoverHint': (p: PhraseParams) =>
+    'la carpeta parcial de una restauración de archivos que se mató guarda archivos restaurados, secretos (.env) ' +
+    `también: la próxima copia o restauración la quita, o quítela usted (rm -r ${p['paths']}); luego ejecute la ` +
+    'restauración de nuevo',
   'warn.lowSpace': (p: PhraseParams) =>
     `El disco de la carpeta de copias ${p['dir']} tiene ${p['free']} libres; se estima que esta copia necesita unos ` +
     `${p['needed']} mientras se escribe (${estimateEs(p)}). Puede que esta copia no quepa: libere espacio (respaldo ` +
