@@ -255,6 +255,33 @@ describe('the config, the passphrase, a keep mark, a copy: in Spanish, the Engli
     );
   });
 
+  it('a keep mark that failed at two destinations: the hint says what to do at each, in English and Spanish', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    const usb = join(s.dir, 'usb');
+    const { id, cfg: one } = await copiedTo(s, nas);
+    mkdirSync(usb);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as { destinations: object[] };
+    doc.destinations.push({ name: 'usb', type: 'folder', path: usb, copyAfterBackup: false });
+    writeFileSync(s.configFile, JSON.stringify(doc));
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    expect((await copySet(cfg, id, 'usb', silentReporter)).ok).toBe(true);
+    expect(one.destinations).toHaveLength(1);
+    rmSync(join(nas, 'srv1', id), { recursive: true });
+    rmSync(join(usb, 'srv1', id), { recursive: true });
+    const err = await caught(createEngineFacade(cfg).setKeep(id, true));
+    expect((err as RespaldoError).hint).toBe(
+      `Set ${id} is no longer at nas: \`respaldo copy ${id} --to nas\` sends it there again, with its keep mark. ` +
+        `Set ${id} is no longer at usb: \`respaldo copy ${id} --to usb\` sends it there again, with its keep mark.`,
+    );
+    expect(spanish(err)).toMatch(
+      new RegExp(
+        `\\| La copia ${id} ya no está en nas: .* La copia ${id} ya no está en usb: \`respaldo copy ${id} --to usb\` ` +
+          'la vuelve a enviar allí, con su marca de conservar\\.$',
+      ),
+    );
+  });
+
   it('a folder where a stored file goes at a folder destination: said in Spanish, the English as it was', async () => {
     const s = demoSetup();
     const root = join(s.dir, 'nas');

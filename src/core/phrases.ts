@@ -164,6 +164,16 @@ export function keepFailureWhy(f: KeepFailure): 'gone' | 'folder' | '' {
   return f.phrase?.id === 'keep.noSetThere' ? 'gone' : f.phrase?.id === 'dest.folderInTheWay' ? 'folder' : '';
 }
 
+/** keep.notAtHint (see there). */
+const keepNotAtHintEn = (p: PhraseParams): string =>
+  p['why'] === 'gone'
+    ? p['keep'] === 'true'
+      ? `Set ${p['set']} is no longer at ${p['dest']}: \`respaldo copy ${p['set']} --to ${p['dest']}\` sends it there again, with its keep mark.`
+      : `Set ${p['set']} is no longer at ${p['dest']}, so no keep mark is left there to clear.`
+    : p['why'] === 'folder'
+      ? `respaldo writes only files there: remove that folder at ${p['dest']}, then run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']}.`
+      : `Run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} once it is reachable.`;
+
 /** `nas (its error), usb (…)`: the destinations of `failed` (KeepFailure[] as JSON), in English. */
 const keepFailedEn = (p: PhraseParams): string =>
   listParam<KeepFailure>(p['failed'], (f) => `${f.destination} (${inParens(f.error)})`);
@@ -1295,14 +1305,12 @@ export const PHRASES_EN = {
     `The keep mark is ${p['keep'] === 'true' ? 'set' : 'cleared'} here, but not at ${keepFailedEn(p)}.`,
   // `why` (keepFailureWhy): `gone`, the set is no longer at `dest`; `folder`, a folder is where the mark goes; no
   // retry mends either
-  'keep.notAtHint': (p: PhraseParams) =>
-    p['why'] === 'gone'
-      ? p['keep'] === 'true'
-        ? `Set ${p['set']} is no longer at ${p['dest']}: \`respaldo copy ${p['set']} --to ${p['dest']}\` sends it there again, with its keep mark.`
-        : `Set ${p['set']} is no longer at ${p['dest']}, so no keep mark is left there to clear.`
-      : p['why'] === 'folder'
-        ? `respaldo writes only files there: remove that folder at ${p['dest']}, then run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']}.`
-        : `Run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} once it is reachable.`,
+  'keep.notAtHint': (p: PhraseParams) => keepNotAtHintEn(p),
+  // keep.notAtHint of each destination of `failed` (JSON: { dest, why }[]), one after the other
+  'keep.notAtHints': (p: PhraseParams) =>
+    (JSON.parse(p['failed'] ?? '[]') as { dest: string; why: string }[])
+      .map((f) => keepNotAtHintEn({ keep: p['keep'] ?? '', set: p['set'] ?? '', dest: f.dest, why: f.why }))
+      .join(' '),
   'restore.serverEnded': (p: PhraseParams) => `${p['detail']}`,
   'restore.serverDiskFullHint': (p: PhraseParams) =>
     `The database server ran out of disk space: its data folder ${p['path']} has ${p['free']} free, and ` +

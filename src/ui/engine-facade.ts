@@ -582,8 +582,20 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       const { failed } = await keepSet(cfg, id, keep);
       if (failed.length) {
         const message = phrase('keep.notAt', { keep: String(keep), failed: JSON.stringify(failed) });
-        const why = keepFailureWhy(failed[0]!);
-        const hint = phrase('keep.notAtHint', { keep: String(keep), set: id, dest: failed[0]!.destination, why });
+        // What to do at each destination that failed, not at the first alone
+        const hint =
+          failed.length === 1
+            ? phrase('keep.notAtHint', {
+                keep: String(keep),
+                set: id,
+                dest: failed[0]!.destination,
+                why: keepFailureWhy(failed[0]!),
+              })
+            : phrase('keep.notAtHints', {
+                keep: String(keep),
+                set: id,
+                failed: JSON.stringify(failed.map((f) => ({ dest: f.destination, why: keepFailureWhy(f) }))),
+              });
         throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
       }
     },

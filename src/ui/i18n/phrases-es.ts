@@ -1360,6 +1360,12 @@ export const PHRASES_ES = {
     `El archivo de identidad ${p['path']} no contiene ninguna identidad age (AGE-SECRET-KEY-1…).`,
   'keep.notAt': (p: PhraseParams) =>
     `La marca de conservar se ${p['keep'] === 'true' ? 'puso' : 'quitó'} aquí, pero no en ${keepFailedEs(p)}.`,
+  'keep.notAtHints': (p: PhraseParams): string =>
+    (JSON.parse(p['failed'] ?? '[]') as { dest: string; why: string }[])
+      .map((f): string =>
+        PHRASES_ES['keep.notAtHint']({ keep: p['keep'] ?? '', set: p['set'] ?? '', dest: f.dest, why: f.why }),
+      )
+      .join(' '),
   'keep.notAtHint': (p: PhraseParams) =>
     p['why'] === 'gone'
       ? p['keep'] === 'true'
