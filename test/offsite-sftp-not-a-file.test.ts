@@ -11,6 +11,10 @@ import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
 import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { demoSetup } from './helpers/tmp.js';
+import { loadConfig } from '../src/config/load.js';
+import { RespaldoError } from '../src/core/errors.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { sayMessage } from '../src/ui/i18n/index.js';
 
 afterEach(stopAllSshd);
 
@@ -53,5 +57,32 @@ describe('something else than a file at an sftp destination', () => {
       );
     }
     expect(existsSync(to)).toBe(false);
+  });
+
+  it('a folder where a keep mark is removed: said as a folder in the way, in English and Spanish', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    const dest = sftpDestination(srv, { source: 'srv1' });
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+    );
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
+    const mark = join(srv.root, 'srv1', m.id, 'keep');
+    rmSync(mark, { force: true });
+    mkdirSync(join(mark, 'inside'), { recursive: true });
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const err = (await createEngineFacade(cfg)
+      .setKeep(m.id, false)
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.message).toBe(
+      `The keep mark is cleared here, but not at ssh (destination "ssh": removing srv1/${m.id}/keep: a folder is ` +
+        'there, where respaldo keeps a file).',
+    );
+    expect(sayMessage('es', err.phrases, err.message)).not.toMatch(/removing|a folder is there/);
+    expect(err.hint).toBe(
+      `respaldo writes only files there: remove that folder at ssh, then run respaldo keep ${m.id} --unset --from ssh.`,
+    );
   });
 });

@@ -565,6 +565,9 @@ export class SftpDestination implements Destination {
     try {
       await this.guard(this.client.delete(this.abs(key), true));
     } catch (err) {
+      // A folder at the file's name (made by hand there: a keep mark's, say): OpenSSH says a bare "Failure"
+      if ((await this.guard(this.client.exists(this.abs(key))).catch(() => false)) === 'd')
+        throw folderInTheWay(this.name, key, `${this.abs(key)} on ${this.describe()}`, true);
       this.fail(err, `removing ${key}`);
     }
   }
