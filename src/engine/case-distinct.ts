@@ -33,6 +33,9 @@ export function caseDistinct(paths: readonly string[], suffixes: string): string
           let stored = part;
           for (let n = 0; at.taken.has(fold(stored)); n++) stored = tagged(part, last ? suffixes : '', n);
           at.taken.add(fold(stored));
+          // A file is never looked up again: no folder of its own (a Map and a Set a file, 100 000 files held them
+          // all until the last path was made).
+          if (last) return stored;
           child = { stored, folder: folder() };
           at.children.set(key, child);
         }
