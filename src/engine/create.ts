@@ -1,5 +1,5 @@
 import { entryRawBytes } from './manifest.js';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import { CORES } from '../core/cores.js';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import {
 } from '../core/types.js';
 import { VERSION } from '../version.js';
 import { folderEntries, scanFiles, storeFiles } from './files.js';
+import { FileEntrySpill } from './file-spill.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { encryptsLocally, sealerFor } from './crypt.js';
 import { copyAfterBackup } from './copy.js';
@@ -25,7 +26,7 @@ import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { newSetId } from './set-id.js';
-import { publishSet, stagingDir, takenSetIds } from './publish-set.js';
+import { publishSet, publishedFiles, stagingDir, takenSetIds } from './publish-set.js';
 import { planNextReads, readChainSets, withNextFilesHashed, type NextReads } from './chain-sets.js';
 
 import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
@@ -45,6 +46,7 @@ export {
   type CreateOptions,
 } from './create-plan.js';
 export { cleanLeftovers, recoverInterrupted } from './create-recover.js';
+export { fileGroupCounts, publishedManifestPath } from './publish-set.js';
 
 /**
  * The plan of a differential or incremental on the published sets: planBackup on readChainSets, made again when a
@@ -250,6 +252,7 @@ export async function executeBackup(
   );
   const spaceWarning = purpose === 'backup' ? await lowSpace(cfg, plan) : null;
   if (spaceWarning) reporter.emit({ type: 'warning', ...spaceWarning });
+  let spill: FileEntrySpill | undefined;
   try {
     await ensurePrivateDir(staging);
     await ensurePrivateDir(join(staging, 'databases'));
@@ -264,8 +267,8 @@ export async function executeBackup(
 
     const warnings: string[] = spaceWarning ? [spaceWarning.message] : [];
     let fileProblems: string[] = [];
-    let fileEntries: Manifest['files'] = [];
     let folders: FolderEntry[] = [];
+    let storedFileBytes = 0;
     if (plan.files) {
       const t0 = Date.now();
       reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
@@ -274,6 +277,7 @@ export async function executeBackup(
       scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', ...w }));
       const total = scan.items.reduce((s, i) => s + i.size, 0);
       let done = 0;
+      spill = new FileEntrySpill(join(staging, SPILL_NAME));
       const stored = await storeFiles(
         scan.items.splice(0), // each let go once stored
         staging,
@@ -283,16 +287,18 @@ export async function executeBackup(
           done += item.size;
           reporter.emit({ type: 'item-progress', item: 'files', bytes: done, totalBytes: total });
         },
+        undefined,
+        spill,
       );
       if (abort.signal.aborted) throw new InterruptedError();
       warnings.push(...stored.warnings.map((w) => w.message));
       stored.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', ...w }));
-      fileEntries = stored.entries;
-      folders = folderEntries(scan.folders, fileEntries);
+      folders = folderEntries(scan.folders, spill.holding);
       const problems = [...scan.problems, ...stored.problems];
       problems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', ...p }));
       fileProblems = problems.map((p) => p.message);
-      const storedBytes = await sumStored(staging, fileEntries);
+      storedFileBytes = stored.storedBytes;
+      const storedBytes = storedFileBytes;
       const full = stored.diskFull
         ? new DiskFullError(cfg.backupDir, 'storing the files', await freeSpace(cfg.backupDir))
         : null;
@@ -312,7 +318,7 @@ export async function executeBackup(
         'files',
         {
           setId: id,
-          files: fileEntries.length,
+          files: spill.count,
           bytes: storedBytes,
           problems: fileProblems,
           outcome: fileProblems.length ? 'partial' : 'ok',
@@ -332,7 +338,8 @@ export async function executeBackup(
         { setId: id, requested: plan.type, type: chain.type, notes: chain.chainNotes },
         cfg.secrets,
       );
-    const nothingStored = dbEntries.length === failedDbs.length && fileEntries.length === 0;
+    const fileCount = spill?.count ?? 0;
+    const nothingStored = dbEntries.length === failedDbs.length && fileCount === 0;
     const status: SetStatus = nothingStored
       ? 'failed'
       : failedDbs.length || fileProblems.length
@@ -355,16 +362,16 @@ export async function executeBackup(
       codec: plan.codec,
       ...(sealer ? { encryption: sealer.describe } : {}),
       databases: dbEntries,
-      files: fileEntries,
+      files: [], // written from the spill, read back from the manifest (publishedFiles)
       ...(folders.length ? { folders } : {}),
       warnings: [...warnings, ...fileProblems],
       totals: {
         storedBytes:
           dbEntries.reduce((s, e) => s + e.storedBytes + (e.extras ?? []).reduce((x, f) => x + f.storedBytes, 0), 0) +
-          (await sumStored(staging, fileEntries)),
+          storedFileBytes,
         // as storedBytes: every stored file of a database (its page map, its globals), before compression
-        rawBytes: dbEntries.reduce((s, e) => s + entryRawBytes(e), 0) + fileEntries.reduce((s, f) => s + f.size, 0),
-        files: fileEntries.length,
+        rawBytes: dbEntries.reduce((s, e) => s + entryRawBytes(e), 0) + (spill?.rawBytes ?? 0),
+        files: fileCount,
       },
       ...(chain.type ? { base: chain.base, ...(chain.type !== plan.type ? { requestedType: plan.type } : {}) } : {}),
       ...(chain.chainNotes ? { chainNotes: chain.chainNotes } : {}),
@@ -373,7 +380,8 @@ export async function executeBackup(
       const hint = phrase(purpose === 'safety' ? 'restore.safetyNotTakenHint' : 'create.checkErrorsHint');
       throw runFailed(purpose, failedDbs, hint, { setId: id });
     }
-    await publishSet(cfg.backupDir, manifest, abort.signal);
+    await publishSet(cfg.backupDir, manifest, abort.signal, spill);
+    publishedFiles(manifest, join(cfg.backupDir, id), spill?.groups);
     writeLog(
       cfg.backupDir,
       'create-end',
@@ -396,6 +404,7 @@ export async function executeBackup(
     });
     return manifest;
   } catch (err) {
+    spill?.remove();
     await fsp.rm(staging, { recursive: true, force: true });
     const interrupted = abort.signal.aborted || err instanceof InterruptedError;
     writeLog(
@@ -424,12 +433,5 @@ export async function executeBackup(
   }
 }
 
-async function sumStored(staging: string, files: Manifest['files']): Promise<number> {
-  let total = 0;
-  for (const f of files) {
-    if (!f.stored) continue;
-    const p = join(staging, f.stored);
-    if (existsSync(p)) total += (await fsp.stat(p)).size;
-  }
-  return total;
-}
+/** The spill of a create's file entries in its staging folder (removed once the manifest is written). */
+const SPILL_NAME = '.spill~files';

@@ -1,6 +1,6 @@
 /**
  * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
- * (~680 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
+ * (~700 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
@@ -18,6 +18,7 @@ import { codec } from './codec.js';
 import { storeStream, type StoredResult } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { said, type Said } from '../core/phrases.js';
+import type { FileEntrySpill } from './file-spill.js';
 import { isUtf8Name, shownName } from '../core/format.js';
 
 export { shownName };
@@ -216,9 +217,13 @@ export async function scanFiles(
   ): Promise<void> => {
     // Config entries may overlap (a file and its folder, one file twice): each path goes in once. By its bytes: a
     // name that shows as another's (`a\xf1o` and a file named so) is another file.
-    const key = exact ? `\0${group}/${exact.relative.toString('latin1')}` : `${group}/${rel}`;
-    if (seen.has(key)) return;
-    seen.add(key);
+    // Not those of application folders: each has a name of its own in the set (applicationRoots) and each of its
+    // folders is walked once, so none is found twice (a key a file held 100 000 of them through the store).
+    if (group === 'config') {
+      const key = exact ? `\0${group}/${exact.relative.toString('latin1')}` : `${group}/${rel}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
     const at = exact?.source ?? source;
     let st;
     try {
@@ -521,10 +526,17 @@ export async function storeFiles(
   signal: AbortSignal | undefined,
   onStored: (item: FileItem, bytes: number) => void,
   onRead?: (item: FileItem, bytes: number) => void,
-): Promise<{ entries: FileEntry[]; problems: Said[]; warnings: Said[]; diskFull: boolean }> {
+  spill?: FileEntrySpill,
+): Promise<{ entries: FileEntry[]; storedBytes: number; problems: Said[]; warnings: Said[]; diskFull: boolean }> {
   // By each item's place in `items`: its stored path and its entry (arrays: maps keyed by the items, and the pairs
-  // that made them, held some 100 bytes a file more).
-  const stored: (FileEntry | undefined)[] = new Array(items.length);
+  // that made them, held some 100 bytes a file more). With a spill, each entry goes there as it is made instead.
+  const stored: (FileEntry | undefined)[] = new Array(spill ? 0 : items.length);
+  spill?.reserve(items.length);
+  const keep = (n: number, entry: FileEntry): void => {
+    if (spill) spill.put(n, entry);
+    else stored[n] = entry;
+  };
+  let storedBytes = 0;
   const problems: Said[] = [];
   const warnings: Said[] = [];
   let diskFull = false;
@@ -577,7 +589,7 @@ export async function storeFiles(
       ...(item.linkTargetBytes ? { linkTargetBytes: item.linkTargetBytes.toString('base64') } : {}),
     };
     if (item.kind === 'symlink') {
-      stored[n] = { ...base, stored: null, md5: null, sha256: null };
+      keep(n, { ...base, stored: null, md5: null, sha256: null });
       return;
     }
     const path = paths[n]!;
@@ -607,7 +619,7 @@ export async function storeFiles(
       if (snapshot) snapshotted.add(item.source);
       if (snapshot?.problems)
         warnings.push(said('file.sqliteCheck', { path: item.source, problem: snapshot.problems }));
-      stored[n] = {
+      keep(n, {
         ...base,
         size: r.rawBytes,
         // A snapshot's own mode and times are the scratch file's, not the database's.
@@ -616,7 +628,8 @@ export async function storeFiles(
         md5: r.md5,
         sha256: r.sha256,
         ...(r.plain ? { plain: r.plain } : {}),
-      };
+      });
+      storedBytes += r.storedBytes;
       onStored(item, r.storedBytes);
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -646,7 +659,7 @@ export async function storeFiles(
     await fsp.rm(scratch, { recursive: true, force: true });
   }
   const entries = stored.filter((e) => e !== undefined);
-  return { entries, problems, warnings, diskFull };
+  return { entries, storedBytes, problems, warnings, diskFull };
 }
 
 /** `path` with its symlinks resolved, or as it is when it cannot be (gone, unreadable). */
@@ -662,12 +675,17 @@ function realOrSelf(path: string): string {
  * The folders of a set's manifest: each folder walked whose every name was stored (no include patterns: empty ones
  * too, as an application expects its `logs/` or `uploads/` to be there), and each that holds a stored file.
  */
-export function folderEntries(folders: FolderItem[], files: FileEntry[]): FolderEntry[] {
-  const holding = new Set<string>();
-  for (const f of files) {
-    const parts = `${f.group}/${f.relative}`.split('/');
-    for (let i = 2; i < parts.length; i++) holding.add(parts.slice(0, i).join('/'));
-  }
+export function folderEntries(folders: FolderItem[], files: FileEntry[] | ReadonlySet<string>): FolderEntry[] {
+  // `files`: the entries, or the folders that hold one (`group/a/b`, as FileEntrySpill gathers them).
+  let holding: ReadonlySet<string>;
+  if (Array.isArray(files)) {
+    const found = new Set<string>();
+    for (const f of files) {
+      const parts = `${f.group}/${f.relative}`.split('/');
+      for (let i = 2; i < parts.length; i++) found.add(parts.slice(0, i).join('/'));
+    }
+    holding = found;
+  } else holding = files as ReadonlySet<string>;
   return folders
     .filter((d) => d.all || holding.has(`${d.group}/${d.relative}`))
     .map((d) => ({

@@ -4,7 +4,9 @@ import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import { said } from '../../core/phrases.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { BackupType, LoadedConfig, Manifest } from '../../core/types.js';
-import { createBackup, planBackup, planOnSets } from '../../engine/create.js';
+import { createBackup, fileGroupCounts, planBackup, planOnSets, publishedManifestPath } from '../../engine/create.js';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { drillAfterBackup } from '../../engine/drill.js';
 import { ensureRecentBackup, recentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
@@ -65,15 +67,48 @@ export function printManifestSummary(io: CommandIO, m: Manifest): void {
       d.sha256 ? d.sha256.slice(0, 16) + '…' : '-',
     ]);
   if (m.databases.length) io.out(table(rows));
-  if (m.files.length)
-    io.out(
-      `Files: ${m.files.length} (${m.files.filter((f) => f.group === 'config').length} config, ${m.files.filter((f) => f.group === 'application').length} application)`,
-    );
+  // Counted as it was made: reading `files` of a set of 100 000 files held them all.
+  const groups = fileGroupCounts(m) ?? {
+    config: m.files.filter((f) => f.group === 'config').length,
+    application: m.files.filter((f) => f.group === 'application').length,
+  };
+  if (groups.config + groups.application)
+    io.out(`Files: ${groups.config + groups.application} (${groups.config} config, ${groups.application} application)`);
   for (const d of m.databases.filter((x) => x.error))
     io.out(
       foldLine(`  ${d.name}: ${d.error!.message}${d.error!.hint ? `\n    hint: ${d.error!.hint}` : ''}`, outputWidth()),
     );
   for (const w of m.warnings) io.out(foldLine(`  warning: ${w}`, outputWidth()));
+}
+
+/**
+ * Prints the manifest of the set just made, as `printJson` prints it: the text of its manifest.json (written as
+ * JSON.stringify(m, null, 2) writes it), line by line, never the whole held at once (printJson of a set of 100 000
+ * files held its entries and their text: 434 MiB peak RSS).
+ */
+async function printCreated(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promise<void> {
+  const file = publishedManifestPath(cfg.backupDir, m);
+  if (!existsSync(file)) return io.printJson(m);
+  await io.printJsonText(textLines(file));
+}
+
+/** The lines of a text file, each with its line break, read 64 KiB at a time. */
+function* textLines(file: string): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(64 << 10);
+    let rest = '';
+    const decoder = new StringDecoder('utf8');
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
+      const lines = (rest + decoder.write(buf.subarray(0, n))).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) yield `${line}\n`;
+    }
+    rest += decoder.end();
+    if (rest) yield rest;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const CREATE_TYPES = ['full', 'differential', 'incremental', 'schema'] as const satisfies readonly BackupType[];
@@ -171,12 +206,12 @@ export function register(program: Command): void {
           else io.out(r.reason);
           return EXIT.ok;
         }
-        if (io.json) io.printJson(r.manifest);
+        if (io.json) await printCreated(io, cfg, r.manifest);
         else printManifestSummary(io, r.manifest);
         return afterCreate(io, cfg, r.manifest, await drillAfter(io, cfg, r.manifest), copied);
       }
       const m = await createBackup(cfg, createOpts, io.reporter);
-      if (io.json) io.printJson(m);
+      if (io.json) await printCreated(io, cfg, m);
       else printManifestSummary(io, m);
       return afterCreate(io, cfg, m, await drillAfter(io, cfg, m), copied);
     }),

@@ -85,7 +85,8 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
       setPhase({ name: 'error', error });
       return;
     }
-    const stored = manifest.databases.some((d) => d.file) || manifest.files.length > 0;
+    // By its totals: `files` of a set just made is read from its manifest when asked for (all of them).
+    const stored = manifest.databases.some((d) => d.file) || manifest.totals.files > 0;
     // Where the copies after the backup went (marks beside the set; never a network call).
     const offsite = await facade.offsite(manifest.id).catch(() => [] as OffsiteMark[]);
     if (manifest.status === 'failed' || !stored) {
