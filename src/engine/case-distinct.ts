@@ -16,8 +16,30 @@ const ROOM = 255 - '.age'.length;
  * `stored` records what was chosen; restores go by it and write each file under its own name.
  */
 export function caseDistinct(paths: readonly string[], suffixes: string): string[] {
+  const distinct = distinctOne(suffixes);
+  return paths.map(distinct);
+}
+
+/**
+ * As caseDistinct, the paths given one by one (none held), and only those it changes kept: by their place among
+ * those given. A create of 100 000 files held every stored path, with the list they were made from, until stored.
+ */
+export function caseChanges(paths: Iterable<string>, suffixes: string): Map<number, string> {
+  const distinct = distinctOne(suffixes);
+  const changed = new Map<number, string>();
+  let k = 0;
+  for (const path of paths) {
+    const made = distinct(path);
+    if (made !== path) changed.set(k, made);
+    k++;
+  }
+  return changed;
+}
+
+/** Gives each path of a set its distinct stored path, the paths given before it taken into account. */
+function distinctOne(suffixes: string): (path: string) => string {
   const root = folder();
-  return paths.map((path) => {
+  return (path) => {
     const parts = path.split('/');
     let at = root;
     return parts
@@ -43,7 +65,7 @@ export function caseDistinct(paths: readonly string[], suffixes: string): string
         return child.stored;
       })
       .join('/');
-  });
+  };
 }
 
 interface Folder {

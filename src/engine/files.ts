@@ -13,7 +13,7 @@ import { ownerOf } from './accounts.js';
 import { mapLimited } from './limited.js';
 import { ensurePrivateDir, readChunkFor } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
-import { caseDistinct } from './case-distinct.js';
+import { caseChanges } from './case-distinct.js';
 import { codec } from './codec.js';
 import { storeStream, type StoredResult } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
@@ -552,15 +552,15 @@ export async function storeFiles(
   const large = where((i) => !i.sqlite && i.size >= SMALL_FILE);
   const extension = codec(compression.codec).extension;
   const suffixes = `${extension}${compression.sealer ? AGE_EXTENSION : ''}`;
-  const files = where((i) => i.kind !== 'symlink');
-  const paths: (string | undefined)[] = new Array(items.length);
-  caseDistinct(
-    files.map((n) => {
-      const i = items[n]!;
-      return storedPath(i.group, i.relative, extension, Boolean(compression.sealer), i.exact?.relative);
-    }),
-    suffixes,
-  ).forEach((path, k) => (paths[files[k]!] = path));
+  // Each file's stored path is made again as it is stored; only those caseDistinct changes are held, by place.
+  const pathOf = (i: FileItem): string =>
+    storedPath(i.group, i.relative, extension, Boolean(compression.sealer), i.exact?.relative);
+  const places = where((i) => i.kind !== 'symlink');
+  const changed = new Map<number, string>();
+  function* toStore(): Generator<string> {
+    for (const n of places) yield pathOf(items[n]!);
+  }
+  for (const [k, path] of caseChanges(toStore(), suffixes)) changed.set(places[k]!, path);
   const madeDirs = new Set<string>();
   const held: (FileItem | undefined)[] = items;
   const storeOne = async (n: number): Promise<void> => {
@@ -570,7 +570,7 @@ export async function storeFiles(
     } finally {
       // Its entry holds what is kept of it.
       held[n] = undefined;
-      paths[n] = undefined;
+      changed.delete(n);
     }
   };
   const storeItem = async (n: number, item: FileItem): Promise<void> => {
@@ -592,7 +592,7 @@ export async function storeFiles(
       keep(n, { ...base, stored: null, md5: null, sha256: null });
       return;
     }
-    const path = paths[n]!;
+    const path = changed.get(n) ?? pathOf(item);
     const dest = join(setRoot, path);
     let snapshot: { path: string; problems: string | null } | undefined;
     try {
