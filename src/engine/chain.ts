@@ -87,12 +87,14 @@ export interface Chain {
 
 /**
  * Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk,
- * `noBase` why a database's entry, restorable, cannot be the base of a new backup (ChainEntry.noBase).
+ * `noBase` why a database's entry, restorable, cannot be the base of a new backup (ChainEntry.noBase); `fileCount`: its
+ * files, when `m.files` does not hold them (readManifestLean).
  */
 export function chainSetOf(
   m: Manifest,
   problems: Record<string, Phrase> = {},
   noBase: Record<string, Phrase> = {},
+  fileCount = m.files.length,
 ): ChainSet {
   const entries: Record<string, ChainEntry> = {};
   for (const d of m.databases) {
@@ -112,7 +114,7 @@ export function chainSetOf(
       ...(noBase[d.name] ? { noBase: noBase[d.name] } : {}),
     };
   }
-  const files = m.files.length > 0 ? { files: true } : {};
+  const files = fileCount > 0 ? { files: true } : {};
   return {
     id: m.id,
     type: m.type,

@@ -15,23 +15,45 @@ import type { Manifest } from '../core/types.js';
  * layout respaldo writes: a manifest edited or written by an older version reads the same. `chunkBytes`: read at a
  * time (tests cut strings and characters with small ones).
  */
-export function parseManifestInPieces(file: string, chunkBytes = CHUNK): Manifest | undefined {
+export function parseManifestInPieces(
+  file: string,
+  chunkBytes = CHUNK,
+  opts: { onFile?: (entry: unknown) => void } = {},
+): Manifest | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
-    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-    const chunk = Buffer.allocUnsafe(chunkBytes);
-    const parser = new PieceParser();
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunkBytes, null);
-      const text = decoder.decode(chunk.subarray(0, n), { stream: n > 0 });
-      if (!parser.feed(text)) return undefined;
-      if (n === 0) return parser.end();
-    }
+    for (const step of manifestPieces(fd, chunkBytes, opts.onFile)) if (step !== null) return step;
+    return undefined;
   } catch {
     return undefined; // not UTF-8, or a piece that is no JSON: read whole, the error is the one it always was
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The pieces of the manifest open as `fd` read from its start: null after each piece read (what `onFile` was given
+ * of it is used), then the manifest once read whole, or undefined for text this does not read (the caller reads it
+ * whole). With `onFile` each entry of `files` goes to it as it is parsed and none is kept: the manifest's `files` is
+ * then empty, and a manifest with two `files` fields (JSON.parse keeps the last) is one this does not read. Throws
+ * for a piece that is not JSON or bytes that are not UTF-8.
+ */
+export function* manifestPieces(
+  fd: number,
+  chunkBytes = CHUNK,
+  onFile?: (entry: unknown) => void,
+): Generator<null | Manifest | undefined> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const chunk = Buffer.allocUnsafe(chunkBytes);
+  const parser = new PieceParser(onFile);
+  for (let at = 0; ;) {
+    const n = readSync(fd, chunk, 0, chunkBytes, at);
+    at += n;
+    const text = decoder.decode(chunk.subarray(0, n), { stream: n > 0 });
+    if (!parser.feed(text)) return yield undefined;
+    if (n === 0) return yield parser.end();
+    yield null;
   }
 }
 
@@ -75,6 +97,13 @@ class PieceParser {
   private missing: string | null = null;
   /** Owners as their JSON text: entries with the same owner share one object. */
   private readonly owners = new Map<string, unknown>();
+  /** Entries of the list being read (those given to `onFile` too). */
+  private count = 0;
+  /** A `files` list was given to `onFile`. */
+  private streamed = false;
+
+  /** `onFile`: where the entries of `files` go instead of its array (parseManifestInPieces). */
+  constructor(private readonly onFile?: (entry: unknown) => void) {}
 
   /** Adds text; false when it cannot be a JSON object this reads (JSON.parse of a piece may also throw). */
   feed(more: string): boolean {
@@ -165,7 +194,12 @@ class PieceParser {
     if (c === '{' || c === '[') {
       if (this.expect !== 'value' || !BLANK.test(t.slice(this.start, i))) return false;
       if (c === '[' && LISTS.has(this.key)) {
+        if (this.onFile && this.key === 'files') {
+          if (this.streamed) return false; // a second `files`: JSON.parse keeps the last, read whole
+          this.streamed = true;
+        }
         this.list = [];
+        this.count = 0;
         this.start = i + 1;
       } else this.start = i;
       this.expect = 'next';
@@ -201,8 +235,15 @@ class PieceParser {
       if (!BLANK.test(piece)) throw new SyntaxError('not JSON');
       return;
     }
-    if (last && this.list!.length === 0 && BLANK.test(piece)) return; // []
-    this.list!.push(this.shared(JSON.parse(piece) as unknown));
+    if (last && this.count === 0 && BLANK.test(piece)) return; // []
+    this.keep(this.shared(JSON.parse(piece) as unknown));
+  }
+
+  /** A parsed entry of the list being read: in its array, or given to `onFile` when the list is `files`. */
+  private keep(value: unknown): void {
+    this.count++;
+    if (this.onFile && this.key === 'files') this.onFile(value);
+    else this.list!.push(value);
   }
 
   /**
@@ -229,7 +270,7 @@ class PieceParser {
       this.fast = false; // laid out otherwise: read character by character from now on
       return -1;
     }
-    this.list!.push(this.shared(value));
+    this.keep(this.shared(value));
     this.parsed = true;
     this.start = close + 1;
     return close;

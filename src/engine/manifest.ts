@@ -1,6 +1,11 @@
+/**
+ * A set's manifest: its name, how it is written (manifestText) and read (whole, or with its files not held:
+ * readManifestLean), and every check of what it holds. One file of about 500 lines: both readers run the same checks
+ * of each entry of `files` (fileShapeProblem, filePathProblem, …), in the order the whole checks give their errors.
+ */
 import { printable, shownName } from '../core/format.js';
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
 import { firstNonUtf8Line } from '../config/interpolate.js';
 import type {
@@ -16,7 +21,7 @@ import { DUMP_MEMBER_ROLE } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { isSetId } from './set-id.js';
 import { heldYoung } from './garbage.js';
-import { parseManifestInPieces } from './manifest-stream.js';
+import { manifestPieces, parseManifestInPieces } from './manifest-stream.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
@@ -133,8 +138,117 @@ function checkedManifest(setDir: string): Manifest {
   return checkedShape(file, m);
 }
 
-/** `m`, parsed from `file`, when it is a respaldo manifest with nothing amiss; else a VerifyError saying what is. */
-function checkedShape(file: string, m: Manifest): Manifest {
+/**
+ * A set's manifest with its `files` not held: `head` is the manifest but for `files`, which is empty there unless
+ * the manifest was read whole (text this does not read in pieces); `files` goes through them. Checked as
+ * readManifestFile checks it, with the same errors: each entry of `files` as it is parsed, then kept by none. The
+ * manifest of a set of 100 000 files parsed whole held about 40 MiB of entries: `list`, `verify` and a files
+ * restore need each entry one at a time.
+ */
+export function readManifestLean(setDir: string): { head: Manifest; files: ManifestFiles } {
+  const file = join(setDir, MANIFEST_NAME);
+  const st = statSync(file, { throwIfNoEntry: false });
+  return heldYoung(() => leanManifest(file, st), st?.size ?? 0);
+}
+
+/** The entries of a manifest's `files` (readManifestLean): read again from the file each time unless held. */
+export interface ManifestFiles {
+  readonly count: number;
+  /** The groups of the entries (`config`, `application`). */
+  readonly groups: ReadonlySet<FileEntry['group']>;
+  /**
+   * Each entry in order, checked again as it is read (a manifest replaced or changed since is a VerifyError, as is
+   * an entry that no longer passes its checks).
+   */
+  entries(): Generator<FileEntry>;
+}
+
+/** ManifestFiles of entries held (a manifest read whole, a set's decrypted copy). */
+export function heldFiles(entries: readonly FileEntry[]): ManifestFiles {
+  return {
+    count: entries.length,
+    groups: new Set(entries.map((f) => f.group)),
+    *entries() {
+      yield* entries;
+    },
+  };
+}
+
+/** The first problem of each kind found with an entry of `files` (checkedShape). */
+interface FilesProblems {
+  shape: string | null;
+  path: string | null;
+  hash: string | null;
+  plain: string | null;
+}
+
+function leanManifest(file: string, st: Stats | undefined): { head: Manifest; files: ManifestFiles } {
+  const found: FilesProblems = { shape: null, path: null, hash: null, plain: null };
+  let count = 0;
+  const groups = new Set<FileEntry['group']>();
+  const onFile = (entry: unknown): void => {
+    const f = entry as FileEntry;
+    count++;
+    if (f !== null && typeof f === 'object') groups.add(f.group);
+    found.shape ??= fileShapeProblem(f);
+    found.path ??= filePathProblem(f);
+    found.hash ??= fileHashProblem(f);
+    found.plain ??= filePlainProblem(f);
+  };
+  const head = st ? parseManifestInPieces(file, undefined, { onFile }) : undefined;
+  if (!head) {
+    const m = checkedManifest(dirname(file));
+    return { head: m, files: heldFiles(m.files) };
+  }
+  checkedShape(file, head, found);
+  const changed = () =>
+    new VerifyError(
+      `${file}: the manifest changed while it was read`,
+      'Another program replaced or edited it; run the command again, and verify the set if it was not respaldo.',
+    );
+  const same = (now: Stats) =>
+    now.ino === st!.ino && now.dev === st!.dev && now.size === st!.size && now.mtimeMs === st!.mtimeMs;
+  return {
+    head,
+    files: {
+      count,
+      groups,
+      *entries() {
+        const fd = openSync(file, 'r');
+        try {
+          if (!same(fstatSync(fd))) throw changed();
+          const queue: FileEntry[] = [];
+          let seen = 0;
+          for (const step of manifestPieces(fd, undefined, (e) => queue.push(e as FileEntry))) {
+            if (step === undefined) throw changed();
+            for (const f of queue) {
+              const problem =
+                fileShapeProblem(f) ??
+                filePathProblem(f) ??
+                fileHashProblem(f) ??
+                (head.encryption ? filePlainProblem(f) : null);
+              if (problem) throw new VerifyError(`${file}: ${problem}`, DAMAGED_HINT);
+              seen++;
+              yield f;
+            }
+            queue.length = 0;
+          }
+          if (seen !== count || !same(fstatSync(fd))) throw changed();
+        } finally {
+          closeSync(fd);
+        }
+      },
+    },
+  };
+}
+
+const DAMAGED_HINT = 'This manifest was tampered with or damaged; do not restore from it.';
+
+/**
+ * `m`, parsed from `file`, when it is a respaldo manifest with nothing amiss; else a VerifyError saying what is.
+ * `files`: what was found of the entries of its `files` as they were parsed (then not in `m.files`).
+ */
+function checkedShape(file: string, m: Manifest, files?: FilesProblems): Manifest {
   if (
     m === null ||
     typeof m !== 'object' ||
@@ -148,9 +262,16 @@ function checkedShape(file: string, m: Manifest): Manifest {
       'The set may come from a newer respaldo version, or the file was damaged.',
     );
   }
-  const problem = shapeProblem(m) ?? pathProblem(m) ?? hashProblem(m) ?? codecProblem(m) ?? encryptionProblem(m);
-  const hint = 'This manifest was tampered with or damaged; do not restore from it.';
-  if (problem) throw new VerifyError(`${file}: ${problem}`, hint);
+  const problem = files
+    ? (shapeProblem(m) ??
+      files.shape ??
+      pathProblem(m, files.path) ??
+      hashProblem(m) ??
+      files.hash ??
+      codecProblem(m) ??
+      encryptionProblem(m, files.plain))
+    : (shapeProblem(m) ?? pathProblem(m) ?? hashProblem(m) ?? codecProblem(m) ?? encryptionProblem(m));
+  if (problem) throw new VerifyError(`${file}: ${problem}`, DAMAGED_HINT);
   return m;
 }
 
@@ -190,15 +311,29 @@ export function shapeProblem(m: Manifest): string | null {
     for (const k of ['rawBytes', 'storedBytes'])
       if (e[k] !== undefined && !count(e[k]))
         return `${k} ${JSON.stringify(e[k])} of ${String(e['file'] ?? e['name'])} is not a size`;
-  // A file's mode and time are set on what is restored: a mode that was none restored it as 0000 without a word.
-  for (const f of m.files as unknown as Record<string, unknown>[]) {
-    if (!f || typeof f !== 'object') continue; // pathProblem names it
-    const of = `of ${String(f['relative'])}`;
-    if (!count(f['size'])) return `size ${JSON.stringify(f['size'])} ${of} is not a size`;
-    if (!count(f['mode']) || (f['mode'] as number) > 0o7777)
-      return `mode ${JSON.stringify(f['mode'])} ${of} is not a file mode`;
-    if (!when(f['mtime'])) return `mtime ${JSON.stringify(f['mtime'])} ${of} is not a time`;
+  return firstProblem(m.files, fileShapeProblem);
+}
+
+/** The first problem `check` finds with an entry of `entries`, or null. */
+function firstProblem<T>(entries: readonly T[], check: (e: T) => string | null): string | null {
+  for (const e of entries) {
+    const p = check(e);
+    if (p) return p;
   }
+  return null;
+}
+
+/** Pure: shapeProblem of one entry of `files`. */
+function fileShapeProblem(entry: FileEntry): string | null {
+  const when = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+  // A file's mode and time are set on what is restored: a mode that was none restored it as 0000 without a word.
+  const f = entry as unknown as Record<string, unknown>;
+  if (!f || typeof f !== 'object') return null; // pathProblem names it
+  const of = `of ${String(f['relative'])}`;
+  if (!count(f['size'])) return `size ${JSON.stringify(f['size'])} ${of} is not a size`;
+  if (!count(f['mode']) || (f['mode'] as number) > 0o7777)
+    return `mode ${JSON.stringify(f['mode'])} ${of} is not a file mode`;
+  if (!when(f['mtime'])) return `mtime ${JSON.stringify(f['mtime'])} ${of} is not a time`;
   return null;
 }
 
@@ -231,12 +366,19 @@ export function hashProblem(m: Manifest): string | null {
       if (p) return p;
     }
   }
-  for (const f of m.files) {
-    if (f.kind !== 'file') continue;
-    const p = check(f.stored, f);
-    if (p) return p;
-  }
-  return null;
+  return firstProblem(m.files, fileHashProblem);
+}
+
+/** Pure: hashProblem of one entry of `files`. */
+function fileHashProblem(f: FileEntry): string | null {
+  if (f.kind !== 'file') return null;
+  const md5 = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
+  const sha = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+  return !md5(f.md5)
+    ? `missing or malformed md5 of ${String(f.stored)}`
+    : !sha(f.sha256)
+      ? `missing or malformed sha256 of ${String(f.stored)}`
+      : null;
 }
 
 const CODECS: readonly unknown[] = [undefined, 'gzip', 'zstd'] satisfies (CodecName | undefined)[];
@@ -251,14 +393,21 @@ export function codecProblem(m: Manifest): string | null {
 /**
  * Pure: an `encryption` this respaldo does not know, or an encrypted set with a stored file not named `.age`; or null.
  */
-export function encryptionProblem(m: Manifest): string | null {
+export function encryptionProblem(m: Manifest, plainFile = firstProblem(m.files, filePlainProblem)): string | null {
   const e = m.encryption as unknown as { format?: unknown; recipients?: unknown; passphrase?: unknown } | undefined;
   if (e === undefined) return null;
   const known = e !== null && typeof e === 'object' && e.format === 'age' && typeof e.passphrase === 'boolean';
   if (!known || !Array.isArray(e.recipients) || e.recipients.some((r) => typeof r !== 'string'))
     return `unknown encryption ${JSON.stringify(e)}`;
-  const plain = storedPaths(m).find((p) => !p.endsWith('.age'));
-  return plain ? `encrypted set with a stored file not encrypted: ${JSON.stringify(plain)}` : null;
+  const plain = storedPaths({ ...m, files: [] }).find((p) => !p.endsWith('.age'));
+  return plain ? `encrypted set with a stored file not encrypted: ${JSON.stringify(plain)}` : plainFile;
+}
+
+/** Pure: an entry of `files` whose stored file is not named `.age` (encryptionProblem of an encrypted set), or null. */
+function filePlainProblem(f: FileEntry): string | null {
+  return f.stored && !f.stored.endsWith('.age')
+    ? `encrypted set with a stored file not encrypted: ${JSON.stringify(f.stored)}`
+    : null;
 }
 
 /**
@@ -293,7 +442,7 @@ function isSafeName(s: unknown): boolean {
  * symlink entry a link target without NUL (the target is data, restored as it is, never followed); the exact bytes
  * of a name or target that is not UTF-8 (`relativeBytes`, `linkTargetBytes`) are those it shows.
  */
-export function pathProblem(m: Manifest): string | null {
+export function pathProblem(m: Manifest, files = firstProblem(m.files, filePathProblem)): string | null {
   const bad = (what: string, v: unknown) => `unsafe ${what} ${JSON.stringify(v)}`;
   if (!isSetId(m.id)) return bad('set id', m.id);
   for (const d of m.databases as unknown[] as Partial<DatabaseEntry>[]) {
@@ -309,24 +458,7 @@ export function pathProblem(m: Manifest): string | null {
       if (typeof x?.file !== 'string' || !isSafeRelative(x.file)) return bad(stored, x?.file);
     }
   }
-  for (const f of m.files as unknown[] as Partial<FileEntry>[]) {
-    const at = f?.relative;
-    if (f === null || typeof f !== 'object') return bad('file entry', f);
-    if (!FILE_GROUPS.includes(f.group)) return bad('file group', f.group);
-    if (typeof f.relative !== 'string' || !isSafeRelative(f.relative)) return bad('file path', f.relative);
-    if (f.relativeBytes !== undefined && !bytesOf(f.relativeBytes, f.relative))
-      return `files[].relativeBytes of ${at} is not the base64 of its name: ${JSON.stringify(f.relativeBytes)}`;
-    if (f.kind === 'file') {
-      if (typeof f.stored !== 'string' || !isSafeRelative(f.stored)) return bad(`stored path of ${at}`, f.stored);
-    } else if (f.kind === 'symlink') {
-      if (f.stored !== null && f.stored !== undefined) return bad(`stored path of symlink ${f.relative}`, f.stored);
-      const target = f.linkTarget;
-      if (typeof target !== 'string' || !target || target.includes('\0')) return bad(`link target of ${at}`, target);
-      if (f.linkTargetBytes !== undefined && !bytesOf(f.linkTargetBytes, target))
-        return `files[].linkTargetBytes of ${at} is not the base64 of its target: ${JSON.stringify(f.linkTargetBytes)}`;
-    } else return bad(`kind of ${f.relative}`, f.kind);
-    if (f.owner !== undefined && !isOwner(f.owner)) return bad(`owner of ${at}`, f.owner);
-  }
+  if (files) return files;
   if (m.folders !== undefined && !Array.isArray(m.folders)) return bad('folders', m.folders);
   for (const d of (m.folders ?? []) as unknown[] as Partial<FolderEntry>[]) {
     if (d === null || typeof d !== 'object') return bad('folder entry', d);
@@ -339,6 +471,29 @@ export function pathProblem(m: Manifest): string | null {
     if (typeof d.mtime !== 'string' || isNaN(Date.parse(d.mtime))) return bad(`time of folder ${d.relative}`, d.mtime);
     if (d.owner !== undefined && !isOwner(d.owner)) return bad(`owner of folder ${d.relative}`, d.owner);
   }
+  return null;
+}
+
+/** Pure: pathProblem of one entry of `files`. */
+function filePathProblem(entry: FileEntry): string | null {
+  const bad = (what: string, v: unknown) => `unsafe ${what} ${JSON.stringify(v)}`;
+  const f = entry as Partial<FileEntry> | null;
+  const at = f?.relative;
+  if (f === null || typeof f !== 'object') return bad('file entry', f);
+  if (!FILE_GROUPS.includes(f.group)) return bad('file group', f.group);
+  if (typeof f.relative !== 'string' || !isSafeRelative(f.relative)) return bad('file path', f.relative);
+  if (f.relativeBytes !== undefined && !bytesOf(f.relativeBytes, f.relative))
+    return `files[].relativeBytes of ${at} is not the base64 of its name: ${JSON.stringify(f.relativeBytes)}`;
+  if (f.kind === 'file') {
+    if (typeof f.stored !== 'string' || !isSafeRelative(f.stored)) return bad(`stored path of ${at}`, f.stored);
+  } else if (f.kind === 'symlink') {
+    if (f.stored !== null && f.stored !== undefined) return bad(`stored path of symlink ${f.relative}`, f.stored);
+    const target = f.linkTarget;
+    if (typeof target !== 'string' || !target || target.includes('\0')) return bad(`link target of ${at}`, target);
+    if (f.linkTargetBytes !== undefined && !bytesOf(f.linkTargetBytes, target))
+      return `files[].linkTargetBytes of ${at} is not the base64 of its target: ${JSON.stringify(f.linkTargetBytes)}`;
+  } else return bad(`kind of ${f.relative}`, f.kind);
+  if (f.owner !== undefined && !isOwner(f.owner)) return bad(`owner of ${at}`, f.owner);
   return null;
 }
 
