@@ -5,11 +5,11 @@ import { InterruptedError, isDiskFull, RespaldoError, VerifyError } from '../cor
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
-import { mapLimited } from './limited.js';
+import { mapLimitedOf } from './limited.js';
 import { decompressorFor } from './codec.js';
 import { makeDirs, pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
-import { isSafeRelative } from './manifest.js';
+import { heldFiles, isSafeRelative, type ManifestFiles } from './manifest.js';
 import { shownName } from '../core/format.js';
 import type { StoredReader } from './stored-part.js';
 import { checkedPlain, SMALL_FILE, type StoredCheck } from './stored-check.js';
@@ -92,9 +92,13 @@ async function ownAs(path: string | Buffer, owner: FileOwner | undefined, kept: 
  * Refuses, before anything is written, entries that repeat a path or sit below a symlink or file entry. Paths are
  * compared as bytes (one byte a character), so a name that is not UTF-8 and one shown like it are two paths.
  */
-export function checkFileEntries(entries: FileEntry[], folders: FolderEntry[] = []): void {
+export function checkFileEntries(entries: Iterable<FileEntry>, folders: FolderEntry[] = []): void {
   const kinds = new Map<string, FileEntry['kind'] | 'folder'>();
-  for (const e of [...entries, ...folders.map((d) => ({ ...d, kind: 'folder' as const }))]) {
+  const all = function* () {
+    yield* entries;
+    for (const d of folders) yield { ...d, kind: 'folder' as const };
+  };
+  for (const e of all()) {
     const p = entryPath(e).toString('latin1');
     // A folder listed twice is made once: sets made with config entries `conf` and `conf/sub` listed `conf/sub` twice.
     if (e.kind === 'folder' && kinds.get(p) === 'folder') continue;
@@ -119,6 +123,10 @@ export function checkFileEntries(entries: FileEntry[], folders: FolderEntry[] = 
   }
 }
 
+function isHeld(entries: readonly FileEntry[] | ManifestFiles): entries is readonly FileEntry[] {
+  return Array.isArray(entries);
+}
+
 /** Removes `dir` and the folders above it up to `top` (its ancestor, or itself), each only while it is empty. */
 async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
   const last = resolve(top);
@@ -140,7 +148,7 @@ async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
  */
 export async function restoreFiles(
   setRoot: string | StoredReader,
-  entries: FileEntry[],
+  entries: readonly FileEntry[] | ManifestFiles,
   to: string,
   opts: {
     setId: string;
@@ -164,7 +172,12 @@ export async function restoreFiles(
     ownersKept++;
     ownersKeptBecause ??= (err as NodeJS.ErrnoException).code ?? err.message;
   };
-  checkFileEntries(entries, folders);
+  // Gone through once for each pass below (read again from the manifest each time), none held.
+  const list: ManifestFiles = isHeld(entries) ? heldFiles(entries) : entries;
+  const pass = function* (keep: (e: FileEntry) => boolean): Generator<FileEntry> {
+    for (const e of list.entries()) if (keep(e)) yield e;
+  };
+  checkFileEntries(list.entries(), folders);
   const check = opts.check;
   const { signal } = opts;
   // A stream read for a file ends (destroyed) as soon as the signal is given, not at the end of that file.
@@ -222,14 +235,13 @@ export async function restoreFiles(
     // Small files several at once (each is a dozen trips to the disk, or to a destination it is streamed from), the
     // larger one at a time (each decoded on every core already), symlinks last: none is ever written through. A
     // failure lets those under way end before it is thrown, so nothing is written once the partial folder goes.
-    const files = entries.filter((e) => e.kind === 'file');
-    await mapLimited(
-      files.filter((e) => e.size < SMALL_FILE),
+    await mapLimitedOf(
+      pass((e) => e.kind === 'file' && e.size < SMALL_FILE),
       opts.parallel ?? FILES_AT_ONCE,
       restoreOne,
     );
-    for (const e of files.filter((x) => x.size >= SMALL_FILE)) await restoreOne(e);
-    for (const e of entries.filter((x) => x.kind === 'symlink')) await restoreOne(e);
+    for (const e of pass((x) => x.kind === 'file' && x.size >= SMALL_FILE)) await restoreOne(e);
+    for (const e of pass((x) => x.kind === 'symlink')) await restoreOne(e);
     if (signal?.aborted) throw new InterruptedError();
     await fsyncTree(partial);
     // Folders last, deepest first: their times set once nothing more is written in them, and a mode without write

@@ -35,9 +35,9 @@ import type { RemoteFiles } from './remote-read.js';
 import { damagedThereHint } from './remote.js';
 import { sweepTemps } from './temp-journal.js';
 import { cleanLeftovers, removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
-import { badFilesError, checkFiles, expectedFiles } from './verify.js';
+import { badFilesError, checkFiles, expectedFiles, expectedOfFiles } from './verify.js';
 import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
-import { readManifestFile } from './manifest.js';
+import { heldFiles, readManifestFile, type ManifestFiles } from './manifest.js';
 import { finishInterruptedSwapBacks } from './restore-safety-sets.js';
 
 /**
@@ -63,15 +63,21 @@ export async function verifyForRestore(
   dir: string,
   reporter: Reporter,
   remote?: RemoteFiles,
+  files: ManifestFiles = heldFiles(m.files),
 ): Promise<Map<string, ChainSteps>> {
   // Streamed: nothing is verified here (no verify item); the files are checked as they are read.
   if (!remote) reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
-  const wanted = expectedFiles(
+  const own = expectedFiles(
     m,
     plan.databases.map((d) => d.database),
-    Boolean(plan.files),
+    false,
     { forRestore: true },
   );
+  // The entries of its files gone through as they are checked (`files`: read again from the manifest), none held.
+  const wanted = function* (): Generator<(typeof own)[number]> {
+    yield* own;
+    if (plan.files) yield* expectedOfFiles(files.entries());
+  };
   // Fetched a moment ago, each file hashed as it arrived, or hashed as the restore reads it: present with its
   // size is enough here.
   const hash = plan.options.fetchedFrom === undefined && !plan.options.checkAsRead;

@@ -8,15 +8,15 @@ import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, EngineName, ErrorPhrases, LoadedConfig, Manifest } from '../core/types.js';
 import type { Decrypter } from 'age-encryption';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
-import { readManifest, recordDamaged, setDir } from './catalog.js';
-import { expectedFiles, recordNotWritten } from './verify.js';
+import { readManifestLeanOf, recordDamaged, setDir } from './catalog.js';
+import { recordNotWritten } from './verify.js';
 import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { driverFor } from '../drivers/registry.js';
 import { withLock } from './lock.js';
 import { makeSystemScratch, removeDeadSystemScratch } from './system-scratch.js';
 import { journalSafetySet } from './safety-journal.js';
 import { stopLogging, writeLog } from './log.js';
-import { readManifestFile } from './manifest.js';
+import { heldFiles, readManifestLean } from './manifest.js';
 import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
 import { rollbackLines } from './rollback-advice.js';
@@ -150,7 +150,18 @@ export async function executeRestore(
     const system = elsewhere ? await makeSystemScratch('restore') : null;
     const work = system ? system.root : cfg.backupDir;
     const t0 = Date.now();
-    let m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
+    // The entries of its files are read as they are checked and restored, none held (a set of 100 000 files held
+    // about 40 MiB of them), but where the set is decrypted or streamed from a destination: there they are held.
+    const lean = plan.options.setFolder
+      ? readManifestLean(plan.options.setFolder)
+      : await readManifestLeanOf(cfg, plan.setId);
+    let entries = lean.files;
+    let m = lean.head;
+    const held = Boolean(opts.remote || m.encryption);
+    if (held) {
+      m = { ...m, files: [...entries.entries()] };
+      entries = heldFiles(m.files);
+    }
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({
       type: 'run-start',
@@ -171,7 +182,7 @@ export async function executeRestore(
       cfg.secrets,
     );
 
-    const chains = await verifyForRestore(cfg, plan, m, dir, reporter, opts.remote);
+    const chains = await verifyForRestore(cfg, plan, m, dir, reporter, opts.remote, entries);
 
     const outcome: RestoreOutcome = {
       setId: m.id,
@@ -216,6 +227,7 @@ export async function executeRestore(
               recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err)),
             )
           : localReader(dir, m.id);
+      if (held) entries = heldFiles(m.files); // decrypted, or as the destination has them
       // What killed runs left is finished by the next run that can write the folder; their scratch folders in the
       // system's temporary folder (a decompressed dump each) by any run.
       const found = elsewhere
@@ -249,7 +261,7 @@ export async function executeRestore(
         // decrypted too), in one pass; a mismatch removes the partial folder, all that was written. With databases,
         // they were checked before those.
         const oneRead = plan.options.checkAsRead && !plan.databases.length;
-        const { ownersKept, ownersKeptBecause } = await restoreFiles(oneRead ? dir : read, m.files, plan.files.to, {
+        const { ownersKept, ownersKeptBecause } = await restoreFiles(oneRead ? dir : read, entries, plan.files.to, {
           setId: m.id,
           codec: m.codec ?? 'gzip',
           track,
@@ -340,9 +352,7 @@ export async function executeRestore(
  * encrypted set's files are decrypted with `decrypter` as they are read.
  */
 function storedCheck(cfg: LoadedConfig, m: Manifest, reporter: Reporter, decrypter?: Decrypter): StoredCheck {
-  const sha256 = new Map(expectedFiles(m, [], true, { forRestore: true }).map((w) => [w.path, w.sha256]));
   return {
-    sha256,
     ...(decrypter ? { decrypt: { decrypter, setId: m.id } } : {}),
     damaged: async (file) => {
       await recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err));

@@ -27,8 +27,6 @@ export const SMALL_FILE = 1 << 20;
  * fails the restore, and the partial folder, all that was written, goes with it: the target is as it was.
  */
 export interface StoredCheck {
-  /** The SHA-256 of each stored file by its path in the set; a file not listed (an old set) is read unchecked. */
-  sha256: ReadonlyMap<string, string>;
   /** The error (exit 5) of stored file `file` found not to match (after recording it damaged). */
   damaged: (file: string) => Promise<Error>;
   /**
@@ -47,7 +45,8 @@ export interface StoredCheck {
  */
 export async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck, codec: CodecName): Promise<Readable> {
   const path = join(dir, e.stored!);
-  const want = check.sha256.get(e.stored!);
+  // The SHA-256 its entry records (with its MD5, as expectedFiles takes them); without, an old set's, read unchecked.
+  const want = e.md5 && e.sha256 ? e.sha256 : undefined;
   const missing = (err: NodeJS.ErrnoException): never => {
     if (err.code !== 'ENOENT') throw err;
     throw new VerifyError(`The stored file ${path} is missing.`, 'This set is damaged; restore from another set.');
