@@ -76,7 +76,7 @@ export async function verifyForRestore(
   // The entries of its files gone through as they are checked (`files`: read again from the manifest), none held.
   const wanted = function* (): Generator<(typeof own)[number]> {
     yield* own;
-    if (plan.files) yield* expectedOfFiles(files.entries());
+    if (plan.files) yield* expectedOfFiles(files.entries(), m.codec);
   };
   // Fetched a moment ago, each file hashed as it arrived, or hashed as the restore reads it: present with its
   // size is enough here.
