@@ -27,6 +27,20 @@ import { CLI_BIN, collect, describeResult, parseJsonOutput, startNode } from './
 import { demoSetup } from './helpers/tmp.js';
 
 const MiB = 1024 * 1024;
+
+/** A preload for `node --import` that writes the process's peak RSS (VmHWM) at exit; `peakRss()` reads it, bytes. */
+function peakRecorder(dir: string): { preload: string; peakRss: () => number } {
+  const out = join(dir, 'peak.json');
+  const preload = join(dir, 'peak.mjs');
+  writeFileSync(
+    preload,
+    `import { readFileSync, writeFileSync } from 'node:fs';\n` +
+      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
+      `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
+  );
+  return { preload, peakRss: () => Number(readFileSync(out, 'utf8')) * 1024 };
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'respaldo-files-memory-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -98,21 +112,14 @@ describe('memory reading the manifest of many files', () => {
     m.totals = { ...m.totals, files: 20_000 };
     writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
     expect(statSync(file).size).toBeGreaterThan(8 * MiB);
-    const out = join(s.dir, 'peak.json');
-    const preload = join(s.dir, 'peak.mjs');
-    writeFileSync(
-      preload,
-      `import { readFileSync, writeFileSync } from 'node:fs';\n` +
-        `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
-        `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
-    );
+    const { preload, peakRss } = peakRecorder(s.dir);
     const listed = await collect(
       startNode(['--import', preload, CLI_BIN, 'list', '--json', '--config', s.configFile], { cwd: s.dir }),
     );
     expect(listed.code, describeResult(listed)).toBe(0);
     expect(JSON.stringify(parseJsonOutput(listed.stdout))).toContain(id);
     // Before: the young generation doubled at each scavenge of the parse, to 64 MiB, and the peak was 167–177 MiB.
-    const peak = Number(readFileSync(out, 'utf8')) * 1024;
+    const peak = peakRss();
     expect(peak, `peak RSS ${(peak / MiB).toFixed(0)} MiB`).toBeLessThan(140 * MiB);
   });
 });
@@ -137,14 +144,7 @@ describe('memory reading the manifest of many more files', () => {
     }));
     m.totals = { ...m.totals, files: count };
     await writeFileAtomic(file, manifestText(m));
-    const out = join(s.dir, 'peak.json');
-    const preload = join(s.dir, 'peak.mjs');
-    writeFileSync(
-      preload,
-      `import { readFileSync, writeFileSync } from 'node:fs';\n` +
-        `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
-        `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
-    );
+    const { preload, peakRss } = peakRecorder(s.dir);
     const r = await collect(
       startNode(['--import', preload, CLI_BIN, ...args(id, s.dir), '--json', '--config', s.configFile], {
         cwd: s.dir,
@@ -152,7 +152,7 @@ describe('memory reading the manifest of many more files', () => {
     );
     expect(r.code, describeResult(r)).toBe(0);
     expect(r.stdout).toContain(id);
-    return Number(readFileSync(out, 'utf8')) * 1024;
+    return peakRss();
   };
 
   it('`list` of a set of 60 000 files peaks less than 45 MiB above that of 5000: its manifest is read in pieces', async () => {
@@ -265,19 +265,12 @@ describe('memory creating a set of many more files', () => {
       if (i % 512 === 0) mkdirSync(dir, { recursive: true });
       symlinkSync(`../target-${i}`, join(dir, `l${i}`));
     }
-    const out = join(s.dir, 'peak.json');
-    const preload = join(s.dir, 'peak.mjs');
-    writeFileSync(
-      preload,
-      `import { readFileSync, writeFileSync } from 'node:fs';\n` +
-        `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
-        `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
-    );
+    const { preload, peakRss } = peakRecorder(s.dir);
     const r = await collect(
       startNode(['--import', preload, CLI_BIN, 'create', '--json', '--config', s.configFile], { cwd: s.dir }),
     );
     expect(r.code, describeResult(r)).toBe(0);
-    return { peak: Number(readFileSync(out, 'utf8')) * 1024, stdout: r.stdout, backupDir: s.backupDir };
+    return { peak: peakRss(), stdout: r.stdout, backupDir: s.backupDir };
   };
 
   it('`create --json` of 30 000 entries peaks less than 60 MiB above one of 3000: no entry is held once made', async () => {
