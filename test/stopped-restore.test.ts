@@ -37,4 +37,32 @@ describe('an interrupted restore is said by the next run', () => {
     writeLog(s.backupDir, 'restore-end', { setId: '20261205_121408', outcome: 'ok' });
     expect((await facade.status()).stoppedRestore).toBeNull();
   });
+
+  it('with several databases restored before it stopped: their names where they fit, else their count', async () => {
+    const s = demoSetup();
+    const facade = createEngineFacade(await loadConfig({ configPath: s.configFile }));
+    const restored = ['users', 'inventario', 'auditoria'];
+    writeLog(s.backupDir, 'restore-end', { setId: '20261205_121408', outcome: 'interrupted', restored });
+    const status = await facade.status();
+    for (const [lang, width, said] of [
+      ['en', 80, /^WARNING: restore of 20261205_121408 interrupted \S+ \S+: only 3 databases$/],
+      ['es', 80, /^AVISO: restauración 20261205_121408 interrumpida \S+ \S+: solo 3 bases$/],
+      [
+        'en',
+        120,
+        /^WARNING: restore of 20261205_121408 interrupted \S+ \S+: only users, inventario, auditoria restored$/,
+      ],
+      [
+        'es',
+        120,
+        /^AVISO: restauración 20261205_121408 interrumpida \S+ \S+: solo se restauró users, inventario, auditoria$/,
+      ],
+    ] as const) {
+      const ui = uiContext(facade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, lang);
+      const model = headerModel(facade.config(), { state: 'done', value: status }, ui, new Date(), width);
+      const line = model.warnings.find((w) => said.test(w));
+      expect(line, `${width}: ${model.warnings.join('\n')}`).toBeDefined();
+      expect([...line!].length).toBeLessThanOrEqual(width - 1);
+    }
+  });
 });

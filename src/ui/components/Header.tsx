@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { RespaldoError, asOperatorError } from '../../core/errors.js';
 import { sayMessage } from '../i18n/index.js';
-import { formatAge, formatBytes, formatDate, truncateStart } from '../format.js';
+import { formatAge, formatBytes, formatDate, formatShortDate, truncateStart } from '../format.js';
 import type { HeaderStatus, MenuConfig } from '../engine-facade.js';
 import { staleDatabases } from '../staleness.js';
 import type { AsyncState } from '../use-async.js';
@@ -73,10 +73,22 @@ export function headerModel(
       warnings.push(t.header.lock(s.lockHolder.purpose, s.lockHolder.pid, formatDate(s.lockHolder.since)));
     if (s.notOffsite.length) warnings.push(t.header.notOffsite(s.notOffsite.join(', ')));
     for (const f of s.looseSecrets) warnings.push(t.header.looseSecret(f.path, f.mode));
-    if (s.stoppedRestore)
+    if (s.stoppedRestore) {
+      // One line at the width: with several databases restored before it stopped, their count (`status` and the
+      // log name them) when their names do not fit.
+      const { setId, at: stopped, restored } = s.stoppedRestore;
+      const fits = (line: string) => line.length <= width - 1;
+      const tries = [
+        t.header.stoppedRestore(setId, formatDate(stopped), restored),
+        t.header.stoppedRestore(setId, formatShortDate(stopped), restored),
+      ];
       warnings.push(
-        t.header.stoppedRestore(s.stoppedRestore.setId, formatDate(s.stoppedRestore.at), s.stoppedRestore.restored),
+        tries.find(fits) ??
+          (restored.length > 1
+            ? t.header.stoppedRestoreCount(setId, formatShortDate(stopped), restored.length)
+            : tries[1]!),
       );
+    }
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);
     warnings = [
       ...warnings,

@@ -73,6 +73,9 @@ export const en = {
     /** The newest restore was interrupted (a lost terminal saw nothing of its end); short: one line at 80. */
     stoppedRestore: (id: string, when: string, restored: string[]) =>
       `WARNING: restore of ${id} interrupted ${when}: ${restored.length ? `only ${restored.join(', ')} restored` : 'no change'}`,
+    /** stoppedRestore when its names do not fit the width: how many databases it restored first. */
+    stoppedRestoreCount: (id: string, when: string, n: number) =>
+      `WARNING: restore of ${id} interrupted ${when}: only ${n} databases`,
     statusFailed: (msg: string) => `Status unavailable: ${msg}`,
     notOffsite: (names: string) => `WARNING: the newest set is not copied off-site to ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `drilled ${age} ✓` : `drill FAILED ${age}`),

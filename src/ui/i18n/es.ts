@@ -69,6 +69,8 @@ export const es: Catalogue = {
       `AVISO: ejecute chmod 600 ${path} (modo ${mode}: otros usuarios pueden leer este archivo de clave)`,
     stoppedRestore: (id: string, when: string, restored: string[]) =>
       `AVISO: restauración ${id} interrumpida ${when}: ${restored.length ? `solo se restauró ${restored.join(', ')}` : 'sin cambios'}`,
+    stoppedRestoreCount: (id: string, when: string, n: number) =>
+      `AVISO: restauración ${id} interrumpida ${when}: solo ${n} bases`,
     statusFailed: (msg: string) => `Estado no disponible: ${msg}`,
     notOffsite: (names: string) => `AVISO: la copia más reciente no se envió a ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `simulacro ${age} ✓` : `simulacro FALLIDO ${age}`),
