@@ -963,6 +963,40 @@ export const PHRASES_EN = {
     `Change data capture of ${p['live']} was kept (RESTORE … KEEP_CDC), but its capture and cleanup jobs are not ` +
     `in a backup: in ${p['live']} run EXEC sys.sp_cdc_add_job @job_type = N'capture'; and ` +
     "EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; (until the capture job runs, the log is not truncated).",
+  'mssql.notOnline': (p: PhraseParams) =>
+    `Database "${p['db']}" is ${p['state']}, not ONLINE` +
+    (p['why'] === 'restoring'
+      ? ' (a restore is under way, or it is a log-shipping secondary or a mirror)'
+      : p['why'] === 'damaged'
+        ? ' (damaged, or its files are missing)'
+        : '') +
+    `: it cannot be taken and renamed aside, so ${p['doing'] === 'rollback' ? 'a rollback by renaming' : 'an in-place restore'} ` +
+    'was refused; nothing was changed.',
+  'mssql.notOnlineHint': (p: PhraseParams) => {
+    const beside = `restore beside it with --to ${p['db']}_restored`;
+    if (p['why'] === 'restoring')
+      return (
+        `If a restore of it was left unfinished, finish it (RESTORE DATABASE ${p['q']} WITH RECOVERY) or drop it, ` +
+        `then run again; a log-shipping secondary or a mirror is never replaced. Or ${beside}.`
+      );
+    if (p['why'] === 'recovering')
+      return `Wait until SQL Server has recovered it (ONLINE), then run again; or ${beside}.`;
+    if (p['why'] === 'offline')
+      return `Bring it online (ALTER DATABASE ${p['q']} SET ONLINE), then run again; or ${beside}.`;
+    return (
+      `Restore beside it with --to ${p['db']}_restored, check it, then replace the damaged one by hand (keep its ` +
+      `files: ALTER DATABASE ${p['q']} SET OFFLINE, or DROP DATABASE ${p['q']}; then ALTER DATABASE ${p['qRestored']} ` +
+      `MODIFY NAME = ${p['q']}). See docs/sqlserver.md (What is refused up front).`
+    );
+  },
+  'mssql.published': (p: PhraseParams) =>
+    `Database "${p['db']}" on ${p['server']} is published for replication: a publication cannot be renamed aside ` +
+    `and kept, so ${p['doing'] === 'rollback' ? 'a rollback by renaming' : 'an in-place restore'} was refused; ` +
+    'nothing was changed.',
+  'mssql.publishedHint': (p: PhraseParams) =>
+    `Restore beside it with --to ${p['db']}_restored and let the DBA move it in and set the publications up ` +
+    `again; or remove replication first (EXEC sp_removedbreplication N'${p['literal']}'), ` +
+    'run again, then re-create the publications and re-initialise the subscriptions.',
   'mssql.continuedAfterError': (p: PhraseParams) =>
     `${p['live']} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: ` +
     'the damage is restored too. Run DBCC CHECKDB on it.',

@@ -354,6 +354,12 @@ export interface TargetState {
    * The restore does not make it there, so the plan refuses before anything is fetched or written.
    */
   missingFolder?: string;
+  /**
+   * In place: why the target, as it is now, cannot be replaced (SQL Server: a live database not ONLINE, or published
+   * for replication), with what to do; the plan refuses with it (exit 9) before anything is fetched or written. Its
+   * phrases take `doing`: `restore`, or `rollback` when the plan swaps a kept safety copy back in.
+   */
+  replaceRefusal?: { message: Phrase; hint: Phrase };
 }
 
 /** A disk a restore writes on: a path on it, its device (the restores onto one disk add up) and its free bytes. */

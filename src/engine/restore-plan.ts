@@ -157,6 +157,7 @@ export interface RestoreRefusal {
   /** `no-room`: a database server's disk (on this machine) has less room than the restore needs there. */
   /** `missing-roles`: the server lacks roles the dump names (exit 7, as when pg_restore stopped at one). */
   /** `no-folder`: in place, the folder a SQLite database lives in is not there (exit 7, as the restore itself said). */
+  /** `target-state`: in place, the live target cannot be replaced as it is now (TargetState.replaceRefusal; exit 9). */
   kind:
     | 'failed-entry'
     | 'damaged-chain'
@@ -167,7 +168,8 @@ export interface RestoreRefusal {
     | 'files-target'
     | 'no-room'
     | 'missing-roles'
-    | 'no-folder';
+    | 'no-folder'
+    | 'target-state';
   database: string | null;
   message: string;
   hint: string;
@@ -557,6 +559,8 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         phrase('sqlite.noFolder', { dir: state.missingFolder }),
         phrase('sqlite.noFolderHint', { db: name }),
       );
+    if (target.kind === 'in-place' && state.replaceRefusal)
+      refuse('target-state', name, state.replaceRefusal.message, state.replaceRefusal.hint);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(
         'schema-in-place',
@@ -765,6 +769,12 @@ async function planSwapBack(
   const step = driver.planRestore({ db, entry, setId: m.id, target });
   const state = await driver.inspectTarget(db, target);
   const keptState = await driver.inspectTarget(db, { kind: 'side-by-side', name: kept });
+  // Refused as the rollback itself would, before anything is done (a live database not ONLINE, or published).
+  if (state.exists && state.replaceRefusal) {
+    const { message, hint } = state.replaceRefusal;
+    const asRollback = (p: Phrase): Phrase => phrase(p.id, { ...p.params, doing: 'rollback' });
+    refuse('target-state', name, asRollback(message), asRollback(hint));
+  }
   if (!keptState.exists) {
     const gone = phrase('refuse.safetyGone', { db: name, safety: kept, set: m.id });
     refuse('failed-entry', name, gone, phrase('refuse.safetyGoneHint', { db: name }));

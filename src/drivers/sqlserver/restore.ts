@@ -45,8 +45,8 @@ import {
   quietCtx,
   refuseEdition,
   refuseAvailabilityGroup,
-  refuseLiveState,
-  refusePublished,
+  refuseReplacing,
+  replaceProblem,
   refuseOlderServer,
   targetName,
   checkTargetName,
@@ -155,7 +155,14 @@ export async function inspectSqlServerTarget(
     if (target.kind !== 'in-place') return { exists: true, sizeBytes: info.sizeBytes, inUseBy };
     const all = await session.run(listDatabasesStatement(), undefined, false);
     const keptSafeties = all.map((r) => String(r['name'])).filter((n) => parseStagingName(n, name)?.kind === 'safety');
-    return { exists: true, sizeBytes: info.sizeBytes, inUseBy, keptSafeties };
+    const replaceRefusal = replaceProblem(info, s, 'restore');
+    return {
+      exists: true,
+      sizeBytes: info.sizeBytes,
+      inUseBy,
+      keptSafeties,
+      ...(replaceRefusal ? { replaceRefusal } : {}),
+    };
   } finally {
     await session.close();
   }
@@ -218,8 +225,7 @@ export async function restoreSqlServer(
       ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('note.safetyRound', { earlier, safety }) });
     }
     if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'an in-place restore');
-    if (inPlace) refuseLiveState(liveInfo, 'an in-place restore');
-    if (inPlace) refusePublished(liveInfo, s, 'an in-place restore');
+    if (inPlace) refuseReplacing(liveInfo, s, 'restore');
     if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
 
     checkAborted(ctx.signal, 'the restore');

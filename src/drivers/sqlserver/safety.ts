@@ -12,8 +12,7 @@ import {
   quietCtx,
   refuseEdition,
   refuseAvailabilityGroup,
-  refuseLiveState,
-  refusePublished,
+  refuseReplacing,
   checkTargetName,
 } from './server.js';
 import { ensureNoSessions, executeSwap } from './swap.js';
@@ -64,8 +63,7 @@ export async function swapBackSqlServer(
     const liveInfo = await session.databaseInfo(live);
     refuseAvailabilityGroup(liveInfo, s, 'a rollback by renaming');
     refuseAvailabilityGroup(kept, s, 'a rollback by renaming');
-    refuseLiveState(liveInfo, 'a rollback by renaming');
-    refusePublished(liveInfo, s, 'a rollback by renaming');
+    refuseReplacing(liveInfo, s, 'rollback');
     if (liveInfo && (await session.databaseInfo(newSafety))) {
       throw new RefusedError(
         `"${newSafety}" exists already: this set was rolled back before and that copy is still kept.`,

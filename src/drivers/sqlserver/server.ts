@@ -1,9 +1,9 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
-import { english, phrase } from '../../core/phrases.js';
+import { english, phrase, type Phrase } from '../../core/phrases.js';
 import type { DriverContext, RestoreTarget } from '../driver.js';
 import { nameProblem } from './names.js';
 import { newerThanServer, productName, unsupportedEdition } from './plan.js';
-import { liveStateProblem } from './swap-plan.js';
+import { liveStateProblem, publishedProblem, type ReplaceDoing } from './swap-plan.js';
 import { where } from './config.js';
 import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './connection.js';
 import { mapSqlError } from './errors.js';
@@ -66,26 +66,28 @@ export function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettin
   );
 }
 
-/** Refuses replacing `info` (the live database) in place when it is not ONLINE (liveStateProblem says why). */
-export function refuseLiveState(info: DbInfo | null, doing: string): void {
-  const problem = info ? liveStateProblem(info.name, info.state, doing) : null;
-  if (problem) throw new RefusedError(problem.message, problem.hint);
+/**
+ * Why replacing `info` (the live database) in place is refused as it is now, or null: not ONLINE (liveStateProblem
+ * says why), or published for replication (publishedProblem). The restore plan refuses with it before anything is
+ * fetched (inspectSqlServerTarget), and the restore and the rollback again when they start.
+ */
+export function replaceProblem(
+  info: DbInfo | null,
+  s: ConnectionSettings,
+  doing: ReplaceDoing,
+): { message: Phrase; hint: Phrase } | null {
+  if (!info) return null;
+  return (
+    liveStateProblem(info.name, info.state, doing) ??
+    (info.published ? publishedProblem(info.name, where(s), doing) : null)
+  );
 }
 
-/**
- * Refuses replacing `info` (the live database) in place when it is published for replication: a publication is
- * tied to the database's name and its distributor, and SQL Server refuses to rename a published database, so a
- * restore beside it swapped in by renames would lose the publications (or stop half-way).
- */
-export function refusePublished(info: DbInfo | null, s: ConnectionSettings, doing: string): void {
-  if (!info?.published) return;
-  throw new RefusedError(
-    `Database "${info.name}" on ${where(s)} is published for replication: a publication cannot be renamed aside ` +
-      `and kept, so ${doing} was refused; nothing was changed.`,
-    `Restore beside it with --to ${info.name}_restored and let the DBA move it in and set the publications up ` +
-      `again; or remove replication first (EXEC sp_removedbreplication N'${info.name.replaceAll("'", "''")}'), ` +
-      'run again, then re-create the publications and re-initialise the subscriptions.',
-  );
+/** Refuses replacing `info` (the live database) in place when replaceProblem says why. */
+export function refuseReplacing(info: DbInfo | null, s: ConnectionSettings, doing: ReplaceDoing): void {
+  const problem = replaceProblem(info, s, doing);
+  if (problem)
+    throw new RefusedError(english(problem.message), english(problem.hint)).withPhrases(problem.message, problem.hint);
 }
 
 /** Opens a session on the server of `s`; a failure becomes an operator error naming `action`. */

@@ -12,6 +12,7 @@ import {
   checkToken,
 } from './names.js';
 import { roundId } from '../shared/names.js';
+import { phrase, type Phrase } from '../../core/phrases.js';
 
 /**
  * Pure statements of a SQL Server restore: the file moves, RESTORE, SINGLE_USER / MULTI_USER, the renames and
@@ -221,39 +222,33 @@ export function dropSafetyCopyStatements(name: string, state: string | null = nu
 export function liveStateProblem(
   name: string,
   state: string | null,
-  doing: string,
-): { message: string; hint: string } | null {
+  doing: ReplaceDoing,
+): { message: Phrase; hint: Phrase } | null {
   const st = (state ?? 'ONLINE').toUpperCase();
   if (st === 'ONLINE') return null;
-  const q = quoteName(name);
-  const beside = `restore beside it with --to ${name}_restored`;
-  const say = (why: string): string =>
-    `Database "${name}" is ${st}, not ONLINE${why}: it cannot be taken and renamed aside, so ${doing} was refused; ` +
-    'nothing was changed.';
-  if (st === 'RESTORING') {
-    return {
-      message: say(' (a restore is under way, or it is a log-shipping secondary or a mirror)'),
-      hint:
-        `If a restore of it was left unfinished, finish it (RESTORE DATABASE ${q} WITH RECOVERY) or drop it, ` +
-        `then run again; a log-shipping secondary or a mirror is never replaced. Or ${beside}.`,
-    };
-  }
-  if (st === 'RECOVERING') {
-    return { message: say(''), hint: `Wait until SQL Server has recovered it (ONLINE), then run again; or ${beside}.` };
-  }
-  if (st === 'OFFLINE' || st === 'OFFLINE_SECONDARY') {
-    return {
-      message: say(''),
-      hint: `Bring it online (ALTER DATABASE ${q} SET ONLINE), then run again; or ${beside}.`,
-    };
-  }
-  return {
-    message: say(' (damaged, or its files are missing)'),
-    hint:
-      `Restore beside it with --to ${name}_restored, check it, then replace the damaged one by hand (keep its files: ` +
-      `ALTER DATABASE ${q} SET OFFLINE, or DROP DATABASE ${q}; then ` +
-      `ALTER DATABASE ${quoteName(`${name}_restored`)} MODIFY NAME = ${q}). See docs/sqlserver.md (What is refused up front).`,
-  };
+  const why =
+    st === 'RESTORING'
+      ? 'restoring'
+      : st === 'RECOVERING'
+        ? 'recovering'
+        : st === 'OFFLINE' || st === 'OFFLINE_SECONDARY'
+          ? 'offline'
+          : 'damaged';
+  const params = { db: name, state: st, why, doing, q: quoteName(name), qRestored: quoteName(`${name}_restored`) };
+  return { message: phrase('mssql.notOnline', params), hint: phrase('mssql.notOnlineHint', params) };
+}
+
+/** What replacing a live database in place is: a restore, or a rollback swapping a kept safety copy back. */
+export type ReplaceDoing = 'restore' | 'rollback';
+
+/**
+ * Pure: why the live database `name` on `server`, published for replication, cannot be replaced in place, with what
+ * to do: a publication is tied to the database's name and its distributor, and SQL Server refuses to rename a
+ * published database, so a restore beside it swapped in by renames would lose the publications (or stop half-way).
+ */
+export function publishedProblem(name: string, server: string, doing: ReplaceDoing): { message: Phrase; hint: Phrase } {
+  const params = { db: name, server, doing, literal: name.replaceAll("'", "''") };
+  return { message: phrase('mssql.published', params), hint: phrase('mssql.publishedHint', params) };
 }
 
 /**

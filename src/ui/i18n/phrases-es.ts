@@ -1024,6 +1024,40 @@ export const PHRASES_ES = {
     `Se conservó la captura de datos de cambios (CDC) de ${p['live']} (RESTORE … KEEP_CDC), pero sus trabajos de ` +
     `captura y limpieza no están en una copia: en ${p['live']} ejecute EXEC sys.sp_cdc_add_job @job_type = N'capture'; ` +
     "y EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; (hasta que corra el de captura, el log no se trunca).",
+  'mssql.notOnline': (p: PhraseParams) =>
+    `La base "${p['db']}" está ${p['state']}, no ONLINE` +
+    (p['why'] === 'restoring'
+      ? ' (hay una restauración en curso, o es un secundario de trasvase de registros o un espejo)'
+      : p['why'] === 'damaged'
+        ? ' (dañada, o faltan sus archivos)'
+        : '') +
+    ': no se puede tomar ni apartar con otro nombre, así que se rechazó ' +
+    `${p['doing'] === 'rollback' ? 'la vuelta atrás por cambio de nombre' : 'la restauración en su sitio'}; no se cambió nada.`,
+  'mssql.notOnlineHint': (p: PhraseParams) => {
+    const beside = `restaure al lado con --to ${p['db']}_restored`;
+    if (p['why'] === 'restoring')
+      return (
+        `Si una restauración suya quedó a medias, termínela (RESTORE DATABASE ${p['q']} WITH RECOVERY) o elimínela, ` +
+        `y vuelva a ejecutar; un secundario de trasvase de registros o un espejo nunca se sustituye. O ${beside}.`
+      );
+    if (p['why'] === 'recovering')
+      return `Espere a que SQL Server la recupere (ONLINE) y vuelva a ejecutar; o ${beside}.`;
+    if (p['why'] === 'offline')
+      return `Póngala en línea (ALTER DATABASE ${p['q']} SET ONLINE) y vuelva a ejecutar; o ${beside}.`;
+    return (
+      `Restaure al lado con --to ${p['db']}_restored, compruébela y sustituya a mano la dañada (conserve sus ` +
+      `archivos: ALTER DATABASE ${p['q']} SET OFFLINE, o DROP DATABASE ${p['q']}; luego ALTER DATABASE ` +
+      `${p['qRestored']} MODIFY NAME = ${p['q']}). Vea docs/sqlserver.md (What is refused up front).`
+    );
+  },
+  'mssql.published': (p: PhraseParams) =>
+    `La base "${p['db']}" en ${p['server']} está publicada para replicación: una publicación no se puede apartar ` +
+    'con otro nombre y conservar, así que se rechazó ' +
+    `${p['doing'] === 'rollback' ? 'la vuelta atrás por cambio de nombre' : 'la restauración en su sitio'}; no se cambió nada.`,
+  'mssql.publishedHint': (p: PhraseParams) =>
+    `Restaure al lado con --to ${p['db']}_restored y deje que el DBA la ponga en su sitio y vuelva a crear las ` +
+    `publicaciones; o quite antes la replicación (EXEC sp_removedbreplication N'${p['literal']}'), vuelva a ` +
+    'ejecutar, y después cree de nuevo las publicaciones y reinicialice las suscripciones.',
   'mssql.continuedAfterError': (p: PhraseParams) =>
     `${p['live']} se restauró WITH CONTINUE_AFTER_ERROR desde una copia de seguridad de una base dañada: ` +
     'el daño también se restauró. Ejecute DBCC CHECKDB sobre ella.',
