@@ -2,7 +2,8 @@
  * SQL Server: what the restore plan says before the operator confirms, read from the live database through the
  * driver's inspect (the connection replaced by the fake server, test/helpers/sqlserver-fake.ts): an in-place restore
  * or a rollback over a live database that is not ONLINE, or published for replication, is refused by the plan
- * (nothing fetched or written; `restore --dry-run` and `restore` without --yes exit 9).
+ * (nothing fetched or written; `restore --dry-run` and `restore` without --yes exit 9), and an in-place restore that
+ * keeps change data capture says the capture/cleanup jobs to add again.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { loadConfig } from '../src/config/load.js';
 import { main } from '../src/cli/program.js';
 import { english } from '../src/core/phrases.js';
 import type { ConnectionSettings } from '../src/drivers/sqlserver/connection.js';
+import { sqlserverDriver } from '../src/drivers/sqlserver/index.js';
 import { createBackup } from '../src/engine/create.js';
 import { executeRestore, planRestore } from '../src/engine/restore.js';
 import { FakeReporter } from './helpers/reporter.js';
@@ -146,5 +148,42 @@ describe('the restore plan refuses replacing a live database that cannot be repl
     expect(suspect[0]!.message).toMatch(/is SUSPECT, not ONLINE .*so a rollback by renaming was refused/);
     expect(changed()).toEqual([]);
     expect((await cli('restore', pre, '--db', 'users', '--dry-run')).code).toBe(9);
+  });
+});
+
+describe('the restore plan says, before it is confirmed, that CDC is kept and its jobs must be added', () => {
+  it('in place: a warning with sp_cdc_add_job; beside it: none', async () => {
+    server.dbs.get('users')!.cdcEnabled = true;
+    const m = await backup();
+    expect(m.databases[0]!.details.cdcEnabled).toBe(true);
+    const plan = await planRestore(await config(), m.id, { terminateConnections: true });
+    expect(plan.refusals).toEqual([]);
+    expect(plan.warnings).toContainEqual(
+      expect.stringMatching(
+        /^users: change data capture of users is kept .*KEEP_CDC.*sp_cdc_add_job @job_type = N'capture'/,
+      ),
+    );
+    const dry = await cli('restore', m.id, '--db', 'users', '--dry-run', '--terminate-connections');
+    expect(dry.code).toBe(0);
+    expect(dry.out.replace(/\s+/g, ' ')).toMatch(/change data capture of users is kept/);
+    const side = await planRestore(await config(), m.id, { terminateConnections: false, to: 'users_copy' });
+    expect(side.warnings.some((w) => /change data capture/.test(w))).toBe(false);
+  });
+
+  it('a set recorded without CDC: no warning, although the live database has it now (KEEP_CDC is by the record)', async () => {
+    const m = await backup();
+    expect(m.databases[0]!.details.cdcEnabled).toBe(false);
+    server.dbs.get('users')!.cdcEnabled = true;
+    const recordedOff = await planRestore(await config(), m.id, { terminateConnections: true });
+    expect(recordedOff.warnings.some((w) => /change data capture/.test(w))).toBe(false);
+    // A set made before cdcEnabled was recorded: KEEP_CDC (and the warning) by the live database's CDC.
+    const { cdcEnabled: _, ...details } = m.databases[0]!.details;
+    const older = { ...m.databases[0]!, details };
+    const db = (await config()).databases[0]!;
+    const input = { db, entry: older, setId: m.id, target: { kind: 'in-place' as const } };
+    expect(sqlserverDriver.planRestore({ ...input, targetCdcEnabled: true }).warnings?.map(english)).toEqual([
+      expect.stringMatching(/^users: change data capture of users is kept/),
+    ]);
+    expect(sqlserverDriver.planRestore(input).warnings).toBeUndefined();
   });
 });

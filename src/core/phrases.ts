@@ -963,6 +963,10 @@ export const PHRASES_EN = {
     `Change data capture of ${p['live']} was kept (RESTORE … KEEP_CDC), but its capture and cleanup jobs are not ` +
     `in a backup: in ${p['live']} run EXEC sys.sp_cdc_add_job @job_type = N'capture'; and ` +
     "EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; (until the capture job runs, the log is not truncated).",
+  'mssql.cdcWillKeep': (p: PhraseParams) =>
+    `${p['db']}: change data capture of ${p['live']} is kept (RESTORE … KEEP_CDC), but its capture and cleanup jobs ` +
+    `are not in a backup: after the restore, in ${p['live']} run EXEC sys.sp_cdc_add_job @job_type = N'capture'; and ` +
+    "EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; (until the capture job runs, the log is not truncated).",
   'mssql.notOnline': (p: PhraseParams) =>
     `Database "${p['db']}" is ${p['state']}, not ONLINE` +
     (p['why'] === 'restoring'

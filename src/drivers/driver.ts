@@ -277,6 +277,11 @@ export interface RestoreStepPlan {
    * or staged (PostgreSQL: roles the dump names that the server lacks); the engine refuses the restore with it.
    */
   refusal?: { message: Phrase; hint: Phrase };
+  /**
+   * What the restore will leave the operator to do, said in the plan before it is confirmed (SQL Server: the change
+   * data capture jobs to add again after an in-place restore that keeps CDC); the engine adds them to its warnings.
+   */
+  warnings?: Phrase[];
 }
 
 /**
@@ -320,6 +325,8 @@ export type PlanRestoreInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | '
   targetHotJournal?: boolean;
   /** TargetState.roles: the roles on the target's server, which the dump's owners and grantees must be among. */
   serverRoles?: readonly string[];
+  /** TargetState.cdcEnabled: the live database has change data capture on (SQL Server sets without the record). */
+  targetCdcEnabled?: boolean;
 };
 
 export interface TargetState {
@@ -360,6 +367,8 @@ export interface TargetState {
    * phrases take `doing`: `restore`, or `rollback` when the plan swaps a kept safety copy back in.
    */
   replaceRefusal?: { message: Phrase; hint: Phrase };
+  /** SQL Server, in place: the live database has change data capture on (sys.databases.is_cdc_enabled). */
+  cdcEnabled?: boolean;
 }
 
 /** A disk a restore writes on: a path on it, its device (the restores onto one disk add up) and its free bytes. */

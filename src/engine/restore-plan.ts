@@ -536,6 +536,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       ...(state.keptSafeties ? { keptSafeties: state.keptSafeties } : {}),
       ...(state.hotJournal ? { targetHotJournal: true } : {}),
       ...(state.roles ? { serverRoles: state.roles } : {}),
+      ...(state.cdcEnabled ? { targetCdcEnabled: true } : {}),
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });
@@ -561,6 +562,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       );
     if (target.kind === 'in-place' && state.replaceRefusal)
       refuse('target-state', name, state.replaceRefusal.message, state.replaceRefusal.hint);
+    warningPhrases.push(...(planned.warnings ?? []));
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(
         'schema-in-place',

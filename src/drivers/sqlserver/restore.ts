@@ -114,6 +114,10 @@ export function planSqlServerRestore(req: PlanRestoreInput): RestoreStepPlan {
     steps.push(phrase('mssql.multiUser', { safety }));
     if (recordedSettings(req.entry.details)) steps.push(phrase('mssql.settings'));
   } else steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
+  // KEEP_CDC as restoreSqlServer decides it: by what the backup recorded, else by the live database's.
+  const recordedCdc = req.entry.details.cdcEnabled;
+  const keepCdc =
+    inPlace && (recordedCdc === true || (typeof recordedCdc !== 'boolean' && req.targetCdcEnabled === true));
   const rollback =
     inPlace && !nothingThere
       ? phrase('mssql.rollbackInPlace', { safety, live, temp, qSafety: quoteName(safety), qLive: quoteName(live) })
@@ -132,6 +136,7 @@ export function planSqlServerRestore(req: PlanRestoreInput): RestoreStepPlan {
     stepPhrases: steps,
     rollback: english(rollback),
     rollbackPhrase: rollback,
+    ...(keepCdc ? { warnings: [phrase('mssql.cdcWillKeep', { db: req.entry.name, live })] } : {}),
   };
 }
 
@@ -161,6 +166,7 @@ export async function inspectSqlServerTarget(
       sizeBytes: info.sizeBytes,
       inUseBy,
       keptSafeties,
+      ...(info.cdcEnabled ? { cdcEnabled: true } : {}),
       ...(replaceRefusal ? { replaceRefusal } : {}),
     };
   } finally {

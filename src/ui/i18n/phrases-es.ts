@@ -1024,6 +1024,11 @@ export const PHRASES_ES = {
     `Se conservó la captura de datos de cambios (CDC) de ${p['live']} (RESTORE … KEEP_CDC), pero sus trabajos de ` +
     `captura y limpieza no están en una copia: en ${p['live']} ejecute EXEC sys.sp_cdc_add_job @job_type = N'capture'; ` +
     "y EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; (hasta que corra el de captura, el log no se trunca).",
+  'mssql.cdcWillKeep': (p: PhraseParams) =>
+    `${p['db']}: se conserva la captura de datos de cambios (CDC) de ${p['live']} (RESTORE … KEEP_CDC), pero sus ` +
+    `trabajos de captura y limpieza no están en una copia: tras la restauración, en ${p['live']} ejecute ` +
+    "EXEC sys.sp_cdc_add_job @job_type = N'capture'; y EXEC sys.sp_cdc_add_job @job_type = N'cleanup'; " +
+    '(hasta que corra el de captura, el log no se trunca).',
   'mssql.notOnline': (p: PhraseParams) =>
     `La base "${p['db']}" está ${p['state']}, no ONLINE` +
     (p['why'] === 'restoring'
