@@ -3,7 +3,8 @@
  * (`SqlConnection`). It interprets the driver's statements against an in-memory catalogue of
  * databases, writes and reads real .bak stand-in files in a temp folder (standing for the folder
  * shared between SQL Server and respaldo), records every statement, and injects errors at chosen
- * statements. Used by test/sqlserver-executor-fake.test.ts and the driver conformance suite.
+ * statements. Used by test/sqlserver-executor-*.test.ts (fixtures in sqlserver-executor.ts) and the driver
+ * conformance suite.
  * One file of about 790 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
  * changes; split, its state would be shared across files.
  */
