@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { english } from '../src/core/phrases.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -667,6 +668,18 @@ describe('in place over a live database that is not ONLINE (planned by sys.datab
     expect(english(problem!.message)).toMatch(message);
     expect(english(problem!.message)).toMatch(/an in-place restore was refused; nothing was changed\.$/);
     expect(english(problem!.hint)).toMatch(hint!);
+  });
+});
+
+describe('the README names every state an in-place restore is refused in', () => {
+  it('the list in its SQL Server section is the states liveStateProblem refuses (each of them, none other)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## SQL Server'));
+    const listed = /not `ONLINE`\s+\(([^)]*)\)/.exec(section)?.[1] ?? '';
+    const states = [...listed.matchAll(/`([A-Z_]+)`/g)].map((x) => x[1]!);
+    const refused = ['OFFLINE', 'RESTORING', 'SUSPECT', 'RECOVERY_PENDING', 'EMERGENCY', 'RECOVERING'];
+    expect(refused.every((st) => liveStateProblem('users', st, 'restore') !== null)).toBe(true);
+    expect([...states].sort()).toEqual([...refused].sort());
   });
 });
 
