@@ -112,10 +112,18 @@ async function killedThenTakenOver(listsUploads: boolean) {
     if (listsUploads) {
       // The killed copy's upload was aborted by the take-over: no parts left, nothing for prune --from to abort.
       expect(pendingParts(uploads)).toEqual([]);
+      // ...and said so, before and after, with the files removed.
+      expect(r.stderr).toMatch(
+        /its \d+ unfinished file\(s\) there are removed and its [1-9]\d* pending multipart upload\(s\) there aborted/,
+      );
+      expect(taken!.claimTakenOver).toMatch(
+        /unfinished file\(s\) there removed, its [1-9]\d* pending multipart upload\(s\) there aborted/,
+      );
       expect(p.stdout + p.stderr).not.toContain('unfinished upload');
     } else {
       // The killed copy's parts stay with s3rver (which cannot list them): never a set, a file, nor a reason to fail.
       expect(pendingParts(uploads)).toEqual(expect.arrayContaining(left));
+      expect(r.stderr + taken!.claimTakenOver).not.toContain('multipart upload(s) there aborted');
       expect(p.stdout + p.stderr).toContain('does not list unfinished multipart uploads');
     }
     const restored = await cli(s, ['restore', m.id, '--from', 'offsite', '--files', '--dry-run']);

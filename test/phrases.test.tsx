@@ -492,6 +492,27 @@ describe('restore plan phrases', () => {
     expect(text.replace(/\s+/g, ' ')).toContain(`(desde ${hostname()}, este servidor; su proceso ya no existe)`);
   });
 
+  it('a take-over says the pending multipart uploads it aborts, in English and in Spanish; none, nothing said', () => {
+    const base = { set: 'S1', dest: 'offsite', owner: 'host old-server, pid 4242', claim: 'S1.c', host: 'old-server' };
+    const taking = said('warn.claimTakingOver', { ...base, files: 3, uploads: 2 });
+    expect(taking.message).toContain(
+      'its 3 unfinished file(s) there are removed and its 2 pending multipart upload(s) there aborted',
+    );
+    expect(say('es', taking.phrase, taking.message)).toContain(
+      'se borran sus 3 archivo(s) a medias allí y se anulan sus 2 subida(s) multiparte pendiente(s)',
+    );
+    for (const id of ['warn.claimTakenOverAsked', 'warn.claimTakenOver', 'warn.claimTakenOverGone'] as const) {
+      const took = said(id, { ...base, files: 3, uploads: 1, age: '2 days' });
+      expect(took.message).toContain(
+        'unfinished file(s) there removed, its 1 pending multipart upload(s) there aborted',
+      );
+      expect(say('es', took.phrase, took.message)).toContain('y se anularon sus 1 subida(s) multiparte pendiente(s)');
+      const none = said(id, { ...base, files: 3, uploads: 0, age: '2 days' });
+      expect(none.message).not.toContain('multipart');
+      expect(say('es', none.phrase, none.message)).not.toContain('multiparte');
+    }
+  });
+
   it('why a differential or incremental stored a full: English on the CLI and in the manifest, Spanish in the menu', async () => {
     const ids = (Object.keys(PHRASES_EN) as PhraseId[]).filter((id) => /^fallback\./.test(id));
     expect(ids.length).toBeGreaterThanOrEqual(20);

@@ -1066,13 +1066,13 @@ export const PHRASES_EN = {
   'delete.notHere': (p: PhraseParams) =>
     `Set ${p['set']} is not in this server's backup folder: the copy at ${p['dest']} may be the last one.`,
   'warn.claimTakenOver': (p: PhraseParams) =>
-    `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}; nothing written there for ${p['age']}): its ${p['files']} unfinished file(s) there removed`,
+    `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}; nothing written there for ${p['age']}): its ${p['files']} unfinished file(s) there removed${Number(p['uploads']) > 0 ? `, its ${p['uploads']} pending multipart upload(s) there aborted` : ''}`,
   'warn.claimTakenOverGone': (p: PhraseParams) =>
-    `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}, this server; its process is gone): its ${p['files']} unfinished file(s) there removed`,
+    `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}, this server; its process is gone): its ${p['files']} unfinished file(s) there removed${Number(p['uploads']) > 0 ? `, its ${p['uploads']} pending multipart upload(s) there aborted` : ''}`,
   'warn.claimTakingOver': (p: PhraseParams) =>
-    `taking over, as asked (--take-over), the claim on set ${p['set']} at ${p['dest']} of another set's copy (${p['owner']}): its ${p['files']} unfinished file(s) there are removed`,
+    `taking over, as asked (--take-over), the claim on set ${p['set']} at ${p['dest']} of another set's copy (${p['owner']}): its ${p['files']} unfinished file(s) there are removed${Number(p['uploads']) > 0 ? ` and its ${p['uploads']} pending multipart upload(s) there aborted` : ''}`,
   'warn.claimTakenOverAsked': (p: PhraseParams) =>
-    `took over, as asked (--take-over), the claim on set ${p['set']} at ${p['dest']} of another set's copy (${p['owner']}): its ${p['files']} unfinished file(s) there removed`,
+    `took over, as asked (--take-over), the claim on set ${p['set']} at ${p['dest']} of another set's copy (${p['owner']}): its ${p['files']} unfinished file(s) there removed${Number(p['uploads']) > 0 ? `, its ${p['uploads']} pending multipart upload(s) there aborted` : ''}`,
   'warn.notRemovedAt': (p: PhraseParams) => `could not remove ${p['set']} at ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `set ${p['set']} at ${p['dest']} is damaged, kept and not counted by the retention: ${p['problem']}`,
@@ -1439,7 +1439,7 @@ export const PHRASES_EN = {
   'copy.claimedThere': (p: PhraseParams) =>
     `destination "${p['dest']}": another set ${p['set']} of source "${p['source']}", not this one, is being copied there or its copy was cut short (${p['claim']}): nothing was sent, so as not to mix the two sets' files.`,
   'copy.claimedThereHint': (p: PhraseParams) =>
-    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), then copy again.${p['claimed'] ? ` Once nothing was written there for ${p['quiet']} (claimed ${p['claimed']}), a copy takes it over.` : ''} If no copy of that set will complete (its server or set is gone), take its claim over: \`respaldo copy ${p['set']} --to ${p['dest']} --take-over\` (its unfinished files there are removed); or remove ${p['where']}/${p['set']} and ${p['claim']} there by hand first.`,
+    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), then copy again.${p['claimed'] ? ` Once nothing was written there for ${p['quiet']} (claimed ${p['claimed']}), a copy takes it over.` : ''} If no copy of that set will complete (its server or set is gone), take its claim over: \`respaldo copy ${p['set']} --to ${p['dest']} --take-over\` (its unfinished files there are removed, its pending multipart uploads aborted); or remove ${p['where']}/${p['set']} and ${p['claim']} there by hand first.`,
   'copy.claimHolderRunsHint': (p: PhraseParams) =>
     `Its copy runs on this server (pid ${p['pid']} on ${p['host']}): it is not taken over, even with --take-over. Wait for it to finish, then copy again; ${p['claim']} goes with it.`,
   'copy.anotherSetThere': (p: PhraseParams) =>

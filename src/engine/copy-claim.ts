@@ -225,23 +225,31 @@ export async function claimSet(
     hosts.add(held?.host ?? '?');
     if (why && 'quietMs' in why) quietMs = Math.min(quietMs ?? Infinity, why.quietMs);
   }
+  // Its uploads pending there (S3: a copy killed in the middle of a multipart upload) will not complete either: aborted
+  // now, where the store lists them, rather than kept (and billed) until a copy or prune aborts them a day old.
+  const aborted = dest.abortUpload ? (uploads ?? []) : [];
   if (asked.length) {
     // Said before anything is removed: whose claim it was, so that the operator can look that copy up.
     reporter?.emit({
       type: 'warning',
-      ...said('warn.claimTakingOver', { set: m.id, dest: dest.name, owner: asked.join('; '), files: folder.length }),
+      ...said('warn.claimTakingOver', {
+        set: m.id,
+        dest: dest.name,
+        owner: asked.join('; '),
+        files: folder.length,
+        uploads: aborted.length,
+      }),
     });
   }
   // Cut short: its unfinished files go first (this set's own would be sent over them), then its claim.
   for (const f of folder) await retry(() => dest.delete(`${setFolder}/${f.path}`));
-  // Its uploads pending there (S3: a copy killed in the middle of a multipart upload) will not complete either: aborted
-  // now, where the store lists them, rather than kept (and billed) until a copy or prune aborts them a day old.
-  if (dest.abortUpload) for (const u of uploads ?? []) await retry(() => dest.abortUpload!(u));
+  for (const u of aborted) await retry(() => dest.abortUpload!(u));
   for (const o of others) await retry(() => dest.delete(`${dir}/${o.path}`));
   const params = {
     set: m.id,
     dest: dest.name,
     files: folder.length,
+    uploads: aborted.length,
     claim: others.map((o) => o.path).join(', '),
     host: [...hosts].join(', '),
   };

@@ -222,7 +222,7 @@ export function register(program: Command): void {
       )
       .option(
         '--take-over',
-        "with ID and --to: take over at once another set's claim on ID there, left by a copy cut short that will not complete (its unfinished files there are removed; said first whose claim it was)",
+        "with ID and --to: take over at once another set's claim on ID there, left by a copy cut short that will not complete (its unfinished files there are removed, its pending multipart uploads aborted; said first whose claim it was)",
       ),
   ).action(
     runAction({ to: 'text', verify: 'flag', takeOver: 'flag' }, async (io, opts, id?: string) => {

@@ -1129,13 +1129,13 @@ export const PHRASES_ES = {
   'delete.notHere': (p: PhraseParams) =>
     `La copia ${p['set']} no está en la carpeta de copias de este servidor: la de ${p['dest']} puede ser la última.`,
   'warn.claimTakenOver': (p: PhraseParams) =>
-    `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}; nada escrito allí en ${p['age']}): se borraron allí sus ${p['files']} archivo(s) sin terminar`,
+    `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}; nada escrito allí en ${p['age']}): se borraron allí sus ${p['files']} archivo(s) sin terminar${Number(p['uploads']) > 0 ? ` y se anularon sus ${p['uploads']} subida(s) multiparte pendiente(s)` : ''}`,
   'warn.claimTakenOverGone': (p: PhraseParams) =>
-    `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}, este servidor; su proceso ya no existe): se borraron allí sus ${p['files']} archivo(s) sin terminar`,
+    `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}, este servidor; su proceso ya no existe): se borraron allí sus ${p['files']} archivo(s) sin terminar${Number(p['uploads']) > 0 ? ` y se anularon sus ${p['uploads']} subida(s) multiparte pendiente(s)` : ''}`,
   'warn.claimTakingOver': (p: PhraseParams) =>
-    `se toma, como se pidió (--take-over), la reserva de la copia ${p['set']} en ${p['dest']} que tenía el envío de otra copia (${p['owner']}): se borran sus ${p['files']} archivo(s) a medias allí`,
+    `se toma, como se pidió (--take-over), la reserva de la copia ${p['set']} en ${p['dest']} que tenía el envío de otra copia (${p['owner']}): se borran sus ${p['files']} archivo(s) a medias allí${Number(p['uploads']) > 0 ? ` y se anulan sus ${p['uploads']} subida(s) multiparte pendiente(s)` : ''}`,
   'warn.claimTakenOverAsked': (p: PhraseParams) =>
-    `se tomó, como se pidió (--take-over), la reserva de la copia ${p['set']} en ${p['dest']} que tenía el envío de otra copia (${p['owner']}): se borraron sus ${p['files']} archivo(s) a medias allí`,
+    `se tomó, como se pidió (--take-over), la reserva de la copia ${p['set']} en ${p['dest']} que tenía el envío de otra copia (${p['owner']}): se borraron sus ${p['files']} archivo(s) a medias allí${Number(p['uploads']) > 0 ? ` y se anularon sus ${p['uploads']} subida(s) multiparte pendiente(s)` : ''}`,
   'warn.notRemovedAt': (p: PhraseParams) => `no se pudo borrar ${p['set']} en ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `la copia ${p['set']} en ${p['dest']} está dañada: se conserva y la retención no la cuenta: ${p['problem']}`,
@@ -1503,7 +1503,7 @@ export const PHRASES_ES = {
   'copy.claimedThere': (p: PhraseParams) =>
     `destino "${p['dest']}": otra copia ${p['set']} del origen "${p['source']}", no esta, se está enviando allí o su envío quedó a medias (${p['claim']}): no se envió nada, para no mezclar los archivos de las dos copias.`,
   'copy.claimedThereHint': (p: PhraseParams) =>
-    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino) y vuelva a enviar la copia.${p['claimed'] ? ` Cuando lleve ${p['quiet']} sin que se escriba nada allí (reservada el ${p['claimed']}), un envío la tomará.` : ''} Si ningún envío de esa otra copia va a terminar (su servidor o la copia ya no existen), tome su reserva: \`respaldo copy ${p['set']} --to ${p['dest']} --take-over\` (se borran sus archivos a medias allí); o borre antes a mano allí ${p['where']}/${p['set']} y ${p['claim']}.`,
+    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino) y vuelva a enviar la copia.${p['claimed'] ? ` Cuando lleve ${p['quiet']} sin que se escriba nada allí (reservada el ${p['claimed']}), un envío la tomará.` : ''} Si ningún envío de esa otra copia va a terminar (su servidor o la copia ya no existen), tome su reserva: \`respaldo copy ${p['set']} --to ${p['dest']} --take-over\` (se borran sus archivos a medias allí y se anulan sus subidas multiparte pendientes); o borre antes a mano allí ${p['where']}/${p['set']} y ${p['claim']}.`,
   'copy.claimHolderRunsHint': (p: PhraseParams) =>
     `Su envío sigue en marcha en este servidor (pid ${p['pid']} en ${p['host']}): no se toma, ni con --take-over. Espere a que termine y vuelva a enviar la copia; ${p['claim']} se irá con él.`,
   'copy.anotherSetThere': (p: PhraseParams) =>
