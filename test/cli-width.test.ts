@@ -4,6 +4,7 @@
  * the operator's local time. One run of the real binary in an 80-column tmux pane.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SetSummary } from '../src/core/types.js';
 import { formatLocal, wrapWords } from '../src/core/format.js';
@@ -270,4 +271,49 @@ describe("commander's own usage errors in a real 80-column terminal", () => {
     expect(piped.code).toBe(2);
     expect(piped.stderr).toMatch(/^error: option .* give the value after --description\.$/m);
   }, 60_000);
+});
+
+describe('prune and prune --from in a real 80-column terminal', () => {
+  it('the table folds its WHY at word boundaries as list folds: no line wider, no word cut; piped it is whole', async () => {
+    execFileSync('tmux', ['-V']);
+    const dir = makeTmpDir('respaldo-width-');
+    const setup = writeConfig(dir, {
+      destinations: [{ name: 'nas', type: 'folder', path: `${dir}/nas`, copyAfterBackup: false }],
+    });
+    mkdirSync(`${dir}/nas`);
+    for (let i = 0; i < 2; i++)
+      expect((await runCli(['create', '--no-files', '--config', setup.configFile])).code).toBe(0);
+    expect((await runCli(['copy', '--config', setup.configFile])).code).toBe(0);
+    for (const args of [
+      ['prune', '--dry-run'],
+      ['prune', '--from', 'nas', '--dry-run'],
+    ]) {
+      const piped = await runCli([...args, '--config', setup.configFile]);
+      expect(piped.code, piped.stderr).toBe(0);
+      // Piped: one whole line per set, its reasons after it (wider than 80 columns: what the terminal would cut).
+      const rows = piped.stdout.split('\n').filter((l) => /^\d{8}_\d{6}/.test(l));
+      expect(rows).toHaveLength(2);
+      expect(
+        rows.some((l) => l.length > 80),
+        piped.stdout,
+      ).toBe(true);
+      const tty = startCliInTmux([...args, '--config', setup.configFile], dir, { width: 80, height: 40 });
+      try {
+        expect(await tty.exitCode()).toBe(0);
+        const pane = execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-J', '-t', tty.name], {
+          encoding: 'utf8',
+        });
+        expect(pane).toMatch(/set\(s\) would be removed/);
+        for (const l of pane.split('\n')) expect(l.trimEnd().length, pane).toBeLessThanOrEqual(80);
+        expect(pane.match(/^\d{8}_\d{6}/gm), pane).toHaveLength(2);
+        // Every word piped is whole in the pane (the title WHY aside: reasons go under their set).
+        const words = pane.split(/\s+/);
+        for (const w of piped.stdout.split(/\s+/)) if (w !== 'WHY') expect(words, pane).toContain(w);
+        expect(pane.replace(/\s+/g, ' ')).toContain(piped.stdout.split('\n').at(-2)!.replace(/\s+/g, ' ').trim());
+        if (process.env.SHOW_FRAMES) console.log(pane);
+      } finally {
+        tty.kill();
+      }
+    }
+  }, 90_000);
 });

@@ -74,3 +74,29 @@ export function foldLine(line: string, width: number | null): string {
     .map((l) => wrapWords(l, width, ' '.repeat((/^\s*/.exec(l)?.[0].length ?? 0) + 2)).join('\n'))
     .join('\n');
 }
+
+/**
+ * `table` whose last column (a reason: WHY) is folded within `width` at word boundaries, as `list` folds its
+ * databases: piped (`width` null) or when it fits, the plain table; else the last column folded in place when it
+ * keeps `minRoom` columns; else on lines indented under each row (with the other columns but the first `keep` after
+ * it when even those are too wide). Nothing is cut inside a word the terminal could have kept whole.
+ */
+export function foldedTable(rows: string[][], width: number | null, minRoom = 24, keep = 1): string {
+  if (width === null || tableWidth(rows) <= width) return table(rows);
+  const last = rows[0]!.length - 1;
+  const others = tableWidth(rows.map((r) => r.slice(0, last)));
+  if (width - others - 2 >= minRoom) {
+    const fitted = fitTable(rows, width, last, Infinity);
+    if (fitted) return fitted;
+  }
+  const whole = tableWidth(rows.map((r) => r.slice(0, last))) <= width;
+  const head = rows.map((r) => (whole ? r.slice(0, last) : [...r.slice(0, keep), r[last - 1]!]));
+  const under = (r: string[]): string => (whole ? r[last]! : `${r.slice(keep, last - 1).join(', ')}: ${r[last]!}`);
+  const lines = table(head).split('\n');
+  const out = [lines[0]!.trimEnd()];
+  rows.slice(1).forEach((r, i) => {
+    out.push(lines[i + 1]!.trimEnd());
+    out.push(...wrapWords(under(r), width - 4).map((l) => `    ${l}`));
+  });
+  return out.join('\n');
+}

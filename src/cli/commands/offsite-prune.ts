@@ -2,7 +2,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import { pruneRemote } from '../../engine/remote-prune.js';
 import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
 import type { CommandIO } from '../context.js';
-import { formatBytes, table } from '../format.js';
+import { foldLine, foldedTable, formatBytes, outputWidth } from '../format.js';
 
 /** `prune --from NAME [--dry-run]`: retention at a destination, and the leftovers of killed runs there. */
 export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): Promise<number> {
@@ -45,8 +45,11 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
   }
   const p = r.retention;
   const m = { ...DEFAULT_MANUAL_RETENTION, ...p.manual };
-  io.out(`Destination "${name}": ${r.where}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`);
-  io.out(
+  // Folded to the terminal's width, as list is (piped: whole lines).
+  const width = outputWidth();
+  const say = (line: string): void => io.out(foldLine(line, width));
+  say(`Destination "${name}": ${r.where}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`);
+  say(
     `Retention there: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}; by hand ${m.days} days, newest ${m.keepLast}`,
   );
   const verb = (action: string, removed: boolean): string =>
@@ -80,14 +83,14 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
       'its manifest fails its checks: never removed nor counted by the retention (see below)',
     ]),
   ];
-  if (rows.length) io.out(table([['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'], ...rows]));
+  if (rows.length) io.out(foldedTable([['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'], ...rows], width));
   else io.out('No backup sets of this source there.');
   for (const t of r.temps)
-    io.out(
+    say(
       `${verb(t.action, r.removedTemps.includes(t.file.key))} ${t.file.key} (${formatBytes(t.file.bytes)}): ${t.reason}`,
     );
   for (const c of r.claims.filter((x) => x.action === 'remove'))
-    io.out(`${verb(c.action, r.removedClaims.includes(c.claim.key))} ${c.claim.key}: ${c.reason}`);
+    say(`${verb(c.action, r.removedClaims.includes(c.claim.key))} ${c.claim.key}: ${c.reason}`);
   for (const u of r.uploads ?? []) {
     const done =
       u.action === 'keep'
@@ -97,10 +100,10 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
           : r.abortedUploads.includes(u.upload.key)
             ? 'aborted'
             : 'NOT ABORTED';
-    io.out(`${done} unfinished upload of ${u.upload.key}: ${u.reason}`);
+    say(`${done} unfinished upload of ${u.upload.key}: ${u.reason}`);
   }
   if (r.uploads === null && cfg.destinations?.find((d) => d.name === name)?.type === 's3')
-    io.out(
+    say(
       'The store does not list unfinished multipart uploads: give the bucket a lifecycle rule AbortIncompleteMultipartUpload.',
     );
   const removing =
@@ -109,10 +112,10 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
   const kept = rows.length - removing;
   if (r.dryRun) io.out(`\n${removing} set(s) would be removed there, ${kept} kept.`);
   else io.out(`\n${r.removed.length} set(s) removed there, ${kept} kept.`);
-  if (r.refused) io.out(`Note: a real prune would refuse now. ${r.refused}`);
-  for (const d of r.damaged) io.out(`DAMAGED set ${d.source}/${d.id} at ${name}: ${d.problem}`);
+  if (r.refused) say(`Note: a real prune would refuse now. ${r.refused}`);
+  for (const d of r.damaged) say(`DAMAGED set ${d.source}/${d.id} at ${name}: ${d.problem}`);
   if (r.damaged.length)
-    io.out(
+    say(
       `  inspect it; copy it there again (respaldo copy ID --to ${name}) or remove it there (respaldo delete ID --from ${name}): prune never removes a set it cannot read`,
     );
   for (const f of r.failed) io.err(`respaldo: could not remove ${f.id} at ${name}: ${f.error}`);

@@ -7,7 +7,7 @@ import { keepSet, setRemoteKeep } from '../../engine/remote-keep.js';
 import { pruneSets } from '../../engine/prune.js';
 import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { formatBytes, table } from '../format.js';
+import { foldLine, foldedTable, formatBytes, outputWidth } from '../format.js';
 import { pruneFrom } from './offsite-prune.js';
 
 /** `respaldo prune [--dry-run] [--from NAME]` and `respaldo keep <id> [--unset] [--from NAME]`. */
@@ -54,12 +54,15 @@ export function register(program: Command): void {
         return code;
       }
       const p = cfg.retention;
-      io.out(
+      // Folded to the terminal's width, as list is (piped: whole lines).
+      const width = outputWidth();
+      const say = (line: string): void => io.out(foldLine(line, width));
+      say(
         `Retention: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`,
       );
       const m = { ...DEFAULT_MANUAL_RETENTION, ...p.manual };
       const byHand = `sets made by hand: ${m.days} days, and at least the newest ${m.keepLast}`;
-      io.out(`Each job's sets are kept by these rules; ${byHand}.`);
+      say(`Each job's sets are kept by these rules; ${byHand}.`);
       if (rows.length === 0) {
         io.out('No backup sets.');
         return code;
@@ -67,18 +70,21 @@ export function register(program: Command): void {
       const verb = (x: (typeof rows)[number]): string =>
         x.action === 'keep' ? 'keep' : r.dryRun ? 'would remove' : x.removed ? 'removed' : 'NOT REMOVED';
       io.out(
-        table([
-          ['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'],
-          ...rows.map((x) => [
-            x.id,
-            x.type,
-            x.status,
-            x.type === 'pre_restore' ? '-' : (x.job ?? 'by hand'),
-            formatBytes(x.storedBytes),
-            verb(x),
-            x.reasons.join('; '),
-          ]),
-        ]),
+        foldedTable(
+          [
+            ['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'],
+            ...rows.map((x) => [
+              x.id,
+              x.type,
+              x.status,
+              x.type === 'pre_restore' ? '-' : (x.job ?? 'by hand'),
+              formatBytes(x.storedBytes),
+              verb(x),
+              x.reasons.join('; '),
+            ]),
+          ],
+          width,
+        ),
       );
       const byId = new Map(r.plan.map((p) => [p.set.id, p.set]));
       const chainThere = (id: string): boolean => {
@@ -89,7 +95,7 @@ export function register(program: Command): void {
       if (chained.length) io.out(`\nChains (a kept set needs every set it applies on; those are kept too):`);
       for (const x of chained) {
         const word = (id: string) => x.lacking?.find((l) => l.id === id)?.problem.toUpperCase();
-        io.out(`  ${x.id} (${x.type}) needs ${x.needs!.map((n) => (word(n) ? `${n} (${word(n)})` : n)).join(' → ')}`);
+        say(`  ${x.id} (${x.type}) needs ${x.needs!.map((n) => (word(n) ? `${n} (${word(n)})` : n)).join(' → ')}`);
         // An older set whose chain is all there restores what it holds; without one, restore latest has none to take.
         const older = r.plan.some(
           ({ set: o }) =>
@@ -100,7 +106,7 @@ export function register(program: Command): void {
             o.databases.some((d) => x.databases.includes(d)),
         );
         if (x.lacking)
-          io.out(
+          say(
             older
               ? `    so ${x.id} cannot be restored (restore latest takes an older set; \`respaldo create --type full\` starts a new chain)`
               : `    so ${x.id} cannot be restored, and no older set restores its databases (\`respaldo create --type full\` makes one now)`,
@@ -109,7 +115,7 @@ export function register(program: Command): void {
       const removing = rows.filter((x) => x.action === 'remove');
       if (r.dryRun) io.out(`\n${removing.length} set(s) would be removed, ${r.kept} kept.`);
       else io.out(`\n${r.removed.length} set(s) removed, ${r.kept} kept.`);
-      if (r.refused) io.out(`Note: a real prune would refuse now. ${r.refused}`);
+      if (r.refused) say(`Note: a real prune would refuse now. ${r.refused}`);
       for (const f of r.failed) io.err(`respaldo: could not remove ${f.id}: ${f.error}`);
       return code;
     }),
