@@ -538,7 +538,9 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     case 'manifest-loaded': {
       const restorable = restorableOf(e.manifest, s.databases);
       const picked = [...restorable.map(() => restorable.length === 1), false, false];
-      const chainProblems = e.chainProblems ?? [];
+      // A set at a destination: what breaks its chain there is what its list said (a set it applies on gone there).
+      const listed = s.sets?.find((x) => x.id === e.manifest.id);
+      const chainProblems = e.chainProblems ?? listed?.chainProblemPhrases ?? [];
       const items = { name: 'items' } as const;
       const loaded = { ...s, manifest: e.manifest, chainProblems, picked, cursor: 0, busy: null, step: items };
       // An encrypted delta at a destination: the sets of its chain are decrypted as they are fetched (planning).

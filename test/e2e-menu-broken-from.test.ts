@@ -1,0 +1,70 @@
+/**
+ * The menu's restore of a set at a destination whose chain is BROKEN there (the set it applies on is gone there):
+ * 'What to restore' says BROKEN (ROTA in Spanish) in its header line, as the list of the destination's sets does; it
+ * said the run's status (OK). The real built binary in a real terminal (tmux, 80×24), in English and in Spanish.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { CLI_BIN, parseJsonOutput } from './helpers/cli.js';
+import { cli } from './helpers/offsite.js';
+import { demoSetup, removeTmpDirs } from './helpers/tmp.js';
+import { TmuxScreen } from './helpers/tty.js';
+
+afterAll(() => {
+  TmuxScreen.closeAll();
+  removeTmpDirs();
+});
+
+describe('menu restore from a destination: a set whose chain is BROKEN there (tmux, 80×24)', () => {
+  it.each([
+    ['en_US.UTF-8', 'at destination "nas"', 'BROKEN', 'OK'],
+    ['es_ES.UTF-8', 'en el destino "nas"', 'ROTA', 'OK'],
+  ])(
+    '%s (sets %s): the header line of the items step says %s, not %s',
+    async (lang, where, broken, ok) => {
+      const s = demoSetup();
+      const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+      config['destinations'] = [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }];
+      writeFileSync(s.configFile, JSON.stringify(config, null, 2));
+      mkdirSync(join(s.dir, 'nas'));
+      const create = async (type: string) =>
+        parseJsonOutput<Manifest>(
+          (await cli(s, ['create', '--type', type, '--db', 'users', '--no-files', '--json'])).stdout,
+        );
+      const full = await create('full');
+      const inc = await create('incremental');
+      expect(inc.databases[0]!.base).toBe(full.id);
+      // The full gone at the destination: the incremental there cannot be restored.
+      renameSync(join(s.dir, 'nas', 'srv1', full.id), join(s.dir, 'nas', 'srv1', `${full.id}.away`));
+
+      const t = await TmuxScreen.open(
+        `respaldo-broken-from-${lang.slice(0, 2)}-${process.pid}`,
+        `cd ${s.dir} && LANG=${lang} LC_ALL= NO_COLOR=1 TERM=xterm-256color node ${CLI_BIN} --config ${s.configFile}; sleep 60`,
+        80,
+        24,
+      );
+      await t.waitFor(/1\. /);
+      await t.key('4');
+      await t.waitFor('"nas"');
+      await t.key('Down');
+      await t.key('Enter');
+      // The destination's list says BROKEN on the incremental's row.
+      let screen = await t.waitFor(new RegExp(`${where}[\\s\\S]*${inc.id}`), 30_000);
+      expect(screen.split('\n').find((l) => l.includes(inc.id))).toContain(broken);
+      // Its row, then Enter: the items step.
+      await t.key('Down');
+      screen = await t.waitFor(new RegExp(`› ${inc.id}`));
+      await t.key('Enter');
+      screen = await t.waitFor('users (sqlite)', 30_000);
+      const header = screen.split('\n').find((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d · /.test(l))!;
+      expect(header, screen).toBeDefined();
+      expect(header, screen).toContain(broken);
+      expect(header, screen).not.toMatch(new RegExp(`· ${ok}\\s*$`));
+      for (const l of screen.split('\n')) expect(l.length, screen).toBeLessThanOrEqual(80);
+      if (process.env.SHOW_FRAMES) console.log(screen);
+    },
+    120_000,
+  );
+});
