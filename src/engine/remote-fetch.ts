@@ -380,7 +380,10 @@ export async function fetchSet(
               done: nothingDone(sel),
               held: held ? 'yes' : '',
             });
-            throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
+            // A member's stored file missing or damaged there is damage (exit 5, as here and as for that set itself);
+            // a whole set of the chain gone there (pruned, deleted) makes the chain unusable: refused (exit 9).
+            const Err = chain.damaged ? VerifyError : RefusedError;
+            throw new Err(english(message), english(hint)).withPhrases(message, hint);
           }
           for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
         }

@@ -1,0 +1,70 @@
+/**
+ * The exit code of a restore whose chain lacks a member, the same here and at a destination (README, exit codes): a
+ * stored file of a member missing is damage, as for that set itself (exit 5, "a stored file does not match its
+ * manifest (changed, truncated or missing)"); a whole set of the chain gone (pruned, deleted) leaves no damaged file
+ * but a chain that cannot be used: refused (exit 9). Nothing is restored either way.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli } from './helpers/offsite.js';
+import { dbDigest } from './helpers/sqlite.js';
+import { demoSetup } from './helpers/tmp.js';
+
+async function fullThenIncremental() {
+  const s = demoSetup();
+  const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+  config['destinations'] = [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }];
+  writeFileSync(s.configFile, JSON.stringify(config, null, 2));
+  mkdirSync(join(s.dir, 'nas'));
+  const create = async (type: string) =>
+    parseJsonOutput<Manifest>(
+      (await cli(s, ['create', '--type', type, '--db', 'users', '--no-files', '--json'])).stdout,
+    );
+  const full = await create('full');
+  const inc = await create('incremental');
+  expect(inc.databases[0]!.base).toBe(full.id);
+  return {
+    s,
+    full,
+    inc,
+    here: (id: string) => join(s.backupDir, id),
+    there: (id: string) => join(s.dir, 'nas', 'srv1', id),
+  };
+}
+
+describe('a chain member missing: the same exit code here and at a destination', () => {
+  it("a member's stored file missing: exit 5 (damage), here and --from, planned, run and streamed", async () => {
+    const { s, full, inc, here, there } = await fullThenIncremental();
+    const before = dbDigest(s.dbs.users);
+    rmSync(join(there(full.id), full.databases[0]!.file!));
+    for (const extra of [['--dry-run'], ['--yes'], ['--stream', '--yes']]) {
+      const r = await cli(s, ['restore', inc.id, '--from', 'nas', '--db', 'users', ...extra], 5);
+      expect(r.stdout + r.stderr).toContain(`stored file ${full.databases[0]!.file} is missing at nas`);
+    }
+    rmSync(join(here(full.id), full.databases[0]!.file!));
+    for (const extra of [['--dry-run'], ['--yes']]) {
+      const r = await cli(s, ['restore', inc.id, '--db', 'users', ...extra], 5);
+      expect(r.stdout + r.stderr).toContain(`stored file ${full.databases[0]!.file} is missing`);
+    }
+    expect(dbDigest(s.dbs.users)).toEqual(before);
+  }, 60_000);
+
+  it('a whole set of the chain gone (pruned, deleted): exit 9 (refused), here and --from', async () => {
+    const { s, full, inc, here, there } = await fullThenIncremental();
+    const before = dbDigest(s.dbs.users);
+    renameSync(there(full.id), `${there(full.id)}.away`);
+    for (const extra of [['--dry-run'], ['--yes']]) {
+      const r = await cli(s, ['restore', inc.id, '--from', 'nas', '--db', 'users', ...extra], 9);
+      expect(r.stdout + r.stderr).toContain(`set ${full.id} (needed by ${inc.id}) is missing`);
+    }
+    rmSync(here(full.id), { recursive: true });
+    for (const extra of [['--dry-run'], ['--yes']]) {
+      const r = await cli(s, ['restore', inc.id, '--db', 'users', ...extra], 9);
+      expect(r.stdout + r.stderr).toContain(`set ${full.id} (needed by ${inc.id}) is missing`);
+    }
+    expect(dbDigest(s.dbs.users)).toEqual(before);
+  }, 60_000);
+});
