@@ -119,3 +119,20 @@ export async function pipeToNewFile(
     throw err;
   }
 }
+
+/**
+ * Removes `dirs` (deepest first) while each is empty, stopping at the first that is not (or is gone): a folder a run
+ * made and left empty, never one holding anything. Returns those removed.
+ */
+export async function removeEmptyDirs(dirs: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const d of dirs) {
+    try {
+      await fsp.rmdir(d);
+    } catch {
+      break;
+    }
+    removed.push(d);
+  }
+  return removed;
+}

@@ -77,9 +77,10 @@ export interface DriverContext {
   /**
    * Records a temporary path made outside the backup folder (named with `.respaldo-restore-`), so
    * that the next restore removes it if this run is killed; call the returned function once the
-   * path is gone or renamed into place. Absent in contexts that make no such paths.
+   * path is gone or renamed into place. Absent in contexts that make no such paths. `madeDirs`: the folders made
+   * for it (deepest first), removed too by that sweep where they are left empty.
    */
-  trackTemp?(path: string): Promise<() => Promise<void>>;
+  trackTemp?(path: string, opts?: { madeDirs?: string[] }): Promise<() => Promise<void>>;
 }
 
 /** Facts a finished dump contributes to the manifest. */

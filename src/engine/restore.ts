@@ -197,8 +197,8 @@ export async function executeRestore(
     const scratchRoot = system ? system.scratch : scratchHere;
     // Its journal of temporary paths is bookkeeping: a disk with no room for a record of it is said, not fatal.
     let journalSaid = false;
-    const track = (path: string): Promise<() => Promise<void>> =>
-      trackTemp(work, path).catch((err: unknown) => {
+    const track = (path: string, opts?: { madeDirs?: string[] }): Promise<() => Promise<void>> =>
+      trackTemp(work, path, opts).catch((err: unknown) => {
         if (!isDiskFull(err)) throw err;
         if (!journalSaid) recordNotWritten(reporter, m.id, err, '.temp-journal');
         journalSaid = true;

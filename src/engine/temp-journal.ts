@@ -1,5 +1,6 @@
 import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { removeEmptyDirs } from '../core/durable-fs.js';
 import { ensurePrivateDir, removeTree, writeFileAtomic } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { said, type Said } from '../core/phrases.js';
@@ -19,17 +20,34 @@ interface JournalEntry {
   pid: number;
   path: string;
   at: string;
+  /**
+   * The folders the run made for `path` (a side-by-side SQLite restore's `--to` folder and those above it it had to
+   * make), deepest first: a sweep removes each that is empty once `path` is gone, stopping at the first that is not.
+   */
+  madeDirs?: string[];
 }
 
 let counter = 0;
 
-/** Records `path`; the returned function removes the record once the path is gone or renamed into place. */
-export async function trackTemp(backupDir: string, path: string): Promise<() => Promise<void>> {
+/**
+ * Records `path` (and `madeDirs`, the folders made for it, deepest first); the returned function removes the record
+ * once the path is gone or renamed into place.
+ */
+export async function trackTemp(
+  backupDir: string,
+  path: string,
+  opts: { madeDirs?: string[] } = {},
+): Promise<() => Promise<void>> {
   if (!TEMP_MARKS.some((m) => basename(path).includes(m))) throw new Error(`not a respaldo temporary name: ${path}`);
   const dir = join(backupDir, JOURNAL_DIR);
   await ensurePrivateDir(dir);
   const file = join(dir, `${process.pid}-${Date.now()}-${++counter}.json`);
-  const entry: JournalEntry = { pid: process.pid, path, at: new Date().toISOString() };
+  const entry: JournalEntry = {
+    pid: process.pid,
+    path,
+    at: new Date().toISOString(),
+    ...(opts.madeDirs?.length ? { madeDirs: opts.madeDirs } : {}),
+  };
   await writeFileAtomic(file, JSON.stringify(entry) + '\n');
   return async () => {
     await fsp.rm(file, { force: true });
@@ -62,6 +80,9 @@ export function deadTemps(backupDir: string): string[] {
     if (typeof entry.path !== 'string' || !TEMP_MARKS.some((m) => basename(entry.path).includes(m))) continue;
     for (const p of [entry.path, `${entry.path}-wal`, `${entry.path}-shm`, `${entry.path}-journal`])
       if (existsSync(p)) found.push(p);
+    // The folder it made for it, left empty (or holding only that path): the sweep removes it too.
+    const left = madeDirsOf(entry).find((d) => existsSync(d));
+    if (left && readdirSync(left).every((n) => join(left, n).startsWith(entry.path))) found.push(left);
   }
   return found;
 }
@@ -90,9 +111,20 @@ export async function sweepTemps(backupDir: string): Promise<Said[]> {
         await removeTree(p);
         done.push(said('recover.removedTemp', { path: p }));
       }
+      for (const d of await removeEmptyDirs(madeDirsOf(entry))) done.push(said('recover.removedTemp', { path: d }));
     }
     await fsp.rm(file, { force: true });
   }
   await fsp.rmdir(dir).catch(() => undefined);
   return done;
+}
+
+/** The folders a record says its run made (deepest first), each an absolute path holding the one before it. */
+function madeDirsOf(entry: JournalEntry): string[] {
+  const dirs = Array.isArray(entry.madeDirs) ? entry.madeDirs.filter((d) => typeof d === 'string') : [];
+  return dirs.every(
+    (d, i) => isAbsolute(d) && (i === 0 ? resolve(dirname(entry.path)) === d : dirname(dirs[i - 1]!) === d),
+  )
+    ? dirs
+    : [];
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, promises as fsp, readSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
@@ -15,7 +15,7 @@ import type {
   TargetState,
   PlanRestoreInput,
 } from '../driver.js';
-import { fsyncPath, makeDirs, pipeToNewFile } from '../../core/durable-fs.js';
+import { fsyncPath, makeDirs, pipeToNewFile, removeEmptyDirs } from '../../core/durable-fs.js';
 import { diskAt } from '../shared/disk.js';
 import { inspectSqliteFile, integritySummary } from './inspect.js';
 import { rowCountDifferences } from '../shared/row-counts.js';
@@ -124,10 +124,18 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
   const target = targetPath(req.db, req.target);
   const staging = stagingPath(target, req.setId);
   const dir = dirname(target);
+  // The folders this restore made for `--to` (deepest first): removed when it fails or is stopped and they are empty
+  // (another database of the restore may have put its file there), never a folder that was there before.
+  const madeDirs: string[] = [];
   if (!existsSync(dir)) {
     if (req.target.kind === 'in-place')
       throw saidError(phrase('sqlite.noFolder', { dir }), phrase('sqlite.noFolderHint', { db: req.db.name }));
-    await makeDirs(dir, 0o700);
+    const first = await makeDirs(dir, 0o700);
+    if (first)
+      for (let d = resolve(dir); ; d = dirname(d)) {
+        madeDirs.push(d);
+        if (d === resolve(first) || dirname(d) === d) break;
+      }
   }
   if (req.target.kind === 'side-by-side' && existsSync(target)) {
     const message = phrase('refuse.targetExists', { target });
@@ -135,7 +143,14 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
   }
   // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
-  const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
+  // Killed (SIGKILL) before its catch below ran: the next restore or create sweeps the staging file and those folders.
+  const untrack =
+    req.target.kind === 'side-by-side' && ctx.trackTemp
+      ? await ctx.trackTemp(staging, { madeDirs }).catch(async (err: unknown) => {
+          await removeEmptyDirs(madeDirs);
+          throw err;
+        })
+      : undefined;
   // A chain writes its full, then every delta: its bytes are theirs, not the last delta's alone.
   const total =
     req.entry.format === 'sqlite-pages' && req.chain?.length
@@ -245,6 +260,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
   } catch (err) {
     await removeQuietly(staging);
     await removeSideFiles(staging);
+    await removeEmptyDirs(madeDirs);
     throw err;
   } finally {
     await untrack?.();
