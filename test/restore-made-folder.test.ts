@@ -3,13 +3,16 @@
  * the restore is stopped (Ctrl-C) or fails it removes the folders it made once they are empty, never a folder that
  * was there before. Killed (SIGKILL), it cannot: `status` names the folder among the leftovers and the next run under
  * the lock removes it with the staging file (the run journaled the folders it made). Real interrupts of the built CLI
- * at a point waited for: the staging file mid-way.
+ * at a point waited for (the staging file mid-way), and a real failure (a stored file found damaged as it is read).
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, describeResult, runCli, startCli, waitFor } from './helpers/cli.js';
 import { useBigDb, useBigSet } from './helpers/big-db.js';
+import { demoSetup } from './helpers/tmp.js';
+import type { Manifest } from '../src/core/types.js';
+import { parseJsonOutput } from './helpers/cli.js';
 
 const bigWithASet = useBigSet(useBigDb(200));
 
@@ -90,5 +93,26 @@ describe('side-by-side restore into a folder it made', () => {
     expect(next.code, describeResult(next)).toBe(0);
     expect(existsSync(made)).toBe(false);
     expect(next.stdout + next.stderr).toContain(made);
+  });
+
+  it('failed (the stored file found damaged as it is read): the folder it made goes', async () => {
+    const s = demoSetup();
+    const made = await runCli(['create', '--db', 'users', '--no-files', '--json', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    const stored = join(s.backupDir, m.id, m.databases[0]!.file!);
+    const bytes = readFileSync(stored);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(stored, bytes);
+    const folder = join(s.dir, 'new');
+    const r = await runCli(
+      ['restore', m.id, '--to', join(folder, 'deeper', 'users.db'), '--yes', '--config', s.configFile],
+      {
+        cwd: s.dir,
+      },
+    );
+    expect(r.code, describeResult(r)).toBe(5);
+    expect(existsSync(folder), describeResult(r)).toBe(false);
   });
 });
