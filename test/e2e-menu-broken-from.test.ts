@@ -1,7 +1,9 @@
 /**
  * The menu's restore of a set at a destination whose chain is BROKEN there (the set it applies on is gone there):
  * 'What to restore' says BROKEN (ROTA in Spanish) in its header line, as the list of the destination's sets does; it
- * said the run's status (OK). The real built binary in a real terminal (tmux, 80×24), in English and in Spanish.
+ * said the run's status (OK). Going on, the plan is refused (the fetch finds the chain unusable) with what breaks it in
+ * the menu's language (the Spanish box said it in English). The real built binary in a real terminal (tmux, 80×24),
+ * in English and in Spanish.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +66,18 @@ describe('menu restore from a destination: a set whose chain is BROKEN there (tm
       expect(header, screen).not.toMatch(new RegExp(`· ${ok}\\s*$`));
       for (const l of screen.split('\n')) expect(l.length, screen).toBeLessThanOrEqual(80);
       if (process.env.SHOW_FRAMES) console.log(screen);
+      // Enter, Enter: its plan is refused, what breaks its chain said in the menu's language.
+      await t.key('Enter');
+      await t.waitFor(/Where to restore|Dónde restaurar/);
+      await t.key('Enter');
+      screen = await t.waitFor(/Error:[\s\S]*(Nothing was restored|No se restauró nada)/, 60_000);
+      const box = screen.replace(/[│\s]+/g, ' ');
+      expect(box).toContain(
+        lang.startsWith('es')
+          ? `falta la copia ${full.id} (la necesita ${inc.id})`
+          : `set ${full.id} (needed by ${inc.id}) is missing`,
+      );
+      for (const l of screen.split('\n')) expect(l.length, screen).toBeLessThanOrEqual(80);
     },
     120_000,
   );

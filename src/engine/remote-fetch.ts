@@ -372,7 +372,19 @@ export async function fetchSet(
           chainSets ??= await remoteChainSets(dest, source);
           const chain = chainOf([...chainSets.values()], m.id, db);
           if (chain.problem) {
-            const message = phrase('fetch.brokenChain', { dest: name, set: m.id, db, reason: chain.problem });
+            const message = phrase('fetch.brokenChain', {
+              dest: name,
+              set: m.id,
+              db,
+              reason: chain.problem,
+              // The reason's own phrase, its parameters apart (said in the menu's language), as a local refusal has it.
+              ...(chain.problemPhrase
+                ? Object.fromEntries([
+                    ['in.of', chain.problemPhrase.id],
+                    ...Object.entries(chain.problemPhrase.params).map(([k, v]) => [`in.${k}`, v]),
+                  ])
+                : {}),
+            });
             // Its chain is sent there again only from a server that holds the set (not from a new server).
             const held = existsSync(join(setDir(cfg, m.id), MANIFEST_NAME));
             const hint = phrase('fetch.brokenChainHint', {

@@ -454,8 +454,8 @@ export const PHRASES_ES = {
     `destino "${p['dest']}": ${p['file']} no coincide con su manifiesto (cambiado o dañado allí).`,
   'fetch.notListed': (p: PhraseParams) => `destino "${p['dest']}": ${p['file']} no figura en su manifiesto.`,
   'fetch.damagedHint': (p: PhraseParams) => `${nothingDoneEs(p)}${repairThereEs(p)}`,
-  'fetch.brokenChain': (p: PhraseParams) =>
-    `destino "${p['dest']}": la copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
+  'fetch.brokenChain': (p: PhraseParams): string =>
+    `destino "${p['dest']}": la copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['in.of'] ? PHRASES_ES[p['in.of'] as PhraseId](inner(p)) : p['reason']}.`,
   'fetch.brokenChainHint': (p: PhraseParams) =>
     p['held']
       ? `${nothingDoneEs(p)}Revise las copias de allí con respaldo list --from ${p['dest']}; restaure una copia anterior, o vuelva a copiar allí las que faltan (respaldo copy --to ${p['dest']}).`
