@@ -162,6 +162,7 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
     let cached: Promise<LoadedConfig> | undefined;
     /** The confirmation's input ended (the terminal going away often closes it before its SIGHUP arrives). */
     let inputEnded = false;
+    const text = json ? null : new TextReporter(process.stderr, undefined, mask);
     const io: CommandIO = {
       config: () => {
         cached ??= loadConfig({ ...(opts.config ? { configPath: opts.config } : {}) }).then((c) => {
@@ -178,7 +179,7 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
         });
         return cached;
       },
-      reporter: json ? new JsonLinesReporter(process.stderr, mask) : new TextReporter(process.stderr, undefined, mask),
+      reporter: text ?? new JsonLinesReporter(process.stderr, mask),
       json,
       printJson: (doc) => process.stdout.write(mask(JSON.stringify(doc, null, 2)) + '\n'),
       // Masked a line at a time (a secret in the JSON text is in one string, on one line), written in batches, each
@@ -198,9 +199,15 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
       },
       // A file, table or path name with an escape sequence in it (written by the application's users, or a
       // manifest from a destination) is printed with `?` for each control character: it never drives the terminal.
-      out: (line) => process.stdout.write(printableLines(maskSecrets(line, secretsToMask)) + '\n'),
-      err: (line) =>
-        process.stderr.write(foldLine(printableLines(maskSecrets(line, secretsToMask)), errorWidth(json)) + '\n'),
+      // A line of the command's own ends the progress line first (see TextReporter.settle).
+      out: (line) => {
+        text?.settle();
+        process.stdout.write(printableLines(maskSecrets(line, secretsToMask)) + '\n');
+      },
+      err: (line) => {
+        text?.settle();
+        process.stderr.write(foldLine(printableLines(maskSecrets(line, secretsToMask)), errorWidth(json)) + '\n');
+      },
       isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       signal: makeSignal(cmd.name() !== 'restore'),
       confirmWord: async (prompt, word) => {

@@ -59,9 +59,17 @@ export class TextReporter implements Reporter {
     this.live = true;
   }
 
-  private print(text: string): void {
+  /**
+   * Clears the live line, if one is shown: the command is about to write a line of its own (the scheduler's log
+   * lines, a signal's answer), which was written on after the progress (`users: 67 MB 23%…Sat 2026-12-05 …`).
+   */
+  settle(): void {
     if (this.live) this.stream.write('\r\x1b[2K');
     this.live = false;
+  }
+
+  private print(text: string): void {
+    this.settle();
     // Names come from files, tables and manifests: their control characters never reach the terminal as such.
     // On a terminal a warning or a failure is folded to its width at word boundaries; piped, it is written whole.
     const width = this.tty ? Math.max(40, this.stream.columns || 80) : null;
