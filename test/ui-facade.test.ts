@@ -2,8 +2,8 @@
  * The real EngineFacade over the real engine, on a temp config with real SQLite files: what the
  * menu gets back, and what saving the schedule does to backup_config.json.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -132,6 +132,20 @@ describe('real engine facade', () => {
     // the facade now sees the new config
     expect(facade.config().schedule.map((j) => j.name)).toEqual(['nightly', 'check']);
     expect(facade.config().retention.keepLast).toBe(5);
+  });
+
+  it('says when a scheduler runs on the backup folder: it keeps the jobs it read at its start', async () => {
+    const facade = createEngineFacade(await loadConfig({ configPath: file }));
+    const jobs = facade.config().schedule;
+    expect(await facade.saveSchedule(jobs, facade.config().retention)).toEqual({ schedulerRunning: false });
+    // A scheduler's lock held by a live process (this test's, as a service's would be).
+    mkdirSync(join(dir, 'backups', '.scheduler'), { recursive: true });
+    const startedAt = new Date().toISOString();
+    writeFileSync(
+      join(dir, 'backups', '.scheduler', '.respaldo.lock'),
+      JSON.stringify({ pid: process.pid, host: hostname(), purpose: 'scheduler', startedAt }),
+    );
+    expect(await facade.saveSchedule(jobs, facade.config().retention)).toEqual({ schedulerRunning: true });
   });
 
   it('refuses an invalid schedule with message + hint and leaves the file as it was', async () => {

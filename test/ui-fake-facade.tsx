@@ -183,6 +183,8 @@ export class FakeFacade implements EngineFacade {
   restoreWarnings: string[] = [];
   release: (() => void) | null = null;
   saved: { jobs: ScheduleJob[]; retention: RetentionPolicy } | null = null;
+  /** What saveSchedule says of a scheduler running on the backup folder (a service). */
+  schedulerRunsElsewhere = false;
   schedulerListener: ((e: SchedulerEvent) => void) | null = null;
   schedulerStops = 0;
   schedulerRunning: string | null = null;
@@ -640,10 +642,11 @@ export class FakeFacade implements EngineFacade {
   nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[] {
     return realNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? NOW);
   }
-  async saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<void> {
+  async saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<{ schedulerRunning: boolean }> {
     this.record('saveSchedule', jobs, retention);
     this.saved = { jobs, retention };
     this.cfg = { ...this.cfg, schedule: jobs, retention };
+    return { schedulerRunning: this.schedulerRunsElsewhere };
   }
   schedulerStatus(): SchedulerStatus {
     return {

@@ -176,6 +176,20 @@ describe('configure automatic backup screen', () => {
     expect(facade.saved!.retention).toEqual({ keepLast: 7, daily: 14, weekly: 12, monthly: 12, yearly: 5 });
   });
 
+  it.each([
+    ['en', 'Saved to the config file.', 'Restart it (or its service) to apply the changes.'],
+    ['es', 'Guardado en el archivo de configuración.', 'Reinícielo (o su servicio) para aplicar los cambios.'],
+  ] as const)('%s: saved while a scheduler runs (a service), it says to restart it', async (lang, saved, restart) => {
+    const facade = new FakeFacade();
+    facade.schedulerRunsElsewhere = true;
+    const { lastFrame, stdin } = renderSized(<ConfigureScheduleScreen onBack={noop} />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(lang === 'es' ? 'Retención' : 'Retention'));
+    await press(stdin, 'x', 's');
+    const f = await waitFrame(lastFrame, (x) => x.includes(saved));
+    expect(f.replace(/\s+/g, ' ')).toContain(restart);
+    expect(frameProblems(f), f).toEqual([]);
+  });
+
   it('x removes a job; Esc with unsaved changes asks first, a second Esc discards', async () => {
     const facade = new FakeFacade();
     let back = 0;

@@ -12,7 +12,9 @@ import type {
   ScheduleJob,
   SetSummary,
 } from '../core/types.js';
+import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
+import { heldLock } from '../engine/lock.js';
 import {
   deleteSet,
   lastDrills,
@@ -51,6 +53,7 @@ import {
 import { getStatus } from '../engine/status.js';
 import { verifySet, type VerifyReport } from '../engine/verify.js';
 import { writeSchedule } from '../scheduler/edit.js';
+import { SCHEDULER_LOCK_DIR } from '../scheduler/state.js';
 import { createEngineScheduler } from '../scheduler/run-job.js';
 import type { JobEndEvent, SchedulerLogEntry, SchedulerStatus } from '../scheduler/scheduler.js';
 import type { CatchUpPlan } from '../scheduler/catch-up.js';
@@ -92,7 +95,7 @@ export type SetList = SetSummary[] & {
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 630 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 660 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -181,8 +184,12 @@ export interface EngineFacade {
   unlockKey(passphrase: string, of?: KeySubject): Promise<void>;
   /** The next `count` run times of a `when` (cron or `daily at 02:00` forms); throws RespaldoError when invalid. */
   nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[];
-  /** Validates and saves jobs and retention into backup_config.json atomically, keeping other fields. */
-  saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<void>;
+  /**
+   * Validates and saves jobs and retention into backup_config.json atomically, keeping other fields.
+   * `schedulerRunning`: a scheduler runs on this backup folder (its service, another terminal); it read the config
+   * when it started and runs the jobs it had until it is restarted.
+   */
+  saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<{ schedulerRunning: boolean }>;
   /**
    * Starts the foreground scheduler over the configured jobs (rejects when another scheduler holds the folder).
    * `catchUp: false` skips the runs missed while it was stopped (the CLI's --no-catch-up).
@@ -642,6 +649,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     async saveSchedule(jobs, retention) {
       await writeSchedule(cfg.file, { jobs, ...(sameRetention(retention, cfg.retention) ? {} : { retention }) });
       cfg = await loadConfig({ configPath: cfg.file });
+      return { schedulerRunning: heldLock(join(cfg.backupDir, SCHEDULER_LOCK_DIR)) !== null };
     },
     async startScheduler(listener, opts) {
       const scheduler = createEngineScheduler(cfg, opts?.catchUp === false ? { catchUp: false } : {});

@@ -445,6 +445,8 @@ export const en = {
     retentionLine: (r: { keepLast: number; daily: number; weekly: number; monthly: number; yearly: number }) =>
       `keep last ${r.keepLast}, daily ${r.daily}, weekly ${r.weekly}, monthly ${r.monthly}, yearly ${r.yearly}`,
     saved: 'Saved to the config file.',
+    restartScheduler:
+      'A scheduler runs on this backup folder: it read the config when it started. Restart it (or its service) to apply the changes.',
     unsaved: 'Unsaved changes: press s to save.',
     discard: 'Unsaved changes. Press Esc again to discard them, s to save.',
     jobTitle: 'Job',

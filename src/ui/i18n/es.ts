@@ -439,6 +439,8 @@ export const es: Catalogue = {
     retentionLine: (r: { keepLast: number; daily: number; weekly: number; monthly: number; yearly: number }) =>
       `conservar últimas ${r.keepLast}, diarias ${r.daily}, semanales ${r.weekly}, mensuales ${r.monthly}, anuales ${r.yearly}`,
     saved: 'Guardado en el archivo de configuración.',
+    restartScheduler:
+      'Hay un programador de copias en marcha en esta carpeta de copias: leyó la configuración al arrancar. Reinícielo (o su servicio) para aplicar los cambios.',
     unsaved: 'Cambios sin guardar: pulse s para guardar.',
     discard: 'Cambios sin guardar. Pulse Esc otra vez para descartarlos, s para guardar.',
     jobTitle: 'Tarea',

@@ -96,9 +96,13 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
     setMode({ name: 'saving' });
     setError(null);
     try {
-      await facade.saveSchedule(jobs, retention);
+      const { schedulerRunning } = await facade.saveSchedule(jobs, retention);
       setDirty(false);
-      setMessage({ text: t.schedule.saved, ok: true });
+      // A running scheduler (the service) keeps the jobs it read at its start: saved is not yet applied.
+      setMessage({
+        text: schedulerRunning ? `${t.schedule.saved} ${t.schedule.restartScheduler}` : t.schedule.saved,
+        ok: true,
+      });
       onSaved?.();
     } catch (e) {
       setError(e);
