@@ -142,22 +142,28 @@ async function notifyOutcome(
       reporter.emit({ type: 'info', ...said('note.notifying', { name: names.join(', '), count: names.length }) });
   };
   const operation = opts.job ? 'scheduled backup' : 'create';
+  // Stopped as it tells them (the scheduler's abort, Ctrl-C): a channel that does not answer is given up at once.
+  const stop = opts.signal ? { signal: opts.signal } : {};
   if (!m) {
     const e = asOperatorError(err);
     const hint = e instanceof RespaldoError ? e.hint : undefined;
     telling('failure');
-    await notify(cfg, {
-      kind: 'failure',
-      operation,
-      host: hostname(),
-      at: new Date(),
-      job: opts.job ?? null,
-      error: {
-        message: errorMessage(e),
-        ...(hint ? { hint } : {}),
-        ...(e instanceof RespaldoError && e.phrases ? { phrases: e.phrases } : {}),
+    await notify(
+      cfg,
+      {
+        kind: 'failure',
+        operation,
+        host: hostname(),
+        at: new Date(),
+        job: opts.job ?? null,
+        error: {
+          message: errorMessage(e),
+          ...(hint ? { hint } : {}),
+          ...(e instanceof RespaldoError && e.phrases ? { phrases: e.phrases } : {}),
+        },
       },
-    });
+      stop,
+    );
     return;
   }
   // A set that is not off-site where the config wants it is not a success to report: those who follow partial
@@ -173,17 +179,21 @@ async function notifyOutcome(
   }));
   const fileProblems = m.warnings.length;
   telling(kind);
-  await notify(cfg, {
-    kind,
-    operation,
-    host: m.host,
-    at: new Date(m.completedAt),
-    setId: m.id,
-    job: m.job,
-    databases,
-    ...(kind !== 'success' && fileProblems ? { fileProblems, fileNotes: m.warnings.slice(0, 5) } : {}),
-    ...(notCopied.length ? { notCopied } : {}),
-  });
+  await notify(
+    cfg,
+    {
+      kind,
+      operation,
+      host: m.host,
+      at: new Date(m.completedAt),
+      setId: m.id,
+      job: m.job,
+      databases,
+      ...(kind !== 'success' && fileProblems ? { fileProblems, fileNotes: m.warnings.slice(0, 5) } : {}),
+      ...(notCopied.length ? { notCopied } : {}),
+    },
+    stop,
+  );
 }
 
 /**

@@ -1,10 +1,17 @@
 import type { EmailNotification, NotificationConfig, WebhookNotification } from '../core/types.js';
 import type { NotifyMessage } from './message.js';
 
-/** Sends one message through one configured channel; throws when the channel refused it or is unreachable. */
-export type Sender<C extends NotificationConfig> = (channel: C, message: NotifyMessage) => Promise<void>;
+/**
+ * Sends one message through one configured channel; throws when the channel refused it or is unreachable, or when
+ * `signal` aborts (its connection closed at once).
+ */
+export type Sender<C extends NotificationConfig> = (
+  channel: C,
+  message: NotifyMessage,
+  signal?: AbortSignal,
+) => Promise<void>;
 
-const sendEmail: Sender<EmailNotification> = async (channel, message) => {
+const sendEmail: Sender<EmailNotification> = async (channel, message, signal) => {
   const { createTransport } = await import('nodemailer');
   const transport = createTransport({
     host: channel.host,
@@ -19,14 +26,28 @@ const sendEmail: Sender<EmailNotification> = async (channel, message) => {
     socketTimeout: 30_000,
     ...(channel.user ? { auth: { user: channel.user, pass: channel.password ?? '' } } : {}),
   });
+  // A stop (the scheduler aborted, Ctrl-C) closes the connection: a server that never answers held it up to 48 s.
+  const stopped = new Promise<never>((_, reject) => {
+    const onAbort = (): void => {
+      transport.close();
+      reject(signal!.reason);
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  stopped.catch(() => undefined);
   try {
-    await transport.sendMail({
-      from: channel.from,
-      to: channel.to,
-      subject: message.subject,
-      text: message.lines.join('\n') + '\n',
-    });
+    await Promise.race([
+      transport.sendMail({
+        from: channel.from,
+        to: channel.to,
+        subject: message.subject,
+        text: message.lines.join('\n') + '\n',
+      }),
+      stopped,
+    ]);
   } catch (err) {
+    if (signal?.aborted) throw err;
     const tls = tlsProblem(err instanceof Error ? err.message : String(err));
     throw tls ? new Error(`${channel.host}:${channel.port}: ${tls}`) : err;
   } finally {
@@ -69,14 +90,15 @@ export function webhookTarget(raw: string): { url: string; headers: Record<strin
   return { url: url.toString(), headers: { authorization: `Basic ${Buffer.from(login).toString('base64')}` } };
 }
 
-const sendWebhook: Sender<WebhookNotification> = async (channel, message) => {
+const sendWebhook: Sender<WebhookNotification> = async (channel, message, signal) => {
   const target = webhookTarget(channel.url);
   const res = await fetch(target.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
     body: JSON.stringify(webhookBody(channel.format, message)),
-    signal: AbortSignal.timeout(30_000),
+    signal: signal ? AbortSignal.any([AbortSignal.timeout(30_000), signal]) : AbortSignal.timeout(30_000),
   }).catch((err: unknown) => {
+    if (signal?.aborted) throw err;
     throw new Error(whyNotSent(err, new URL(target.url).host));
   });
   if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status} ${res.statusText}`), { status: res.status });

@@ -62,6 +62,11 @@ export interface NotifyOptions {
   /** Attempts per channel (default 3), waiting `backoffMs` × 2^n between them (default 1 s). */
   attempts?: number;
   backoffMs?: number;
+  /**
+   * The run's stop (the scheduler's abort, Ctrl-C): a channel still being told is given up at once, logged as not
+   * sent. A server that never answers held the end of a stopped run up to 48 s.
+   */
+  signal?: AbortSignal;
 }
 
 /** A channel's name for logs and output: its `name`, else its type and position. */
@@ -121,17 +126,40 @@ async function sendWithRetries(
   const backoff = opts.backoffMs ?? 1000;
   const send = SENDERS[channel.type] as Sender<NotificationConfig>;
   let last = '';
+  const signal = opts.signal;
+  const stopped = (n: number): NotifyResult => ({
+    channel: name,
+    type: channel.type,
+    ok: false,
+    attempts: n,
+    error: `not sent: the run was stopped${last ? ` (${last})` : ''}`,
+  });
   for (let n = 1; n <= attempts; n++) {
+    if (signal?.aborted) return stopped(n - 1);
     try {
-      await send(channel, message);
+      await send(channel, message, signal);
       return { channel: name, type: channel.type, ok: true, attempts: n };
     } catch (err) {
+      if (signal?.aborted) return stopped(n);
       last = maskSecrets(errorMessage(err), secrets);
-      if (n < attempts) await new Promise((r) => setTimeout(r, backoff * 2 ** (n - 1)));
+      if (n < attempts) await pause(backoff * 2 ** (n - 1), signal);
     }
   }
   const hint = notifyHint(channel.type, last);
   return { channel: name, type: channel.type, ok: false, attempts, error: last, ...(hint ? { hint } : {}) };
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** The event of a test message (`respaldo notify --test`). */
