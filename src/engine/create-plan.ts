@@ -1,4 +1,5 @@
-import { UsageError } from '../core/errors.js';
+import { statSync } from 'node:fs';
+import { RespaldoError, UsageError } from '../core/errors.js';
 import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
 import {
   CHAIN_TYPES,
@@ -37,6 +38,11 @@ export interface CreateOptions {
   signal?: AbortSignal;
   /** Wait for a live holder of the backup folder lock instead of failing at once (the scheduler; see LockWait). */
   lockWait?: LockWait;
+  /**
+   * The backup folder (device and inode) the scheduler started on: a backup refuses, and alerts, when the folder is
+   * another by now (its disk unmounted: the scheduler's log lines made it again on the mount point).
+   */
+  backupDirIs?: FolderId;
   /** Differential and incremental: the published sets bases are chosen from (createBackup reads them). */
   chainSets?: readonly ChainSet[];
   /**
@@ -251,4 +257,24 @@ export function chainFacts(
     base: bases.at(-1) ?? null,
     ...(notes.length ? { chainNotes: notes.map(english), chainNotePhrases: notes } : {}),
   };
+}
+
+/** A folder as the file system knows it, to tell it from another made at its path. */
+export interface FolderId {
+  dev: number;
+  ino: number;
+}
+
+/**
+ * The error of a scheduled backup whose backup folder is no longer the one the scheduler started on (gone, or made
+ * again on the mount point of a disk unmounted meanwhile), else null: its sets went, unseen, to the disk under it.
+ */
+export function folderReplaced(dir: string, was: FolderId): RespaldoError | null {
+  const now = statSync(dir, { throwIfNoEntry: false });
+  if (now && now.dev === was.dev && now.ino === was.ino) return null;
+  return new RespaldoError(
+    'failed',
+    `The backup folder ${dir} is not the one the scheduler started on: it is gone, or made again on the mount point of a disk unmounted meanwhile. Nothing was written.`,
+    `Mount the backup disk at ${dir} again (or check backupDir), then restart the scheduler; remove what it made there meanwhile.`,
+  );
 }

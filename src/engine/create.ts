@@ -29,7 +29,7 @@ import { newSetId } from './set-id.js';
 import { publishSet, publishedFiles, stagingDir, takenSetIds } from './publish-set.js';
 import { planNextReads, readChainSets, withNextFilesHashed, type NextReads } from './chain-sets.js';
 
-import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
+import { chainFacts, planBackup, type BackupPlan, type CreateOptions, folderReplaced } from './create-plan.js';
 import { backupDatabase, errorPhrases, freeSpace, runFailed } from './create-database.js';
 import { cleanLeftovers, recoverInterrupted } from './create-recover.js';
 import { lowSpace, refuseFillingDatabaseDisk } from './create-room.js';
@@ -70,6 +70,11 @@ export async function planOnSets(cfg: LoadedConfig, opts: CreateOptions): Promis
  * made a newer one.
  */
 export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
+  const moved = opts.backupDirIs && folderReplaced(cfg.backupDir, opts.backupDirIs);
+  if (moved) {
+    await notifyOutcome(cfg, opts, reporter, null, moved);
+    throw moved;
+  }
   const chained = (CHAIN_TYPES as readonly (string | undefined)[]).includes(opts.type) && !opts.chainSets;
   const planNow = (): Promise<BackupPlan> | BackupPlan => (chained ? planOnSets(cfg, opts) : planBackup(cfg, opts));
   let plan = await planNow();

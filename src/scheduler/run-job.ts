@@ -1,9 +1,11 @@
+import { statSync } from 'node:fs';
 import type { Reporter } from '../core/events.js';
 import { errorMessage, InterruptedError, RespaldoError } from '../core/errors.js';
 import type { LoadedConfig, ScheduleJob } from '../core/types.js';
 import { listSets } from '../engine/catalog.js';
 import { chainToVerify } from '../engine/chain-sets.js';
 import { createBackup } from '../engine/create.js';
+import type { FolderId } from '../engine/create-plan.js';
 import { waitUntilFree } from '../engine/lock.js';
 import { pruneSets } from '../engine/prune.js';
 import { verifySet } from '../engine/verify.js';
@@ -43,6 +45,9 @@ export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<Sch
  * takes none, before it reads), and nothing is alerted while it waits.
  */
 export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
+  // The backup folder as at the first job (the scheduler's lock in it since its start): a backup refuses once it is
+  // another (see CreateOptions.backupDirIs).
+  let home: FolderId | undefined;
   return async (job, { signal, reporter, lockWait }): Promise<JobRunResult> => {
     if (job.type === 'verify') {
       if (lockWait) await waitUntilFree(cfg.backupDir, lockWait);
@@ -107,9 +112,12 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
       const error = problems.length ? { error: problems.join('; ') } : {};
       return { outcome: problems.length ? 'drill-failed' : 'drilled', setIds, ...error };
     }
+    const at = home ? undefined : statSync(cfg.backupDir, { throwIfNoEntry: false });
+    if (at) home = { dev: at.dev, ino: at.ino };
     const manifest = await createBackup(
       cfg,
       {
+        ...(home ? { backupDirIs: home } : {}),
         databases: job.databases.includes('*') ? undefined : job.databases,
         type: job.type,
         files: job.files,
