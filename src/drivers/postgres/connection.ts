@@ -266,3 +266,38 @@ export function createPgServer(deps: PostgresDriverDeps): PgServer {
     },
   };
 }
+
+/** How long the cleanup of a failed restore waits for a server that went away under it to take connections again. */
+const CLEANUP_WAIT_MS = 30_000;
+
+/**
+ * The session that cleans up after a failed restore: `admin` while it still answers; when it died (the server
+ * restarted or crashed under pg_restore), a new one, asked for every half second until the server takes connections
+ * again, for up to CLEANUP_WAIT_MS (a fast restart takes a second or two, crash recovery longer). Without one,
+ * `admin` all the same: its failures are the warnings that name what stays (which `status` lists and the next run
+ * drops).
+ */
+export async function sessionForCleanup(
+  pg: PgServer,
+  conn: PgConnection,
+  admin: PgQueryable,
+  avoid: string[],
+  signal: AbortSignal,
+): Promise<PgQueryable> {
+  if (
+    await admin.query('SELECT 1').then(
+      () => true,
+      () => false,
+    )
+  )
+    return admin;
+  const deadline = Date.now() + CLEANUP_WAIT_MS;
+  for (;;) {
+    try {
+      return (await pg.openMaintenance(conn, avoid, 'cleaning up after the failed restore')).client;
+    } catch {
+      if (signal.aborted || Date.now() >= deadline) return admin;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}

@@ -27,7 +27,7 @@ import {
   restoreDbName,
   type DatabaseProperties,
 } from './plan.js';
-import { type PgQueryable, type PgServer, pgError, connectionOf } from './connection.js';
+import { type PgQueryable, type PgServer, pgError, connectionOf, sessionForCleanup } from './connection.js';
 import type { PgConnection } from './config.js';
 import { toolVersion } from './tools.js';
 import {
@@ -377,18 +377,25 @@ async function restoreInto(
     ctx.log('restored in place', { database: live, safety: safetyName });
     return { safetyDatabase: safetyName, tables: counts, restoredTo: live };
   } catch (err) {
+    // The server restarted or crashed under pg_restore: the session that made the temporary database died with it,
+    // and the cleanup needs a new one, once the server takes connections again.
+    const cleaner =
+      created || createdRoles.length > 0
+        ? await sessionForCleanup(pg, conn, admin, [live, staging, finalName], ctx.signal)
+        : admin;
     if (created) {
-      await dropDatabase(admin, staging, versionNum).catch((e: unknown) => {
+      await dropDatabase(cleaner, staging, versionNum).catch((e: unknown) => {
         const error = (e as Error).message;
         ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDrop', { name: staging, error }) });
       });
     }
     for (const sql of dropCreatedRolesSql(createdRoles)) {
-      await admin.query(sql).catch((e: unknown) => {
+      await cleaner.query(sql).catch((e: unknown) => {
         const error = (e as Error).message;
         ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDropRole', { sql, error }) });
       });
     }
+    if (cleaner !== admin) await cleaner.end().catch(() => undefined);
     // A phrase: the menu says it in its language (it was English in the Spanish menu's error box).
     if (ctx.signal.aborted) throw new InterruptedError(phrase('error.interruptedBeforeSwapLive'));
     const globals = req.entry.extras?.find((x) => x.role === 'globals');
