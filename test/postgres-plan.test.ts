@@ -676,6 +676,15 @@ describe('hintForStderr', () => {
     ['ERROR:  canceling statement due to lock timeout', /lockWaitTimeout/],
     ['FATAL:  database "nope" does not exist', /database name/],
     ['ERROR:  permission denied for table x', /privilege/],
+    [
+      'pg_restore: error: could not set default_tablespace to ts1: ERROR:  invalid value for parameter "default_tablespace": "ts1" | DETAIL:  Tablespace "ts1" does not exist.',
+      /tablespace "ts1", which this server lacks.*CREATE TABLESPACE "ts1" LOCATION/,
+    ],
+    [
+      'DETAIL:  Could not open extension control file "/usr/share/postgresql/15/extension/postgis.control": No such file or directory. | HINT:  The extension must first be installed on the system where PostgreSQL is running. | Command was: CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;',
+      /extension "postgis", which is not installed on this server/,
+    ],
+    ['ERROR:  extension "pgcrypto" is not available', /extension "pgcrypto", which is not installed/],
     ['something unknown', undefined],
   ])('%s', (stderr, hint) => {
     const h = hintForStderr(stderr, { tool: 'pg_dump', conn });

@@ -1410,6 +1410,10 @@ export const PHRASES_EN = {
     'Another session held a table lock longer than "lockWaitTimeout" (a migration, VACUUM FULL, ALTER TABLE…); nothing was published for this database. Run the backup again later, or raise lockWaitTimeout in the config.',
   'pgtool.roleMissingHint': () =>
     'The backup refers to a role that does not exist on this server. If the set stored its roles ("globals": true), restore again with --create-roles; otherwise CREATE ROLE it first.',
+  'pgtool.tablespaceMissingHint': (p: PhraseParams) =>
+    `The backup puts tables in the tablespace "${p['tablespace']}", which this server lacks (a new server: tablespaces are not created by a restore). Create it first, as a superuser, on an empty folder owned by the server's user: CREATE TABLESPACE ${p['sql']} LOCATION '/path/to/an/empty/folder'; then restore again.`,
+  'pgtool.extensionMissingHint': (p: PhraseParams) =>
+    `The backup uses the extension "${p['extension']}", which is not installed on this server. Install its package on the database server (pgcrypto, citext, hstore and the other contrib extensions come with the server's postgresql-contrib package; others have their own, such as postgresql-<major>-postgis-3), then restore again.`,
   'pgtool.privilegeHint': () =>
     'The configured user lacks a privilege this needs; connect as the database owner or a role with the required rights.',
   'pgtool.hbaHint': (p: PhraseParams) =>

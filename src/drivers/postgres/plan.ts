@@ -537,6 +537,15 @@ export function hintPhraseForStderr(stderr: string, what: { tool: PgTool; conn: 
   // pg_dump --lock-wait-timeout runs LOCK TABLE under a statement_timeout; row counts under lock_timeout.
   if (s.includes('lock timeout') || (s.includes('statement timeout') && s.includes('lock table')))
     return phrase('pgtool.lockTimeoutHint');
+  // pg_restore's SET default_tablespace on a server without it: 'Tablespace "ts1" does not exist.'
+  const tablespace = /tablespace "([^"]+)" does not exist/i.exec(stderr)?.[1];
+  if (tablespace !== undefined)
+    return phrase('pgtool.tablespaceMissingHint', { tablespace, sql: quoteIdent(tablespace) });
+  // CREATE EXTENSION without its files on the server: 'extension "x" is not available' (PG 15+: its control file).
+  const extension =
+    /extension "([^"]+)" is not available/i.exec(stderr)?.[1] ??
+    /could not open extension control file "[^"]*\/([^"/]+)\.control"/i.exec(stderr)?.[1];
+  if (extension !== undefined) return phrase('pgtool.extensionMissingHint', { extension });
   if (s.includes('does not exist') && s.includes('role')) return phrase('pgtool.roleMissingHint');
   if (s.includes('does not exist') && s.includes('database')) return phrase('pgconn.noDatabaseHint', { at });
   if (s.includes('permission denied') || s.includes('must be owner') || s.includes('must be superuser'))

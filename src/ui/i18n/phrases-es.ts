@@ -119,6 +119,7 @@ export const DOING_ES: Record<string, string> = {
   'counting rows': 'al contar las filas',
   'inspecting the restore target': 'al examinar el destino de la restauración',
   'preparing the restore': 'al preparar la restauración',
+  'cleaning up after the failed restore': 'al limpiar tras la restauración fallida',
   restoring: 'al restaurar',
   'rolling back a restore': 'al deshacer una restauración',
   'dropping a safety copy': 'al borrar una copia de seguridad previa',
@@ -1473,6 +1474,10 @@ export const PHRASES_ES = {
     'Otra sesión retuvo un bloqueo de tabla más tiempo que "lockWaitTimeout" (una migración, VACUUM FULL, ALTER TABLE…); no se publicó nada de esta base. Vuelva a ejecutar la copia más tarde, o suba lockWaitTimeout en la configuración.',
   'pgtool.roleMissingHint': () =>
     'La copia hace referencia a un rol que no existe en este servidor. Si la copia guardó sus roles ("globals": true), restaure de nuevo con --create-roles; si no, créelo antes con CREATE ROLE.',
+  'pgtool.tablespaceMissingHint': (p: PhraseParams) =>
+    `La copia pone tablas en el tablespace "${p['tablespace']}", que este servidor no tiene (un servidor nuevo: una restauración no crea tablespaces). Créelo antes, como superusuario, sobre una carpeta vacía cuyo dueño sea el usuario del servidor: CREATE TABLESPACE ${p['sql']} LOCATION '/ruta/a/una/carpeta/vacia'; y restaure de nuevo.`,
+  'pgtool.extensionMissingHint': (p: PhraseParams) =>
+    `La copia usa la extensión "${p['extension']}", que no está instalada en este servidor. Instale su paquete en el servidor de la base (pgcrypto, citext, hstore y las demás extensiones de contrib vienen con el paquete postgresql-contrib del servidor; otras tienen el suyo, como postgresql-<versión>-postgis-3) y restaure de nuevo.`,
   'pgtool.privilegeHint': () =>
     'Al usuario configurado le falta un privilegio necesario para esto; conéctese como el dueño de la base o con un rol que tenga los permisos necesarios.',
   'pgtool.hbaHint': (p: PhraseParams) =>
