@@ -733,6 +733,27 @@ describe('planPgRestore', () => {
     expect(JSON.stringify(plan)).not.toContain('SECRET');
   });
 
+  test('a database name with quotes and spaces is named once in the target, in place and beside', () => {
+    const quoted = pgdb({
+      host: 'db1',
+      port: 5432,
+      user: 'app',
+      password: 'SECRET',
+      database: 'Año "Contable" 2026',
+    });
+    const set = '20261122_101010';
+    expect(planPgRestore({ db: quoted, entry, setId: set, target: { kind: 'in-place' } }).target).toBe(
+      'database "Año "Contable" 2026" on db1:5432 as app',
+    );
+    const beside = planPgRestore({
+      db: quoted,
+      entry,
+      setId: set,
+      target: { kind: 'side-by-side', name: 'Copia Año' },
+    });
+    expect(beside.target).toBe('new database "Copia Año" on db1:5432 as app');
+  });
+
   test('in place while an earlier restore of the set keeps its safety copy: the plan names the next round', () => {
     const plan = planPgRestore({
       db,

@@ -283,7 +283,7 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   const conn = resolveConnection(req.db);
   const live = conn.database;
   const staging = restoreDbName(live, req.setId);
-  const where = describePg(req.db).replace(/^database "[^"]*" /, '');
+  const where = serverPart(req.db, live);
   const tables = req.tables && req.tables.length > 0 ? req.tables : undefined;
   if (tables) selectTables(req.entry, tables);
   const counted = req.entry.tables && req.entry.details?.['rowCounts'] === 'exact';
@@ -396,11 +396,18 @@ export function swapBackSql(live: string, safety: string, newSafety: string | nu
   return ['BEGIN', ...renames, `ALTER DATABASE ${quoteIdent(safety)} RENAME TO ${quoteIdent(live)}`, 'COMMIT'];
 }
 
+/** describePg without its `database "…" ` head: `on db1:5432 as app` (a name may hold quotes and spaces). Pure. */
+function serverPart(db: DatabaseConfig, database: string): string {
+  const text = describePg(db);
+  const head = `database "${database}" `;
+  return text.startsWith(head) ? text.slice(head.length) : text;
+}
+
 /** The printable plan of a swap back: `safetyName` becomes the live database again. Pure. */
 export function planPgSwapBack(req: { db: DatabaseConfig; safetyName: string; setId: string }): RestoreStepPlan {
   const live = resolveConnection(req.db).database;
   const newSafety = preRestoreDbName(live, req.setId);
-  const where = describePg(req.db).replace(/^database "[^"]*" /, '');
+  const where = serverPart(req.db, live);
   const p = { live, safety: req.safetyName, newSafety, db: req.db.name };
   const steps = [phrase('pg.refuseSessions', { live }), phrase('pg.swapBackRenames', p)];
   steps.push(phrase('pg.swapBackNoLive', p));
