@@ -843,6 +843,31 @@ describe('planPgRestore', () => {
     }
   });
 
+  test('a selection not found among thousands of tables: the closest names first, with how many there are', () => {
+    const tables = Object.fromEntries(
+      Array.from({ length: 5000 }, (_, i) => [`public.tabla_${String(i).padStart(5, '0')}`, 1]),
+    );
+    const plan = () =>
+      planPgRestore({
+        db,
+        entry: { ...entry, tables, details: { rowCounts: 'exact', partitionedTables: [] } },
+        setId: '1',
+        target: { kind: 'side-by-side', name: 'inv_copy' },
+        tables: ['public.tabla_4999'],
+      });
+    expect(plan).toThrow(NotFoundError);
+    try {
+      plan();
+    } catch (err) {
+      const hint = (err as NotFoundError).hint ?? '';
+      expect(hint).toMatch(
+        /^This backup holds 5000 tables; the closest to "public\.tabla_4999": public\.tabla_04999, /,
+      );
+      expect(hint).toMatch(/respaldo show <set id> lists them all/);
+      expect(hint.length).toBeLessThan(1000);
+    }
+  });
+
   test('the tables named for a selection not found include the partitioned ones (--table takes them), first', () => {
     const plan = () =>
       planPgRestore({

@@ -4,7 +4,7 @@
  * failed client command (connection settings are in config.ts, tool command lines in args.ts). Nothing here does
  * I/O; the job files beside it (backup.ts, restore.ts, …) execute.
  *
- * Why one file of about 590 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
+ * Why one file of about 630 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
  * the derived names, the plans that print them and the leftovers that parse them back belong together.
  */
 import { createHash } from 'node:crypto';
@@ -73,9 +73,42 @@ export function selectTables(
     const named = [...parents.map((p) => `${p} (partitioned)`), ...recorded.filter((k) => !parents.includes(k)).sort()];
     throw new NotFoundError(
       `Database ${entry.name}: ${(err as Error).message}.`,
-      `Tables in this backup: ${named.slice(0, 20).join(', ')}${named.length > 20 ? ', …' : ''}`,
+      tablesHint(named, /table "(.*)" is not in this backup/.exec((err as Error).message)?.[1] ?? ''),
     );
   }
+}
+
+/** How many tables a `--table` that is not in the backup is answered with. */
+const TABLES_NAMED = 20;
+
+/**
+ * The hint of a `--table` the backup does not hold: every table it holds (`named`); past TABLES_NAMED (a database of
+ * thousands of tables), those whose names are closest to the one asked first (a digit or a letter off, another
+ * case), with how many there are and where to see them all. Pure.
+ */
+function tablesHint(named: string[], missing: string): string {
+  if (named.length <= TABLES_NAMED) return `Tables in this backup: ${named.join(', ')}`;
+  const closest = named
+    .map((n) => ({ n, d: editDistance(missing.toLowerCase(), n.replace(/ \(partitioned\)$/, '').toLowerCase()) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, TABLES_NAMED)
+    .map((x) => x.n);
+  return `This backup holds ${named.length} tables; the closest to "${missing}": ${closest.join(', ')}, … (respaldo show <set id> lists them all, with their row counts)`;
+}
+
+/** Levenshtein distance of two names. Pure. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
 }
 
 /** Manifest key of a table. */
