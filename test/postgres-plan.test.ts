@@ -685,6 +685,10 @@ describe('hintForStderr', () => {
       /extension "postgis", which is not installed on this server/,
     ],
     ['ERROR:  extension "pgcrypto" is not available', /extension "pgcrypto", which is not installed/],
+    [
+      'pg_dump: error: query failed: ERROR:  out of shared memory | HINT:  You might need to increase max_locks_per_transaction. | pg_dump: detail: Query was: SELECT last_value, is_called FROM public.t_02780_id_seq',
+      /raise max_locks_per_transaction in postgresql\.conf.*restart the server/,
+    ],
     ['something unknown', undefined],
   ])('%s', (stderr, hint) => {
     const h = hintForStderr(stderr, { tool: 'pg_dump', conn });

@@ -1410,6 +1410,8 @@ export const PHRASES_EN = {
     'Another session held a table lock longer than "lockWaitTimeout" (a migration, VACUUM FULL, ALTER TABLE…); nothing was published for this database. Run the backup again later, or raise lockWaitTimeout in the config.',
   'pgtool.roleMissingHint': () =>
     'The backup refers to a role that does not exist on this server. If the set stored its roles ("globals": true), restore again with --create-roles; otherwise CREATE ROLE it first.',
+  'pgtool.locksHint': () =>
+    "pg_dump locks every table and sequence of the database in one transaction, and the server's lock table (about max_locks_per_transaction × max_connections entries) cannot hold them all: raise max_locks_per_transaction in postgresql.conf so that it covers the database's tables and sequences (256 with max_connections 100 holds about 25 000), restart the server, then back up again.",
   'pgtool.tablespaceMissingHint': (p: PhraseParams) =>
     `The backup puts tables in the tablespace "${p['tablespace']}", which this server lacks (a new server: tablespaces are not created by a restore). Create it first, as a superuser, on an empty folder owned by the server's user: CREATE TABLESPACE ${p['sql']} LOCATION '/path/to/an/empty/folder'; then restore again.`,
   'pgtool.extensionMissingHint': (p: PhraseParams) =>

@@ -577,6 +577,8 @@ export function hintPhraseForStderr(stderr: string, what: { tool: PgTool; conn: 
   // pg_dump --lock-wait-timeout runs LOCK TABLE under a statement_timeout; row counts under lock_timeout.
   if (s.includes('lock timeout') || (s.includes('statement timeout') && s.includes('lock table')))
     return phrase('pgtool.lockTimeoutHint');
+  // pg_dump's LOCK TABLE of every table in one transaction, past the server's shared lock table.
+  if (s.includes('out of shared memory') && s.includes('max_locks_per_transaction')) return phrase('pgtool.locksHint');
   // pg_restore's SET default_tablespace on a server without it: 'Tablespace "ts1" does not exist.'
   const tablespace = /tablespace "([^"]+)" does not exist/i.exec(stderr)?.[1];
   if (tablespace !== undefined)

@@ -1474,6 +1474,8 @@ export const PHRASES_ES = {
     'Otra sesión retuvo un bloqueo de tabla más tiempo que "lockWaitTimeout" (una migración, VACUUM FULL, ALTER TABLE…); no se publicó nada de esta base. Vuelva a ejecutar la copia más tarde, o suba lockWaitTimeout en la configuración.',
   'pgtool.roleMissingHint': () =>
     'La copia hace referencia a un rol que no existe en este servidor. Si la copia guardó sus roles ("globals": true), restaure de nuevo con --create-roles; si no, créelo antes con CREATE ROLE.',
+  'pgtool.locksHint': () =>
+    'pg_dump bloquea todas las tablas y secuencias de la base en una sola transacción, y la tabla de bloqueos del servidor (unas max_locks_per_transaction × max_connections entradas) no da para todas: suba max_locks_per_transaction en postgresql.conf para que cubra las tablas y secuencias de la base (256 con max_connections 100 da para unas 25 000), reinicie el servidor y repita la copia.',
   'pgtool.tablespaceMissingHint': (p: PhraseParams) =>
     `La copia pone tablas en el tablespace "${p['tablespace']}", que este servidor no tiene (un servidor nuevo: una restauración no crea tablespaces). Créelo antes, como superusuario, sobre una carpeta vacía cuyo dueño sea el usuario del servidor: CREATE TABLESPACE ${p['sql']} LOCATION '/ruta/a/una/carpeta/vacia'; y restaure de nuevo.`,
   'pgtool.extensionMissingHint': (p: PhraseParams) =>
