@@ -268,7 +268,7 @@ export function createPgServer(deps: PostgresDriverDeps): PgServer {
 }
 
 /** How long the cleanup of a failed restore waits for a server that went away under it to take connections again. */
-const CLEANUP_WAIT_MS = 30_000;
+const CLEANUP_WAIT_MS = 10_000;
 
 /**
  * The session that cleans up after a failed restore: `admin` while it still answers; when it died (the server
