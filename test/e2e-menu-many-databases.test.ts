@@ -119,7 +119,7 @@ describe('twelve databases at 80×24 (real binary in tmux)', () => {
     let s = await t.waitFor(/línea\(s\) más\nEscriba BORRAR y pulse Enter para seguir, o Esc para cancelar:\n›/);
     let lines = s.replace(/\n+$/, '').split('\n');
     expect(lines.length).toBeLessThanOrEqual(24);
-    expect(s).toMatch(/─{70,}\n.*Esc cancelar\s*$/);
+    expect(s).toMatch(/─{70,}\n.*Esc cancelar · Ctrl-C salir\s*$/);
     expect(s).toContain(`› ${id}`);
 
     // The same from the set's details.
@@ -130,7 +130,7 @@ describe('twelve databases at 80×24 (real binary in tmux)', () => {
     s = await t.waitFor(/línea\(s\) más\nEscriba BORRAR y pulse Enter para seguir, o Esc para cancelar:\n›/);
     lines = s.replace(/\n+$/, '').split('\n');
     expect(lines.length).toBeLessThanOrEqual(24);
-    expect(s).toMatch(/─{70,}\n.*Esc cancelar\s*$/);
+    expect(s).toMatch(/─{70,}\n.*Esc cancelar · Ctrl-C salir\s*$/);
 
     // The connection drops at the question: the menu ends, the set is there, no lock is left.
     execFileSync('tmux', [...TMUX_SERVER, 'kill-session', '-t', t.name]);
