@@ -1,3 +1,10 @@
+/**
+ * A backup run: `createBackup` plans it on the sets there (create-plan.ts), takes the lock, runs `executeBackup` (each
+ * database through its driver, the files through files.ts, their entries spilled as they are stored, the set
+ * published whole or not at all), then tells the channels. Why one file of about 460 lines: the run's order (lock,
+ * staging, databases at once, files, manifest, publish, copy, alerts) and what each failure leaves are read here
+ * in one place; the parts that stand alone are already their own modules (plan, recover, publish, spill).
+ */
 import { entryRawBytes } from './manifest.js';
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
