@@ -184,11 +184,23 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
       printJson: (doc) => process.stdout.write(mask(JSON.stringify(doc, null, 2)) + '\n'),
       // Masked a line at a time (a secret in the JSON text is in one string, on one line), written in batches, each
       // once the one before has gone: into a pipe read slowly, Node queued them all (178 MiB for 30 000 entries).
+      // A reader that left (`| head`: EPIPE, swallowed by guardStdio) ends it: no drain comes after the error.
       printJsonText: async (lines) => {
+        const out = process.stdout;
+        const gone = () => out.destroyed || !out.writable;
         const write = (text: string): Promise<void> | undefined =>
-          process.stdout.write(text) ? undefined : new Promise((done) => process.stdout.once('drain', done));
+          gone() || out.write(text)
+            ? undefined
+            : new Promise((done) => {
+                const on = () => {
+                  for (const e of ['drain', 'close', 'error']) out.off(e, on);
+                  done();
+                };
+                for (const e of ['drain', 'close', 'error']) out.once(e, on);
+              });
         let batch = '';
         for (const line of lines) {
+          if (gone()) return;
           batch += mask(line);
           // Up to 16 KiB, a string Node writes from its stack, not from a new buffer of its bytes.
           if (batch.length < 12 << 10) continue;
