@@ -190,12 +190,13 @@ describe('memory reading the manifest of many more files', () => {
     expect(rise, said).toBeLessThan(20 * MiB);
   });
 
-  it('`verify` of a set of 100 000 files peaks less than 55 MiB above that of 5000: its entries are read as checked', async () => {
+  it('`verify` of a set of 100 000 files peaks less than 65 MiB above that of 5000: its entries are read as checked', async () => {
     // Each entry held (and the chains' read of every set kept them all again), 5000 to 100 000 files went from 86 to
     // 174 MiB; read as checked, from 89 to 119 (2026-12-05, real sets of 200-byte files). What grows is one result a
-    // file (VerifyReport.files).
-    const { rise, said } = await slope(5000, 100_000, (id) => ['verify', id], true, 55);
-    expect(rise, said).toBeLessThan(55 * MiB);
+    // file (VerifyReport.files). In a full run (both cores busy) both tries peaked at 144 against 89 once: the limit
+    // is 65 MiB, well under the +88 to +96 of the entries held.
+    const { rise, said } = await slope(5000, 100_000, (id) => ['verify', id], true, 65);
+    expect(rise, said).toBeLessThan(65 * MiB);
   });
 
   it('the plan of `restore --files` of 100 000 files peaks less than 50 MiB above that of 5000', async () => {
