@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import { validate as generatedValidate } from './schema-validator.generated.js';
+import { editDistance } from '../core/edit-distance.js';
 
 /** Absolute path of the published JSON Schema (`$schema` in backup_config.json can point at it). */
 export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/backup_config.schema.json', import.meta.url));
@@ -95,20 +96,7 @@ function schemaAt(ref: string): Record<string, unknown> | undefined {
 /** The known field closest to `name` (another case, or one or two letters off), else ''. */
 function nearest(name: string, known: string[]): string {
   const lower = name.toLowerCase();
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length]!;
-  };
-  const scored = known.map((k) => ({ k, d: distance(lower, k.toLowerCase()) })).sort((a, b) => a.d - b.d);
+  const scored = known.map((k) => ({ k, d: editDistance(lower, k.toLowerCase()) })).sort((a, b) => a.d - b.d);
   const best = scored[0];
   return best && best.d <= Math.min(2, Math.floor(name.length / 3)) ? best.k : '';
 }

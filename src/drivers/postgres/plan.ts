@@ -15,6 +15,7 @@ import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { MAX_IDENTIFIER_BYTES, type PgConnection, resolveConnection, byteLength, describePg } from './config.js';
 import { quoteIdent, quoteLiteral, type PgTool, type Relation, type TableRef } from './args.js';
 import { DERIVED_KINDS, derivedMark, firstFreeRound, parseRound, roundId, type DerivedKind } from '../shared/names.js';
+import { editDistance } from '../../core/edit-distance.js';
 
 /**
  * Resolves `schema.table` selections against the tables recorded in the manifest (keys
@@ -94,21 +95,6 @@ function tablesHint(named: string[], missing: string): string {
     .slice(0, TABLES_NAMED)
     .map((x) => x.n);
   return `This backup holds ${named.length} tables; the closest to "${missing}": ${closest.join(', ')}, … (respaldo show <set id> lists them all, with their row counts)`;
-}
-
-/** Levenshtein distance of two names. Pure. */
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** Manifest key of a table. */
