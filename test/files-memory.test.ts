@@ -41,6 +41,16 @@ function peakRecorder(dir: string): { preload: string; peakRss: () => number } {
   return { preload, peakRss: () => Number(readFileSync(out, 'utf8')) * 1024 };
 }
 
+/** A set made by `create` of an application folder holding one file, `one.bin`: its setup and its id. */
+async function oneFileSet(): Promise<{ s: ReturnType<typeof demoSetup>; id: string }> {
+  const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
+  mkdirSync(join(s.dataDir, 'uploads'));
+  writeFileSync(join(s.dataDir, 'uploads', 'one.bin'), 'one');
+  const made = await collect(startNode([CLI_BIN, 'create', '--json', '--config', s.configFile], { cwd: s.dir }));
+  expect(made.code, describeResult(made)).toBe(0);
+  return { s, id: parseJsonOutput<Manifest>(made.stdout).id };
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'respaldo-files-memory-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -94,12 +104,7 @@ describe('memory with many small files', () => {
 
 describe('memory reading the manifest of many files', () => {
   it('`list` of a set of 20 000 files stays under 140 MiB: the young generation does not grow while it is parsed', async () => {
-    const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
-    mkdirSync(join(s.dataDir, 'uploads'));
-    writeFileSync(join(s.dataDir, 'uploads', 'one.bin'), 'one');
-    const made = await collect(startNode([CLI_BIN, 'create', '--json', '--config', s.configFile], { cwd: s.dir }));
-    expect(made.code, describeResult(made)).toBe(0);
-    const id = parseJsonOutput<Manifest>(made.stdout).id;
+    const { s, id } = await oneFileSet();
     // The manifest of a set of 20 000 files (about 12 MB), as respaldo writes it: the one file named 20 000 ways.
     const file = join(s.backupDir, id, 'manifest.json');
     const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
@@ -128,12 +133,7 @@ describe('memory reading the manifest of many more files', () => {
   // A set of `count` files as respaldo writes its manifest (the one file stored named `count` ways), and the peak RSS
   // of `args` run on it. `sameStored`: every entry's stored file is the one file's (a set that verifies).
   const peakOf = async (count: number, args: (id: string, dir: string) => string[], sameStored = false) => {
-    const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
-    mkdirSync(join(s.dataDir, 'uploads'));
-    writeFileSync(join(s.dataDir, 'uploads', 'one.bin'), 'one');
-    const made = await collect(startNode([CLI_BIN, 'create', '--json', '--config', s.configFile], { cwd: s.dir }));
-    expect(made.code, describeResult(made)).toBe(0);
-    const id = parseJsonOutput<Manifest>(made.stdout).id;
+    const { s, id } = await oneFileSet();
     const file = join(s.backupDir, id, 'manifest.json');
     const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
     const one = m.files.find((f) => f.relative.endsWith('one.bin'))!;
@@ -215,12 +215,7 @@ describe('memory reading the manifest of many more files', () => {
 
 describe('readManifestLean', () => {
   it('checks each entry of `files` as readManifestFile does, keeps none, and refuses a manifest changed since', async () => {
-    const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
-    mkdirSync(join(s.dataDir, 'uploads'));
-    writeFileSync(join(s.dataDir, 'uploads', 'one.bin'), 'one');
-    const made = await collect(startNode([CLI_BIN, 'create', '--json', '--config', s.configFile], { cwd: s.dir }));
-    expect(made.code, describeResult(made)).toBe(0);
-    const id = parseJsonOutput<Manifest>(made.stdout).id;
+    const { s, id } = await oneFileSet();
     const dir = join(s.backupDir, id);
     const file = join(dir, 'manifest.json');
     const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
