@@ -4,36 +4,11 @@
  * manifest (changed, truncated or missing)"); a whole set of the chain gone (pruned, deleted) leaves no damaged file
  * but a chain that cannot be used: refused (exit 9). Nothing is restored either way.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../src/core/types.js';
-import { parseJsonOutput } from './helpers/cli.js';
-import { cli } from './helpers/offsite.js';
+import { cli, fullThenIncremental } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
-import { demoSetup } from './helpers/tmp.js';
-
-async function fullThenIncremental() {
-  const s = demoSetup();
-  const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-  config['destinations'] = [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }];
-  writeFileSync(s.configFile, JSON.stringify(config, null, 2));
-  mkdirSync(join(s.dir, 'nas'));
-  const create = async (type: string) =>
-    parseJsonOutput<Manifest>(
-      (await cli(s, ['create', '--type', type, '--db', 'users', '--no-files', '--json'])).stdout,
-    );
-  const full = await create('full');
-  const inc = await create('incremental');
-  expect(inc.databases[0]!.base).toBe(full.id);
-  return {
-    s,
-    full,
-    inc,
-    here: (id: string) => join(s.backupDir, id),
-    there: (id: string) => join(s.dir, 'nas', 'srv1', id),
-  };
-}
 
 describe('a chain member missing: the same exit code here and at a destination', () => {
   it("a member's stored file missing: exit 5 (damage), here and --from, planned, run and streamed", async () => {

@@ -5,13 +5,12 @@
  * the menu's language (the Spanish box said it in English). The real built binary in a real terminal (tmux, 80×24),
  * in English and in Spanish.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../src/core/types.js';
-import { CLI_BIN, parseJsonOutput } from './helpers/cli.js';
-import { cli } from './helpers/offsite.js';
-import { demoSetup, removeTmpDirs } from './helpers/tmp.js';
+import { CLI_BIN } from './helpers/cli.js';
+import { fullThenIncremental } from './helpers/offsite.js';
+import { removeTmpDirs } from './helpers/tmp.js';
 import { TmuxScreen } from './helpers/tty.js';
 
 afterAll(() => {
@@ -26,18 +25,7 @@ describe('menu restore from a destination: a set whose chain is BROKEN there (tm
   ])(
     '%s (sets %s): the header line of the items step says %s, not %s',
     async (lang, where, broken, ok) => {
-      const s = demoSetup();
-      const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-      config['destinations'] = [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }];
-      writeFileSync(s.configFile, JSON.stringify(config, null, 2));
-      mkdirSync(join(s.dir, 'nas'));
-      const create = async (type: string) =>
-        parseJsonOutput<Manifest>(
-          (await cli(s, ['create', '--type', type, '--db', 'users', '--no-files', '--json'])).stdout,
-        );
-      const full = await create('full');
-      const inc = await create('incremental');
-      expect(inc.databases[0]!.base).toBe(full.id);
+      const { s, full, inc } = await fullThenIncremental();
       // The full gone at the destination: the incremental there cannot be restored.
       renameSync(join(s.dir, 'nas', 'srv1', full.id), join(s.dir, 'nas', 'srv1', `${full.id}.away`));
 

@@ -7,7 +7,7 @@ import type { RemoteSetSummary } from '../../src/engine/remote.js';
 import { CLI_BIN, collect, describeResult, parseJsonOutput, runCli, startNode } from './cli.js';
 import { S3RVER_KEY, s3Destination, type S3Server } from './s3rver.js';
 import { dbDigest } from './sqlite.js';
-import type { DemoSetup } from './tmp.js';
+import { demoSetup, type DemoSetup } from './tmp.js';
 
 /** Helpers shared by the off-site copy tests. */
 
@@ -158,4 +158,30 @@ export function flipMiddle(file: string): void {
 export function nothingLeft(s: DemoSetup): void {
   const left = existsSync(s.backupDir) ? readdirSync(s.backupDir) : [];
   expect(left.filter((n) => n !== 'logs')).toEqual([]);
+}
+
+/**
+ * A full set then an incremental of `users` (no files), each copied after it is made to the folder destination
+ * `nas` (`./nas`, source srv1): the setup, both manifests, and where each set is here and there.
+ */
+export async function fullThenIncremental() {
+  const s = demoSetup();
+  const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+  config['destinations'] = [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }];
+  writeFileSync(s.configFile, JSON.stringify(config, null, 2));
+  mkdirSync(join(s.dir, 'nas'));
+  const create = async (type: string) =>
+    parseJsonOutput<Manifest>(
+      (await cli(s, ['create', '--type', type, '--db', 'users', '--no-files', '--json'])).stdout,
+    );
+  const full = await create('full');
+  const inc = await create('incremental');
+  expect(inc.databases[0]!.base).toBe(full.id);
+  return {
+    s,
+    full,
+    inc,
+    here: (id: string) => join(s.backupDir, id),
+    there: (id: string) => join(s.dir, 'nas', 'srv1', id),
+  };
 }
