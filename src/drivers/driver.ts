@@ -1,6 +1,6 @@
 /**
  * The one driver contract every engine implements (SQLite, PostgreSQL, SQL Server): backup, plan and restore,
- * inspection of a target, recovery, drills. Why one file of about 500 lines: it is one interface and the request,
+ * inspection of a target, recovery, drills. Why one file of about 530 lines: it is one interface and the request,
  * plan and state types its methods take; split, a driver would read its contract from several files.
  */
 import type { Readable } from 'node:stream';
