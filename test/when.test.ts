@@ -70,6 +70,105 @@ describe('nextRuns / previousRun', () => {
     ]);
   });
 
+  describe('when the clocks go back (Madrid, 25 October 2026: 03:00 CEST becomes 02:00 CET at 01:00 UTC)', () => {
+    const iso = (runs: Date[]): string[] => runs.map((d) => d.toISOString().slice(0, 16));
+    const from = new Date('2026-10-24T22:00:00Z');
+    // With and without a job zone (the machine's zone then: process.env.TZ, read again by Node when set).
+    const zones = [
+      ['the job zone', { timezone: 'Europe/Madrid' }, 'UTC'],
+      ["the machine's zone", {}, 'Europe/Madrid'],
+    ] as const;
+
+    it.each(zones)('a job every hour runs in both 02:xx hours, an hour apart, with %s', (_, job, tz) => {
+      const was = process.env.TZ;
+      process.env.TZ = tz;
+      try {
+        // croner gave 23:15, 01:15 (or 00:15, 02:15): two hours without a run.
+        expect(iso(nextRuns({ when: 'hourly at :15', ...job }, 5, from))).toEqual([
+          '2026-10-24T22:15',
+          '2026-10-24T23:15',
+          '2026-10-25T00:15',
+          '2026-10-25T01:15',
+          '2026-10-25T02:15',
+        ]);
+        expect(iso(nextRuns({ when: '*/30 * * * *', ...job }, 6, new Date('2026-10-24T23:10:00Z')))).toEqual([
+          '2026-10-24T23:30',
+          '2026-10-25T00:00',
+          '2026-10-25T00:30',
+          '2026-10-25T01:00',
+          '2026-10-25T01:30',
+          '2026-10-25T02:00',
+        ]);
+        // From inside the repeated hour (a scheduler started then): never a time already past.
+        expect(iso(nextRuns({ when: '*/30 * * * *', ...job }, 2, new Date('2026-10-25T01:05:00Z')))).toEqual([
+          '2026-10-25T01:30',
+          '2026-10-25T02:00',
+        ]);
+      } finally {
+        if (was === undefined) delete process.env.TZ;
+        else process.env.TZ = was;
+      }
+    });
+
+    it.each(zones)('a job at a set hour in the repeated hour runs once, the first time, with %s', (_, job, tz) => {
+      const was = process.env.TZ;
+      process.env.TZ = tz;
+      try {
+        expect(iso(nextRuns({ when: 'daily at 02:30', ...job }, 3, new Date('2026-10-24T12:00:00Z')))).toEqual([
+          '2026-10-25T00:30',
+          '2026-10-26T01:30',
+          '2026-10-27T01:30',
+        ]);
+        // From between the two 02:30s it is not run again that day.
+        expect(iso(nextRuns({ when: 'daily at 02:30', ...job }, 1, new Date('2026-10-25T01:00:00Z')))).toEqual([
+          '2026-10-26T01:30',
+        ]);
+        expect(previousRun({ when: 'hourly at :15', ...job }, new Date('2026-10-25T01:20:00Z'))?.toISOString()).toBe(
+          '2026-10-25T01:15:00.000Z',
+        );
+      } finally {
+        if (was === undefined) delete process.env.TZ;
+        else process.env.TZ = was;
+      }
+    });
+
+    it('a half-hour change (Lord Howe, 5 April 2026) repeats only the half hour it repeats', () => {
+      const runs = nextRuns(
+        { when: '*/20 * * * *', timezone: 'Australia/Lord_Howe' },
+        6,
+        new Date('2026-04-04T14:30:00Z'),
+      );
+      // The clocks go from 02:00 (+11) back to 01:30 (+10:30) at 15:00 UTC: 01:40 runs again at 15:10, and
+      // 02:00 comes only once, at 15:30.
+      expect(iso(runs)).toEqual([
+        '2026-04-04T14:40',
+        '2026-04-04T15:10',
+        '2026-04-04T15:30',
+        '2026-04-04T15:50',
+        '2026-04-04T16:10',
+        '2026-04-04T16:30',
+      ]);
+    });
+  });
+
+  it('when the clocks go forward, a job every hour keeps its hour apart and a set time that does not exist runs an hour later', () => {
+    const was = process.env.TZ;
+    process.env.TZ = 'Europe/Madrid';
+    try {
+      for (const job of [{ timezone: 'Europe/Madrid' }, {}]) {
+        expect(
+          nextRuns({ when: '15 * * * *', ...job }, 3, new Date('2026-03-29T00:00:00Z')).map((d) => d.toISOString()),
+        ).toEqual(['2026-03-29T00:15:00.000Z', '2026-03-29T01:15:00.000Z', '2026-03-29T02:15:00.000Z']);
+        expect(
+          nextRuns({ when: 'daily at 02:30', ...job }, 2, new Date('2026-03-28T12:00:00Z')).map((d) => d.toISOString()),
+        ).toEqual(['2026-03-29T01:30:00.000Z', '2026-03-30T00:30:00.000Z']);
+      }
+    } finally {
+      if (was === undefined) delete process.env.TZ;
+      else process.env.TZ = was;
+    }
+  });
+
   it('supports six-field second patterns', () => {
     const runs = nextRuns({ when: '*/3 * * * * *', timezone: 'UTC' }, 3, new Date('2026-11-22T12:00:01Z'));
     expect(runs.map((d) => d.toISOString())).toEqual([

@@ -104,25 +104,136 @@ export function toCronPattern(when: string): string {
   return pattern;
 }
 
-/** A paused croner instance for a job: computes times, never fires. Throws WhenError / RangeError. */
-export function cronFor(job: Pick<ScheduleJob, 'when' | 'timezone'>): Cron {
-  return new Cron(toCronPattern(job.when), { paused: true, ...(job.timezone ? { timezone: job.timezone } : {}) });
+/**
+ * The run times of a job in real time. croner matches wall-clock times of the zone and, when the
+ * clocks go back, gives one of the repeated hour's times only (the second with a `timezone`; the
+ * first without, and from the second hour it gives a time already past): a job every hour went
+ * two hours without a run. Here the pattern is matched against wall-clock times while real time
+ * is walked, as cron(8) does: jobs that run every hour (`15 * * * *`, `*\/30 * * * *`,
+ * `hourly at :15`) run in both of the repeated hours; a job at a set hour (`30 2 * * *`) runs at
+ * the first only. When the clocks go forward, a set time that does not exist runs an hour later
+ * (02:30 at 03:30), as croner has it.
+ */
+export interface JobRuns {
+  /** The first run strictly after `from`, or null when the pattern never fires again. */
+  after(from: Date): Date | null;
+}
+
+export function runsOf(job: Pick<ScheduleJob, 'when' | 'timezone'>): JobRuns {
+  const pattern = toCronPattern(job.when);
+  // The pattern matched against wall-clock times written as UTC (utcOffset, not timezone: croner's
+  // zones go through the machine's local time and lose its skipped hour).
+  const wall = new Cron(pattern, { paused: true, utcOffset: 0 });
+  const offset = offsetIn(job.timezone);
+  const repeats = everyHour(pattern);
+  return { after: (from) => wallRun(wall, offset, from.getTime(), repeats) };
+}
+
+/** Whether a cron pattern's hour field is every hour (jobs that run again when an hour repeats). */
+function everyHour(pattern: string): boolean {
+  if (pattern.trim().toLowerCase() === '@hourly') return true;
+  const fields = pattern.trim().split(/\s+/);
+  const hour = fields.length === 6 ? fields[2] : fields.length === 5 ? fields[1] : undefined;
+  return hour === '*' || hour === '*/1';
+}
+
+/** The zone's offset from UTC at a time, in ms (the machine's when no zone is named). */
+function offsetIn(zone: string | undefined): (t: number) => number {
+  if (!zone) return (t) => -new Date(t).getTimezoneOffset() * 60_000;
+  // Throws RangeError for a zone Intl does not know.
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  return (t) => {
+    const p = Object.fromEntries(format.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
+    const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+    return asUtc - (t - (((t % 1000) + 1000) % 1000));
+  };
+}
+
+/**
+ * The first time after `from` whose wall-clock time matches `wall`, walking real time: within one
+ * offset the next wall match is the next run; when the offset changes before it, the walk goes on
+ * from the change. Clocks back: jobs every hour go on from the wall time after the change (the
+ * repeated hour runs again), the others from the wall time already reached (no second run).
+ * Clocks forward: jobs every hour go on after the gap; the others run a time the gap skipped as
+ * if the change had not happened yet (02:30 at 03:30).
+ */
+function wallRun(wall: Cron, offset: (t: number) => number, from: number, repeats: boolean): Date | null {
+  let t = from;
+  let wallFrom = from + offset(from);
+  let inclusive = false;
+  if (!repeats) {
+    // From inside a repeated hour, its first pass is behind: go on from the wall time it reached.
+    const change = lastChange(offset, from);
+    if (change && change.before > change.after && wallFrom < change.at + change.before) {
+      wallFrom = change.at + change.before;
+      inclusive = true;
+    }
+  }
+  let gapEnd = Number.NEGATIVE_INFINITY;
+  let gapOffset = 0;
+  for (let i = 0; i < 8; i++) {
+    const off = offset(t);
+    const m = wall.nextRun(new Date(wallFrom - (inclusive ? 1 : 0)));
+    if (!m) return null;
+    if (m.getTime() < gapEnd) return new Date(m.getTime() - gapOffset);
+    const r = m.getTime() - off;
+    if (offset(r) === off) return new Date(r);
+    // The offset changes between t and r.
+    const hi = firstChange(offset, t, r);
+    const after = offset(hi);
+    if (repeats || after < off) wallFrom = hi + (repeats ? after : off);
+    else {
+      wallFrom = hi + off;
+      gapEnd = hi + after;
+      gapOffset = off;
+    }
+    t = hi;
+    inclusive = true;
+  }
+  return null;
+}
+
+/** The last change of offset in the 3 hours before `t` (clocks going back repeat at most that). */
+function lastChange(offset: (t: number) => number, t: number): { at: number; before: number; after: number } | null {
+  const after = offset(t);
+  const before = offset(t - 3 * 3_600_000);
+  return before === after ? null : { at: firstChange(offset, t - 3 * 3_600_000, t), before, after };
+}
+
+/** The first instant in (lo, hi] whose offset is not lo's (one change between them). */
+function firstChange(offset: (t: number) => number, lo: number, hi: number): number {
+  const before = offset(lo);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (offset(mid) === before) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /** The next `n` run times of a job strictly after `from` (fewer if the pattern stops). */
 export function nextRuns(job: Pick<ScheduleJob, 'when' | 'timezone'>, n: number, from: Date = new Date()): Date[] {
-  const cron = cronFor(job);
+  let runs: JobRuns;
+  try {
+    runs = runsOf(job);
+  } catch (err) {
+    // Intl rejects a zone it does not know.
+    if (job.timezone && err instanceof RangeError) throw new WhenError('when.timezone', { timezone: job.timezone });
+    throw err;
+  }
   const out: Date[] = [];
   let prev: Date = from;
   while (out.length < n) {
-    let next: Date | null;
-    try {
-      next = cron.nextRun(prev);
-    } catch (err) {
-      // croner takes any zone name and rejects an unknown one only when it computes a time.
-      if (job.timezone && err instanceof RangeError) throw new WhenError('when.timezone', { timezone: job.timezone });
-      throw err;
-    }
+    const next = runs.after(prev);
     if (!next) break;
     out.push(next);
     prev = next;
@@ -132,7 +243,7 @@ export function nextRuns(job: Pick<ScheduleJob, 'when' | 'timezone'>, n: number,
 
 /** The next run of a job strictly after `from`, or null when the pattern never fires again. */
 export function nextRun(job: Pick<ScheduleJob, 'when' | 'timezone'>, from: Date): Date | null {
-  return cronFor(job).nextRun(from);
+  return runsOf(job).after(from);
 }
 
 const WINDOWS_MS = [
@@ -147,12 +258,12 @@ const WINDOWS_MS = [
 
 /** The latest scheduled time of a job at or before `at`, or null (none in the last five years). */
 export function previousRun(job: Pick<ScheduleJob, 'when' | 'timezone'>, at: Date): Date | null {
-  const cron = cronFor(job);
+  const runs = runsOf(job);
   for (const w of WINDOWS_MS) {
-    let t = cron.nextRun(new Date(at.getTime() - w - 1));
+    let t = runs.after(new Date(at.getTime() - w - 1));
     if (!t || t.getTime() > at.getTime()) continue;
     let last = t;
-    while ((t = cron.nextRun(t)) && t.getTime() <= at.getTime()) last = t;
+    while ((t = runs.after(t)) && t.getTime() <= at.getTime()) last = t;
     return last;
   }
   return null;
