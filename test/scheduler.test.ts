@@ -265,7 +265,7 @@ describe('Scheduler', () => {
     });
     await h.scheduler.start();
     await untilLog(h, (l) => l.event === 'job-waiting');
-    await h.clock.advance(LOCK_WAIT_MS + LOCK_POLL_MS);
+    await h.clock.advance(LOCK_WAIT_MS + LOCK_POLL_MS, { untilTimer: true }); // 1441 looks at the lock
     await untilIdle(h.scheduler);
     expect(h.logs.some((l) => l.event === 'job-wait-over')).toBe(true);
     expect(h.ends.map((e) => e.outcome)).toEqual(['failed']);
