@@ -10,6 +10,7 @@ import {
   writeFileSync,
   readFileSync,
   appendFileSync,
+  renameSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,9 @@ import pg from 'pg';
  * A throwaway PostgreSQL cluster for tests: initdb in a temp dir (scram-sha-256 for local and
  * host connections, a superuser password), started with pg_ctl on a free port, listening on
  * 127.0.0.1 with its unix socket inside the temp dir. As root (CI), the server runs as an
- * unprivileged user (`postgres`, else `nobody`) because initdb refuses to run as root.
+ * unprivileged user (`postgres`, else `nobody`) because initdb refuses to run as root. Within a vitest run the data
+ * folder is a copy of one initdb made once per superuser name (templateDataDir): initdb takes a second or more, the
+ * copy a fraction of that; each cluster then gets its own password.
  */
 
 export interface PgCluster {
@@ -129,6 +132,71 @@ function unprivilegedUser(): { name: string; uid: number; gid: number } | null {
   throw new Error('Running as root and neither a "postgres" nor a "nobody" user exists to run the test cluster.');
 }
 
+type RunAs = { name: string; uid: number; gid: number } | null;
+
+/** Runs a PostgreSQL tool of `binDir` in `cwd` (as `runAs` when given); throws with its output when it fails. */
+function runPgTool(binDir: string, runAs: RunAs, cwd: string, tool: string, args: string[]): string {
+  const cmd = join(binDir, tool);
+  const [file, argv] = runAs ? ['runuser', ['-u', runAs.name, '--', cmd, ...args]] : [cmd, args];
+  const r = spawnSync(file, argv, { encoding: 'utf8', cwd });
+  if (r.status !== 0) throw new Error(`${tool} failed (${r.status}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+/** initdb of `dataDir` (below `base`, which holds the password file meanwhile) for superuser `user`. */
+function initdb(binDir: string, runAs: RunAs, base: string, dataDir: string, user: string, password: string): void {
+  const pwFile = join(base, 'pwfile');
+  writeFileSync(pwFile, password + '\n', { mode: 0o600 });
+  if (runAs) chownSync(pwFile, runAs.uid, runAs.gid);
+  try {
+    runPgTool(binDir, runAs, base, 'initdb', [
+      '-D',
+      dataDir,
+      '-U',
+      user,
+      `--pwfile=${pwFile}`,
+      '--auth=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ]);
+  } finally {
+    rmSync(pwFile, { force: true });
+  }
+}
+
+/** The superuser password of a template data folder, replaced in each copy once it is started. */
+const TEMPLATE_PASSWORD = 'respaldo-template';
+
+/**
+ * A data folder made by initdb once per vitest run (RESPALDO_TEST_RUN_DIR, removed when the run ends) for superuser
+ * `user` of `binDir`, never started: clusters start from a copy of it. Made in a temporary folder and renamed, so a
+ * test process sees it whole or not at all (two that make it at once: the first rename wins, the other is removed).
+ * Null outside a vitest run (then each cluster runs its own initdb).
+ */
+function templateDataDir(binDir: string, runAs: RunAs, user: string): string | null {
+  const root = process.env['RESPALDO_TEST_RUN_DIR'];
+  if (!root || !existsSync(root)) return null;
+  const final = join(root, `pg-template-${binDir.replace(/[^A-Za-z0-9]+/g, '_')}-${user}`);
+  if (existsSync(final)) return final;
+  // made in the temp folder, as every cluster's own (the run's folder is root's, 0700: no way in for `runAs`)
+  const base = mkdtempSync(join(tmpdir(), 'respaldo-pg-template-'));
+  try {
+    chmodSync(base, 0o700);
+    if (runAs) chownSync(base, runAs.uid, runAs.gid);
+    initdb(binDir, runAs, base, join(base, 'data'), user, TEMPLATE_PASSWORD);
+    try {
+      renameSync(join(base, 'data'), final);
+    } catch (err) {
+      if (!existsSync(final)) throw err;
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+  return final;
+}
+
 /** Starts a fresh cluster. Call `stop()` in afterAll. */
 export async function startPgCluster(
   opts: {
@@ -147,31 +215,11 @@ export async function startPgCluster(
   const socketDir = join(base, 'sock');
   const user = opts.user ?? 'postgres';
   const password = opts.password ?? `pw-${randomBytes(6).toString('hex')}`;
-  const pwFile = join(base, 'pwfile');
-  writeFileSync(pwFile, password + '\n', { mode: 0o600 });
-  if (runAs) chownSync(pwFile, runAs.uid, runAs.gid);
+  const run = (tool: string, args: string[]) => runPgTool(binDir, runAs, base, tool, args);
 
-  const run = (tool: string, args: string[]) => {
-    const cmd = join(binDir, tool);
-    const [file, argv] = runAs ? ['runuser', ['-u', runAs.name, '--', cmd, ...args]] : [cmd, args];
-    const r = spawnSync(file, argv, { encoding: 'utf8', cwd: base });
-    if (r.status !== 0) throw new Error(`${tool} failed (${r.status}): ${r.stderr || r.stdout}`);
-    return r.stdout;
-  };
-
-  run('initdb', [
-    '-D',
-    dataDir,
-    '-U',
-    user,
-    `--pwfile=${pwFile}`,
-    '--auth=scram-sha-256',
-    '-E',
-    'UTF8',
-    '--locale=C.UTF-8',
-    '--no-sync',
-  ]);
-  rmSync(pwFile);
+  const template = templateDataDir(binDir, runAs, user);
+  if (template) execFileSync('cp', ['-a', template, dataDir]);
+  else initdb(binDir, runAs, base, dataDir, user, password);
   if (runAs) {
     execFileSync('runuser', ['-u', runAs.name, '--', 'mkdir', '-m', '0700', socketDir]);
   } else {
@@ -201,6 +249,16 @@ export async function startPgCluster(
   }
 
   const host = '127.0.0.1';
+  if (template) {
+    // This cluster's own password (through a client: never in a command line).
+    const c = new pg.Client({ host, port, user, password: TEMPLATE_PASSWORD, database: 'postgres' });
+    await c.connect();
+    try {
+      await c.query(`ALTER ROLE "${user.replace(/"/g, '""')}" PASSWORD '${password.replace(/'/g, "''")}'`);
+    } finally {
+      await c.end();
+    }
+  }
   const env = { ...process.env, PGPASSWORD: password };
   // The database goes in a keyword/value string so names starting with "-" or containing "=" stay names.
   const connArgs = (db: string) => [
