@@ -26,6 +26,12 @@ import { TMUX_SERVER, startCliInTmux } from './helpers/tty.js';
 
 const bigDb = useBigDb(200);
 const bigWithASet = useBigSet(bigDb);
+/**
+ * The second database (or file) of the tests that stop a decryption in the first: never begun after the Ctrl-C, it
+ * need only be big enough that its decryption, when wrongly begun, is seen (its file there for a tenth of a second
+ * at least); the first stays big, so that the Ctrl-C lands in it.
+ */
+const secondDb = useBigDb(48);
 
 function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -183,7 +189,8 @@ describe('an interrupted restore', () => {
     // restore noticed the Ctrl-C. Two big databases: the second must never be decrypted.
     const dir = makeTmpDir();
     const lives = ['big1', 'big2'].map((n) => join(dir, `${n}.db`));
-    for (const f of lives) copyFileSync(bigDb(), f);
+    copyFileSync(bigDb(), lives[0]!);
+    copyFileSync(secondDb(), lives[1]!);
     const key = join(dir, 'key.txt');
     const s = demoSetup((c) => ({
       ...c,
@@ -221,7 +228,8 @@ describe('an interrupted restore', () => {
     const dir = makeTmpDir();
     const app = join(dir, 'app');
     mkdirSync(app);
-    for (const n of ['big1', 'big2']) copyFileSync(bigDb(), join(app, `${n}.bin`));
+    copyFileSync(bigDb(), join(app, 'big1.bin'));
+    copyFileSync(secondDb(), join(app, 'big2.bin'));
     const key = join(dir, 'key.txt');
     const s = demoSetup((c) => ({
       ...c,
@@ -259,7 +267,8 @@ describe('an interrupted restore', () => {
     // restore noticed the Ctrl-C. Two big databases: the second must never be decrypted.
     const dir = makeTmpDir();
     const lives = ['big1', 'big2'].map((n) => join(dir, `${n}.db`));
-    for (const f of lives) copyFileSync(bigDb(), f);
+    copyFileSync(bigDb(), lives[0]!);
+    copyFileSync(secondDb(), lives[1]!);
     const key = join(dir, 'key.txt');
     const s = demoSetup((c) => ({
       ...c,
