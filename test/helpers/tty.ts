@@ -151,7 +151,7 @@ export class TmuxScreen {
     while (Date.now() < end) {
       last = await this.screen();
       if (test(last)) return last;
-      await sleep(100);
+      await sleep(50);
     }
     throw new Error(`tmux ${this.name}: timed out waiting for ${String(what)}; the screen was:\n${last}`);
   }
