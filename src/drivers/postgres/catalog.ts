@@ -36,6 +36,34 @@ export async function listTables(client: PgQueryable): Promise<TableRef[]> {
   return r.rows.map((row) => ({ schema: String(row['schema']), table: String(row['name']), oid: Number(row['oid']) }));
 }
 
+/** A user trigger of a table and the source of the function it runs. */
+export interface TableTrigger {
+  schema: string;
+  table: string;
+  trigger: string;
+  /** The function, as `schema.name()`. */
+  fn: string;
+  source: string;
+}
+
+export async function listTriggers(client: PgQueryable): Promise<TableTrigger[]> {
+  const r = await client.query(`
+    SELECT tn.nspname AS schema, tc.relname AS tbl, t.tgname AS trigger,
+           pn.nspname || '.' || p.proname || '()' AS fn, COALESCE(p.prosrc, '') AS source
+      FROM pg_trigger t
+      JOIN pg_class tc ON tc.oid = t.tgrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+      JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+     WHERE NOT t.tgisinternal
+     ORDER BY 1, 2, 3`);
+  return r.rows.map((row) => ({
+    schema: String(row['schema']),
+    table: String(row['tbl']),
+    trigger: String(row['trigger']),
+    fn: String(row['fn']),
+    source: String(row['source']),
+  }));
+}
+
 /** Exact row counts (`count(*)` of each table, ONLY, so inheritance children are not counted twice). */
 export async function countRows(client: PgQueryable, tables: readonly TableRef[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

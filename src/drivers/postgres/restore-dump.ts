@@ -8,7 +8,8 @@ import { RespaldoError, VerifyError } from '../../core/errors.js';
 import { said, saidOf } from '../../core/phrases.js';
 import { chainSources, isChainEntry, type DumpSource } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
-import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
+import { parseTocList, selectTables, tablesNamedIn, TocSelectionError, type TocSelection } from './toc.js';
+import { listTriggers } from './catalog.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
 import { type PgConnection } from './config.js';
 import { pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
@@ -275,6 +276,32 @@ export async function selectFromToc(run: RestoreRun, tables: TableRef[]): Promis
     feeding,
   ]);
   return pickTables(run, text, tables);
+}
+
+/**
+ * Selected tables: a trigger of a restored table whose function names a table of the dump that is not restored
+ * (an audit log, a stock ledger) is said as a warning: what it wrote there for these rows is not in the new
+ * database, and writes to the table there fail until that table exists. pg_restore makes triggers after the data,
+ * so the load itself never fires them.
+ */
+export async function warnTriggersOnLeftOut(
+  run: RestoreRun,
+  client: PgQueryable,
+  picked: TocSelection,
+  restored: readonly TableRef[],
+  database: string,
+): Promise<void> {
+  if (picked.leftOut.length === 0) return;
+  const { ctx, item } = run;
+  for (const t of await listTriggers(client)) {
+    if (!restored.some((r) => r.schema === t.schema && r.table === t.table)) continue;
+    const named = tablesNamedIn(t.source, picked.leftOut, restored);
+    if (named.length === 0) continue;
+    const tables = named.map((n) => `${n.schema}.${n.table}`).join(', ');
+    const params = { trigger: t.trigger, table: `${t.schema}.${t.table}`, fn: t.fn, tables, db: database };
+    ctx.log('trigger names a table not restored', { item, ...params });
+    ctx.reporter.emit({ type: 'warning', item, ...said('note.triggerNamesLeftOut', params) });
+  }
 }
 
 function pickTables(run: RestoreRun, text: string, tables: TableRef[]): TocSelection {

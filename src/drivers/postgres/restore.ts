@@ -49,6 +49,7 @@ import {
   runDirectoryRestore,
   selectFromToc,
   runRestore,
+  warnTriggersOnLeftOut,
 } from './restore-dump.js';
 import { english, phrase, said, saidOf } from '../../core/phrases.js';
 
@@ -304,6 +305,7 @@ async function restoreInto(
           ? all.filter((t) => selection!.some((s) => s.schema === t.schema && s.table === t.table))
           : all;
         counts = await countRows(c, wanted);
+        if (picked) await warnTriggersOnLeftOut(run, c, picked, wanted, finalName);
       } finally {
         await c.end().catch(() => undefined);
       }

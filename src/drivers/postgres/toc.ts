@@ -123,6 +123,8 @@ export interface TocSelection {
   parents: string[];
   /** Partitions restored with a selected partitioned table (at every level), as schema and name. */
   partitions: TocTableRef[];
+  /** The archive's tables that are not restored (a trigger of a restored table may write to one). */
+  leftOut: TocTableRef[];
 }
 
 /** Why a selection cannot be restored (a table not in the archive, or ambiguous there). */
@@ -259,5 +261,34 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
     skipped,
     parents,
     partitions,
+    leftOut: entries
+      .filter((e) => e.desc === 'TABLE' && !selected.has(e.id))
+      .map((e) => {
+        const [schema = '', table = ''] = e.rest.split(' ');
+        return { schema, table, oid: e.oid };
+      }),
   };
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Pure: which of `leftOut` a function's source names (as `schema.table`, or as `table` when no restored table has
+ * that name), so a trigger writing to a table that is not restored can be told. A name in a string or a comment
+ * counts too: it is a warning, not a refusal.
+ */
+export function tablesNamedIn(
+  source: string,
+  leftOut: readonly TocTableRef[],
+  restored: readonly TocTableRef[],
+): TocTableRef[] {
+  const word = (name: string) => `(?:"${escapeRe(name)}"|${escapeRe(name)}(?![\\w$]))`;
+  return leftOut.filter((t) => {
+    const qualified = new RegExp(`(?<![\\w$"])${word(t.schema)}\\s*\\.\\s*${word(t.table)}`, 'i');
+    if (qualified.test(source)) return true;
+    if (restored.some((r) => r.table.toLowerCase() === t.table.toLowerCase())) return false;
+    return new RegExp(`(?<![\\w$".])${word(t.table)}`, 'i').test(source);
+  });
 }

@@ -947,6 +947,8 @@ export const PHRASES_ES = {
   'note.notRestoredView': (p: PhraseParams) => `no restaurado: ${p['what']} (con --table solo se restauran tablas)`,
   'note.notRestoredNeedsTable': (p: PhraseParams) =>
     `no restaurado: ${p['what']} (necesita una tabla que no se eligió)`,
+  'note.triggerNamesLeftOut': (p: PhraseParams) =>
+    `el trigger ${p['trigger']} de ${p['table']} ejecuta ${p['fn']}, que nombra ${p['tables']}, no restaurada: lo que escribió allí para estas filas no está en "${p['db']}", y escribir en ${p['table']} allí falla hasta que ${p['tables']} esté también (añádala con --table)`,
 
   'note.restoredDamaged': (p: PhraseParams) =>
     `restaurada tal como estaba al reemplazarla: ya fallaba integrity_check entonces y lo falla ahora (${p['problems']})`,
