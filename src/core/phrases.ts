@@ -766,6 +766,8 @@ export const PHRASES_EN = {
   'pgconn.lost': (p: PhraseParams) =>
     `Lost the connection to PostgreSQL at ${p['at']} while ${p['doing']}: ${p['detail']}`,
   'pgconn.lostHint': (p: PhraseParams) => `Is the server at ${p['at']} running? Check it and try again.`,
+  'pg.restartedHint': (p: PhraseParams) =>
+    `The server at ${p['at']} restarted (up again since ${p['since']}) while the restore ran, which ended its sessions: the restore stopped there and nothing was changed (the temporary database was dropped). Run the same restore again.`,
 
   // Drill checks (src/engine/drill.ts, the drivers' drillChecks)
   'drill.notRunServerAway': (p: PhraseParams) =>

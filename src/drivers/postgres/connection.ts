@@ -301,3 +301,22 @@ export async function sessionForCleanup(
     }
   }
 }
+
+/** The server's start time (`pg_postmaster_start_time()`), as text; null when it cannot be read. */
+export async function postmasterStart(client: PgQueryable): Promise<string | null> {
+  return client.query('SELECT pg_postmaster_start_time()::text AS t').then(
+    (r) => (r.rows[0]?.['t'] as string | undefined) ?? null,
+    () => null,
+  );
+}
+
+/**
+ * The server restarted while the restore ran (its start time changed): the failure pg_restore or the session saw
+ * (a closed connection) is that restart, not a server that is down; the temporary database is dropped, nothing was
+ * changed, and the same restore can run again now.
+ */
+export function restartedUnder(failure: RespaldoError, conn: PgConnection, since: string): RespaldoError {
+  const hint = phrase('pg.restartedHint', { at: where(conn), since: since.replace(/\.\d+/, '') });
+  const err = new RespaldoError(failure.kind, failure.message, english(hint), failure.details);
+  return failure.phrases?.message ? err.withPhrases(failure.phrases.message, hint) : err.withHintPhrase(hint);
+}

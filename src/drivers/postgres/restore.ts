@@ -27,7 +27,15 @@ import {
   restoreDbName,
   type DatabaseProperties,
 } from './plan.js';
-import { type PgQueryable, type PgServer, pgError, connectionOf, sessionForCleanup } from './connection.js';
+import {
+  type PgQueryable,
+  type PgServer,
+  pgError,
+  connectionOf,
+  postmasterStart,
+  restartedUnder,
+  sessionForCleanup,
+} from './connection.js';
 import type { PgConnection } from './config.js';
 import { toolVersion } from './tools.js';
 import {
@@ -219,8 +227,10 @@ async function restoreInto(
   let created = false;
   let versionNum = 0;
   let createdRoles: string[] = [];
+  let serverStarted: string | null = null;
   try {
     versionNum = await pg.serverVersionNum(admin);
+    serverStarted = await postmasterStart(admin);
     if (directory) {
       // pg_restore --jobs holds that many connections at once (a split load more): only what the server has free.
       const fit = await jobsThatFit(admin, run.jobs, { tool: 'pg_restore', held: 0, item, ctx });
@@ -385,12 +395,19 @@ async function restoreInto(
       created || createdRoles.length > 0
         ? await sessionForCleanup(pg, conn, admin, [live, staging, finalName], ctx.signal)
         : admin;
+    let dropped = false;
     if (created) {
-      await dropDatabase(cleaner, staging, versionNum).catch((e: unknown) => {
-        const error = (e as Error).message;
-        ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDrop', { name: staging, error }) });
-      });
+      dropped = await dropDatabase(cleaner, staging, versionNum).then(
+        () => true,
+        (e: unknown) => {
+          const error = (e as Error).message;
+          ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDrop', { name: staging, error }) });
+          return false;
+        },
+      );
     }
+    // A new session got in where the first one died: if the server started since, the restart ended the restore.
+    const restarted = dropped && cleaner !== admin && serverStarted !== null ? await postmasterStart(cleaner) : null;
     for (const sql of dropCreatedRolesSql(createdRoles)) {
       await cleaner.query(sql).catch((e: unknown) => {
         const error = (e as Error).message;
@@ -417,7 +434,10 @@ async function restoreInto(
         err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string },
       );
     }
-    throw pgError(err, conn, live, 'restoring');
+    const failure = pgError(err, conn, live, 'restoring');
+    if (restarted !== null && restarted !== serverStarted && failure instanceof RespaldoError)
+      throw restartedUnder(failure, conn, restarted);
+    throw failure;
   } finally {
     await admin.end().catch(() => undefined);
   }
