@@ -5,7 +5,7 @@
  * `--create-roles` created; and the hint says the server restarted and the restore can run again, not "Is the server
  * running?". Real cluster, real CLI.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -73,5 +73,7 @@ describe.skipIf(!available)('the server restarted under a restore: the restore c
     );
     expect(cluster.databases().filter((d) => d.startsWith('caja'))).toEqual([]);
     expect(cluster.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'cajero'").trim()).toBe('0');
+    // The roles dropped again: no record of them is left for status.
+    expect(existsSync(join(work, 'backups', '.created-roles'))).toBe(false);
   }, 240_000);
 });

@@ -890,6 +890,8 @@ export const PHRASES_EN = {
   'note.notRestoredView': (p: PhraseParams) => `not restored: ${p['what']} (only tables are restored with --table)`,
   'note.notRestoredNeedsTable': (p: PhraseParams) =>
     `not restored: ${p['what']} (it needs a table that is not selected)`,
+  'note.killedRunRoles': (p: PhraseParams) =>
+    `roles ${p['roles']} on ${p['server']}, created by a restore of set ${p['set']} that was killed (${p['at']}), stay: this restore completed, so respaldo forgets them now. If nothing uses them: ${p['sql']}`,
   'note.triggerNamesLeftOut': (p: PhraseParams) =>
     `trigger ${p['trigger']} on ${p['table']} runs ${p['fn']}, which names ${p['tables']}, not restored: what it wrote there for these rows is not in "${p['db']}", and writes to ${p['table']} there fail until ${p['tables']} is there too (add it with --table)`,
 

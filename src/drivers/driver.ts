@@ -81,6 +81,11 @@ export interface DriverContext {
    * for it (deepest first), removed too by that sweep where they are left empty.
    */
   trackTemp?(path: string, opts?: { madeDirs?: string[] }): Promise<() => Promise<void>>;
+  /**
+   * Records roles about to be created on `server` (host:port) for this restore, so that `status` names them if the
+   * run is killed before it keeps or drops them; call the returned function once it did either.
+   */
+  journalRoles?(server: string, roles: string[]): Promise<() => Promise<void>>;
 }
 
 /** Facts a finished dump contributes to the manifest. */

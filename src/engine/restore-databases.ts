@@ -12,7 +12,8 @@ import type { Reporter } from '../core/events.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, TargetDisk } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, formatLocal } from '../core/format.js';
+import { dropRolesSql, forgetRoleRecords } from './role-journal.js';
 import { freeBytesAt, writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { openStoredPart, type StoredReader } from './stored-part.js';
@@ -185,6 +186,19 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
         });
         if (result.safetyDatabase) renamed.push(referenceEntry(entry, result.safetyDatabase, m.id));
         if (swapBack) swappedBack.push(d.database);
+        // Roles a killed restore of this database made: said once more, then forgotten (status listed them).
+        for (const r of await forgetRoleRecords(cfg.backupDir, d.database).catch(() => []))
+          reporter.emit({
+            type: 'warning',
+            item: d.database,
+            ...said('note.killedRunRoles', {
+              roles: r.roles.map((n) => JSON.stringify(n)).join(', '),
+              server: r.server,
+              set: r.setId,
+              at: formatLocal(r.at, { seconds: true }),
+              sql: dropRolesSql(r),
+            }),
+          });
         reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
         writeLog(
           cfg.backupDir,

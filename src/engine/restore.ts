@@ -19,6 +19,7 @@ import { stopLogging, writeLog } from './log.js';
 import { heldFiles, readManifestLean } from './manifest.js';
 import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
+import { journalRoles } from './role-journal.js';
 import { rollbackLines } from './rollback-advice.js';
 import { refusalError, type RestorePlan } from './restore-plan.js';
 import { restoreFiles } from './restore-files.js';
@@ -211,6 +212,12 @@ export async function executeRestore(
       log: (message, fields) =>
         writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
       trackTemp: track,
+      // Bookkeeping too: a folder that cannot take the record (read-only, full) is said, and the roles still made.
+      journalRoles: (server, roles) =>
+        journalRoles(work, { setId: m.id, database: db.name, server, roles }).catch((err: unknown) => {
+          recordNotWritten(reporter, m.id, err, '.created-roles');
+          return async () => undefined;
+        }),
     });
     await ensurePrivateDir(scratchRoot);
     let safety: SafetySet | null = null;

@@ -11,6 +11,7 @@ import { readSchedulerState, SCHEDULER_LOCK_DIR, withUnfinishedRun, type Schedul
 import { heldLock, isStale, LOCK_NAME, processAlive, spareLockFile } from './lock.js';
 import { deadSystemScratch } from './system-scratch.js';
 import { deadTemps } from './temp-journal.js';
+import { deadRoleRecords, dropRolesSql, type RoleRecord } from './role-journal.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../drivers/shared/names.js';
@@ -42,6 +43,11 @@ export interface StatusReport {
    * restore's partial folder among them holds restored files, secrets too, and is said so.
    */
   leftoversHint: string | null;
+  /**
+   * Roles that restores killed outright had created (`restore --create-roles`): they may be on their servers with
+   * nothing using them. The next restore of that database that completes forgets them.
+   */
+  createdRoles: (RoleRecord & { dropSql: string })[];
   /** `leftoversHint` as a phrase (the menu and alerts say it in their language). */
   leftoversHintPhrase?: Phrase;
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
@@ -208,6 +214,7 @@ export async function getStatus(
     lock,
     leftovers,
     ...leftoversSaid(leftovers),
+    createdRoles: deadRoleRecords(cfg.backupDir).map((r) => ({ ...r, dropSql: dropRolesSql(r) })),
     scheduler: withLiveness(readSchedulerState(cfg.backupDir), cfg.backupDir),
     offsite: offsiteState(cfg, sets),
     ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),

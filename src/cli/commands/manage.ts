@@ -115,6 +115,11 @@ export function register(program: Command): void {
             ? `Working:     ${s.leftovers.join(', ')} (${running}: they may be its own; leave them, the next create or restore after it removes what a killed run left)`
             : `Leftovers:   ${s.leftovers.join(', ')} (${s.leftoversHint})`,
         );
+      if (s.createdRoles.length) io.out('Roles made by killed restores (--create-roles; nothing may use them):');
+      for (const r of s.createdRoles)
+        io.out(
+          `  ${r.database}: ${r.roles.map((n) => JSON.stringify(n)).join(', ')} on ${r.server} (set ${r.setId}, ${formatLocal(r.at, { seconds: true })}); if unwanted: ${r.dropSql}`,
+        );
       const onServers = (s.databaseLeftovers ?? []).filter((d) => d.leftovers.length || d.error);
       if (onServers.length)
         io.out(

@@ -13,7 +13,7 @@ import { listTriggers } from './catalog.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
 import { type PgConnection } from './config.js';
 import { pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
-import type { PgQueryable, PgServer } from './connection.js';
+import { where, type PgQueryable, type PgServer } from './connection.js';
 import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
 import { makeFifos, planDataFiles, type PipedFile } from './fifo-feed.js';
 import { listWithout } from './split-load.js';
@@ -45,6 +45,8 @@ export interface RestoreRun {
   freeSlots: number | null;
   /** The bytes of the dump read so far, as the progress last said them: the steps after the reading keep them. */
   bytesDone?: number;
+  /** Forgets the record of the roles this restore created (ctx.journalRoles), once they are kept or dropped. */
+  forgetRoles?: (() => Promise<void>) | undefined;
 }
 
 /** A step of the restore, in English and as a phrase (the menu says it in its language). */
@@ -93,12 +95,17 @@ export async function createMissingRoles(run: RestoreRun, client: PgQueryable): 
   const plan = planMissingRoles(parseGlobals(sql), existing);
   for (const note of plan.skipped) ctx.reporter.emit({ type: 'warning', item, ...saidOf(note) });
   if (plan.create.length === 0) return [];
+  // Recorded first: a run killed once they are made leaves them named (status), not unknown.
+  const names = plan.create.map((r) => r.name);
+  run.forgetRoles = await ctx.journalRoles?.(where(run.conn), names);
   await client.query('BEGIN');
   try {
     for (const statement of plan.statements) await client.query(statement);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
+    await run.forgetRoles?.();
+    run.forgetRoles = undefined;
     throw new RespaldoError(
       'failed',
       `Creating the roles of ${item} failed: ${(err as Error).message}. No role was created and nothing was restored.`,

@@ -228,6 +228,7 @@ async function restoreInto(
   let versionNum = 0;
   let createdRoles: string[] = [];
   let serverStarted: string | null = null;
+  let rolesLeft = false;
   try {
     versionNum = await pg.serverVersionNum(admin);
     serverStarted = await postmasterStart(admin);
@@ -412,6 +413,7 @@ async function restoreInto(
       await cleaner.query(sql).catch((e: unknown) => {
         const error = (e as Error).message;
         ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDropRole', { sql, error }) });
+        rolesLeft = true;
       });
     }
     if (cleaner !== admin) await cleaner.end().catch(() => undefined);
@@ -440,5 +442,7 @@ async function restoreInto(
     throw failure;
   } finally {
     await admin.end().catch(() => undefined);
+    // Kept (the restore completed) or dropped again: the record of the roles it made is done with.
+    if (!rolesLeft) await run.forgetRoles?.();
   }
 }

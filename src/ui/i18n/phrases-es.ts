@@ -949,6 +949,8 @@ export const PHRASES_ES = {
   'note.notRestoredView': (p: PhraseParams) => `no restaurado: ${p['what']} (con --table solo se restauran tablas)`,
   'note.notRestoredNeedsTable': (p: PhraseParams) =>
     `no restaurado: ${p['what']} (necesita una tabla que no se eligió)`,
+  'note.killedRunRoles': (p: PhraseParams) =>
+    `los roles ${p['roles']} de ${p['server']}, creados por una restauración de la copia ${p['set']} que se mató (${p['at']}), se quedan: esta restauración terminó, así que respaldo los olvida ahora. Si nada los usa: ${p['sql']}`,
   'note.triggerNamesLeftOut': (p: PhraseParams) =>
     `el trigger ${p['trigger']} de ${p['table']} ejecuta ${p['fn']}, que nombra ${p['tables']}, no restaurada: lo que escribió allí para estas filas no está en "${p['db']}", y escribir en ${p['table']} allí falla hasta que ${p['tables']} esté también (añádala con --table)`,
 
