@@ -618,6 +618,8 @@ describe('restore plan phrases', () => {
           ...{ role: '"app"', summary: 'LOGIN, password', set: m.id, dest: 'nas', lacks: 'files' },
           ...{ earlier: 'inventario__pre_restore_1', safety: 'inventario__pre_restore_1__2', code: 'EROFS' },
           ...{ stopped: 'big', rollback: 'To roll back: respaldo restore 1 --db users --yes' },
+          ...{ trigger: 'venta_anota', fn: 'public.anota()', tables: 'public.registro', db: 'caja_ventas' },
+          ...{ roles: '"cajero"', server: 'db1:5432', at: '2026-12-05 15:27:53' },
         }),
       );
 
