@@ -2,8 +2,9 @@
  * The PostgreSQL server restarted (pg_ctl restart -m fast) while pg_restore loads the rows: the restore fails
  * (exit 7), and what it made for itself is removed on a new session once the server is back, not left behind because
  * the session that made it died with the server: the temporary `<name>__restore_<set>` database, and the roles
- * `--create-roles` created; and the hint says the server restarted and the restore can run again, not "Is the server
- * running?". Real cluster, real CLI.
+ * `--create-roles` created; and the hint says the server restarted (or, a server process killed, that it ended the
+ * restore's sessions and recovered) and the restore can run again, not "Is the server running?". Real cluster, real
+ * CLI.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,5 +76,25 @@ describe.skipIf(!available)('the server restarted under a restore: the restore c
     expect(cluster.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'cajero'").trim()).toBe('0');
     // The roles dropped again: no record of them is left for status.
     expect(existsSync(join(work, 'backups', '.created-roles'))).toBe(false);
+
+    // A server process killed (kill -9) under pg_restore: the server ends every session and recovers, its start time
+    // unchanged. The restore stops; the hint says the server ended its sessions and is back, not "Is it running?".
+    const again = cli(['restore', m.id, '--db', 'caja', '--to', 'caja_nueva', '--create-roles', '--yes']);
+    const copying = await waitFor(
+      async () =>
+        (
+          await cluster.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY public.t %'")
+        )[0],
+      'pg_restore loading the rows again',
+      120_000,
+    );
+    process.kill(copying.pid, 'SIGKILL');
+    const crashed = await again;
+    expect(crashed.code, describeResult(crashed)).toBe(EXIT.failed);
+    expect(crashed.stderr).not.toMatch(/Is the (PostgreSQL )?server/);
+    expect(crashed.stderr.replace(/\s+/g, ' ')).toMatch(
+      /hint: The server at 127\.0\.0\.1:\d+ ended every session of the restore \(a server process crashed and the server recovered, or the sessions were terminated\) and takes connections again: the restore stopped there and nothing was changed/,
+    );
+    expect(cluster.databases().filter((d) => d.startsWith('caja'))).toEqual([]);
   }, 240_000);
 });

@@ -766,6 +766,8 @@ export const PHRASES_EN = {
   'pgconn.lost': (p: PhraseParams) =>
     `Lost the connection to PostgreSQL at ${p['at']} while ${p['doing']}: ${p['detail']}`,
   'pgconn.lostHint': (p: PhraseParams) => `Is the server at ${p['at']} running? Check it and try again.`,
+  'pg.sessionsEndedHint': (p: PhraseParams) =>
+    `The server at ${p['at']} ended every session of the restore (a server process crashed and the server recovered, or the sessions were terminated) and takes connections again: the restore stopped there and nothing was changed (the temporary database was dropped). Its log says why; then run the same restore again.`,
   'pg.restartedHint': (p: PhraseParams) =>
     `The server at ${p['at']} restarted (up again since ${p['since']}) while the restore ran, which ended its sessions: the restore stopped there and nothing was changed (the temporary database was dropped). Run the same restore again.`,
 

@@ -311,12 +311,22 @@ export async function postmasterStart(client: PgQueryable): Promise<string | nul
 }
 
 /**
- * The server restarted while the restore ran (its start time changed): the failure pg_restore or the session saw
- * (a closed connection) is that restart, not a server that is down; the temporary database is dropped, nothing was
- * changed, and the same restore can run again now.
+ * The restore's own session died while it ran and a new one got in once the server took connections again: the
+ * failure pg_restore or the session saw (a closed connection) is the server ending them, not a server that is down.
+ * Its start time changed (`since`): it restarted; else every session was ended by the server recovering from a crashed
+ * process (or by someone terminating them). The temporary database is dropped, nothing was changed, and the same
+ * restore can run again now.
  */
-export function restartedUnder(failure: RespaldoError, conn: PgConnection, since: string): RespaldoError {
-  const hint = phrase('pg.restartedHint', { at: where(conn), since: since.replace(/\.\d+/, '') });
+export function restartedUnder(
+  failure: RespaldoError,
+  conn: PgConnection,
+  since: string,
+  restarted: boolean,
+): RespaldoError {
+  const at = where(conn);
+  const hint = restarted
+    ? phrase('pg.restartedHint', { at, since: since.replace(/\.\d+/, '') })
+    : phrase('pg.sessionsEndedHint', { at });
   const err = new RespaldoError(failure.kind, failure.message, english(hint), failure.details);
   return failure.phrases?.message ? err.withPhrases(failure.phrases.message, hint) : err.withHintPhrase(hint);
 }

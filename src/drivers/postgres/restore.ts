@@ -407,7 +407,7 @@ async function restoreInto(
         },
       );
     }
-    // A new session got in where the first one died: if the server started since, the restart ended the restore.
+    // A new session got in where the first one died: the server ended the restore's sessions (a restart, a crash).
     const restarted = dropped && cleaner !== admin && serverStarted !== null ? await postmasterStart(cleaner) : null;
     for (const sql of dropCreatedRolesSql(createdRoles)) {
       await cleaner.query(sql).catch((e: unknown) => {
@@ -437,8 +437,8 @@ async function restoreInto(
       );
     }
     const failure = pgError(err, conn, live, 'restoring');
-    if (restarted !== null && restarted !== serverStarted && failure instanceof RespaldoError)
-      throw restartedUnder(failure, conn, restarted);
+    if (restarted !== null && failure instanceof RespaldoError)
+      throw restartedUnder(failure, conn, restarted, restarted !== serverStarted);
     throw failure;
   } finally {
     await admin.end().catch(() => undefined);

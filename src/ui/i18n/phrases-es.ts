@@ -824,6 +824,8 @@ export const PHRASES_ES = {
   'pgconn.lost': (p: PhraseParams) =>
     `Se perdió la conexión con PostgreSQL en ${p['at']} (${doingEs(p['doing'])}): ${p['detail']}`,
   'pgconn.lostHint': (p: PhraseParams) => `¿Está en marcha el servidor de ${p['at']}? Revíselo y repita.`,
+  'pg.sessionsEndedHint': (p: PhraseParams) =>
+    `El servidor de ${p['at']} cerró todas las sesiones de la restauración (un proceso del servidor falló y el servidor se recuperó, o se terminaron las sesiones) y vuelve a aceptar conexiones: la restauración se detuvo ahí y no se cambió nada (se eliminó la base temporal). Su registro dice por qué; después repita la misma restauración.`,
   'pg.restartedHint': (p: PhraseParams) =>
     `El servidor de ${p['at']} se reinició (en marcha de nuevo desde ${p['since']}) durante la restauración, lo que cerró sus sesiones: la restauración se detuvo ahí y no se cambió nada (se eliminó la base temporal). Repita la misma restauración.`,
 
