@@ -6,6 +6,9 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { INLINE_BYTES, inspectSqliteFile as inspect, integritySummary } from '../src/drivers/sqlite/inspect.js';
+import { catalogue } from '../src/ui/i18n/index.js';
+import { manifestLines } from '../src/ui/screens/SetDetailsScreen.js';
+import { createTheme } from '../src/ui/theme.js';
 import { describeResult, parseJsonOutput, REPO_ROOT, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 
@@ -221,6 +224,25 @@ describe('a live database that fails integrity_check', () => {
     const rollback = /To roll back: respaldo restore (\S+) --db users --yes/.exec(r.stdout)?.[1];
     expect(rollback, r.stdout).toBeDefined();
     expect((await inspect(live)).integrity).toEqual(['ok']);
+
+    // Before it is rolled back, the plan and show say that this safety copy holds the damaged database
+    const plan = await cli(s, ['restore', rollback!, '--db', 'users', '--dry-run'], 0);
+    expect(plan.stdout).toContain(
+      `warning: users: set ${rollback} kept this database as it was when a restore replaced it, already failing integrity_check (integrity_check stopped:`,
+    );
+    expect(plan.stdout).toContain('restoring it puts that damaged database back');
+    expect((await cli(s, ['restore', good.id, '--db', 'users', '--dry-run'], 0)).stdout).not.toContain('damaged');
+    expect((await cli(s, ['show', rollback!], 0)).stdout).toMatch(
+      /kept DAMAGED: it failed integrity_check when a restore replaced it \(integrity_check stopped: .*\); restoring it puts it back damaged/,
+    );
+    // and the menu's details of that set, in both languages
+    const kept = parseJsonOutput<Manifest>((await cli(s, ['show', rollback!, '--json'], 0)).stdout);
+    const details = (lang: 'en' | 'es') =>
+      manifestLines(kept, { t: catalogue(lang), theme: createTheme({ LANG: 'C.UTF-8' }), lang }, null)
+        .map((l) => l.text)
+        .join('\n');
+    expect(details('en')).toContain('kept DAMAGED: it failed integrity_check when a restore replaced it');
+    expect(details('es')).toContain('guardada DAÑADA: no pasaba integrity_check');
 
     const back = await cli(s, ['restore', rollback!, '--db', 'users', '--yes'], 0);
     expect(back.stderr).toContain('restored as it was when it was replaced: it failed integrity_check then');

@@ -243,6 +243,9 @@ export const PHRASES_EN = {
     `its safety copy will be its raw bytes (a -journal a stopped writer left beside it: it cannot be read as a ` +
     `consistent database), which no restore takes back; respaldo restore <pre_restore set id> --db ${p['db']} ` +
     `--dry-run prints how to put them back by hand`,
+  'sqlite.restoresDamaged': (p: PhraseParams) =>
+    `${p['db']}: set ${p['set']} kept this database as it was when a restore replaced it, already failing ` +
+    `integrity_check (${p['problems']}); restoring it puts that damaged database back`,
   'sqlite.countsDiffer': (p: PhraseParams) =>
     `The restored copy of ${p['db']} does not match the backup (${rowDiffs(p['diffs'], rowDiffEn)}).`,
   'sqlite.countsDifferHint': () =>

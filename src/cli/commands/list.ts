@@ -180,6 +180,11 @@ export function register(program: Command): void {
         io.out(`\n  database ${d.name} (${d.engine}, ${d.format || '-'})${d.error ? '  FAILED' : ''}`);
         if (d.error) io.out(`    error: ${d.error.message}${d.error.hint ? `\n    hint: ${d.error.hint}` : ''}`);
         if (d.safetyDatabase) io.out(`    kept on the server as database ${d.safetyDatabase}`);
+        const damagedThen = d.details['integrityCheck'];
+        if (Array.isArray(damagedThen))
+          io.out(
+            `    kept DAMAGED: it failed integrity_check when a restore replaced it (${damagedThen.slice(0, 3).join('; ')}); restoring it puts it back damaged`,
+          );
         if (d.base) io.out(`    changes only, applied on set ${d.base} (respaldo verify --chain ${m.id})`);
         if (d.file) {
           io.out(`    file    ${d.file}`);

@@ -53,6 +53,17 @@ export function planSqliteRestore(req: PlanRestoreInput): RestoreStepPlan {
   const rollback = inPlace
     ? phrase(req.targetHotJournal ? 'sqlite.rollbackRaw' : 'sqlite.rollbackInPlace', { db: req.db.name })
     : phrase('sqlite.rollbackSide', { target });
+  // The safety copy of a database already damaged when a restore replaced it: it is put back damaged.
+  const damagedThen = req.entry.details['integrityCheck'];
+  const warnings = Array.isArray(damagedThen)
+    ? [
+        phrase('sqlite.restoresDamaged', {
+          db: req.db.name,
+          set: req.setId,
+          problems: integritySummary(damagedThen.map(String), 2),
+        }),
+      ]
+    : [];
   return {
     database: req.db.name,
     target,
@@ -68,6 +79,7 @@ export function planSqliteRestore(req: PlanRestoreInput): RestoreStepPlan {
     stepPhrases: steps,
     rollback: english(rollback),
     rollbackPhrase: rollback,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 

@@ -285,6 +285,9 @@ export const en = {
     damagedFile: 'did not match at the last verification',
     damagedDo:
       'Do not restore from this set: take a new backup (1 in the main menu) and check the disk of the backup folder; v verifies it again.',
+    /** Under a database a safety copy kept already damaged (it failed integrity_check when a restore replaced it). */
+    keptDamaged:
+      'kept DAMAGED: it failed integrity_check when a restore replaced it; restoring it puts it back damaged',
   },
 
   drill: {

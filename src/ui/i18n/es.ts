@@ -279,6 +279,8 @@ export const es: Catalogue = {
     damagedFile: 'no coincidió en la última verificación',
     damagedDo:
       'No restaure desde esta copia: haga una copia nueva (1 en el menú principal) y revise el disco de la carpeta de copias; v la verifica de nuevo.',
+    keptDamaged:
+      'guardada DAÑADA: no pasaba integrity_check cuando una restauración la sustituyó; restaurarla la vuelve a poner dañada',
   },
 
   drill: {

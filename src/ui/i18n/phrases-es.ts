@@ -315,6 +315,9 @@ export const PHRASES_ES = {
     `su copia de seguridad serán sus bytes tal como están (un -journal que dejó un proceso detenido a medias: no ` +
     `se puede leer como base coherente), que ninguna restauración devuelve; respaldo restore <id de la copia ` +
     `pre_restore> --db ${p['db']} --dry-run muestra cómo devolverlos a mano`,
+  'sqlite.restoresDamaged': (p: PhraseParams) =>
+    `${p['db']}: la copia ${p['set']} guardó esta base tal como estaba cuando una restauración la sustituyó, que ya ` +
+    `no pasaba integrity_check (${p['problems']}); restaurarla vuelve a poner esa base dañada`,
   'sqlite.countsDiffer': (p: PhraseParams) =>
     `La copia restaurada de ${p['db']} no coincide con la copia de seguridad (${rowDiffs(p['diffs'], rowDiffEs)}).`,
   'sqlite.countsDifferHint': () =>

@@ -170,6 +170,8 @@ export function manifestLines(
       continue;
     }
     out.push({ text: `  ${db.name} (${db.engine}, ${db.format})`, bold: true });
+    if (Array.isArray(db.details['integrityCheck']))
+      out.push({ text: `    ${d.keptDamaged}`, color: theme.colors.error });
     const files = [
       { file: db.file, storedBytes: db.storedBytes, rawBytes: db.rawBytes, md5: db.md5, sha256: db.sha256 },
       ...(db.extras ?? []),
