@@ -689,6 +689,14 @@ describe('hintForStderr', () => {
       'pg_dump: error: query failed: ERROR:  out of shared memory | HINT:  You might need to increase max_locks_per_transaction. | pg_dump: detail: Query was: SELECT last_value, is_called FROM public.t_02780_id_seq',
       /raise max_locks_per_transaction in postgresql\.conf.*restart the server/,
     ],
+    [
+      'pg_dump: detail: Error message from server: ERROR:  invalid page in block 5 of relation base/16384/16386 | pg_dump: error: a worker process died unexpectedly',
+      /damaged data in database "inventario".*restore the newest set that holds it without error/,
+    ],
+    [
+      'pg_dump: error: Dumping the contents of table "t" failed: ERROR:  missing chunk number 0 for toast value 16444',
+      /damaged data/,
+    ],
     ['something unknown', undefined],
   ])('%s', (stderr, hint) => {
     const h = hintForStderr(stderr, { tool: 'pg_dump', conn });

@@ -1421,6 +1421,8 @@ export const PHRASES_EN = {
     'Another session held a table lock longer than "lockWaitTimeout" (a migration, VACUUM FULL, ALTER TABLE…); nothing was published for this database. Run the backup again later, or raise lockWaitTimeout in the config.',
   'pgtool.roleMissingHint': () =>
     'The backup refers to a role that does not exist on this server. If the set stored its roles ("globals": true), restore again with --create-roles; otherwise CREATE ROLE it first.',
+  'pgtool.damagedDataHint': (p: PhraseParams) =>
+    `The server found damaged data in database "${p['database']}" (the file of a table or index on its disk), so nothing of it was stored. Do not wait for the next backup: restore the newest set that holds it without error (respaldo list, respaldo restore latest --dry-run), side by side first (--to NEWNAME) to compare, or only the damaged tables (--table … --to NEWNAME); check the server's disk and its log.`,
   'pgtool.locksHint': () =>
     "pg_dump locks every table and sequence of the database in one transaction, and the server's lock table (about max_locks_per_transaction × max_connections entries) cannot hold them all: raise max_locks_per_transaction in postgresql.conf so that it covers the database's tables and sequences (256 with max_connections 100 holds about 25 000), restart the server, then back up again.",
   'pgtool.tablespaceMissingHint': (p: PhraseParams) =>

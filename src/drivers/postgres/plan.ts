@@ -533,6 +533,18 @@ export function describeLeftovers(
   return { liveMissing, interrupted, lines };
 }
 
+/** What the server says when a relation's file is damaged (lowercase; PostgreSQL's own messages, LC_ALL=C). */
+const DAMAGED_DATA = [
+  'invalid page in block',
+  'could not read block',
+  'unexpected zero page at block',
+  'missing chunk number',
+  'unexpected chunk number',
+  'compressed data is corrupt',
+  'invalid memory alloc request size',
+  'could not access status of transaction',
+];
+
 /** Operator hint for a failed PostgreSQL client command, from its stderr (its phrase: hintPhraseForStderr). */
 export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConnection }): string | undefined {
   const said = hintPhraseForStderr(stderr, what);
@@ -549,6 +561,9 @@ export function hintPhraseForStderr(stderr: string, what: { tool: PgTool; conn: 
       return phrase('pgconn.authFailedVarHint', { variable });
     return phrase('pgtool.passwordHint', { at });
   }
+  // The server's own data damaged (SQLSTATE XX001/XX002): pg_dump read a table or index whose file is corrupt.
+  if (what.tool === 'pg_dump' && DAMAGED_DATA.some((m) => s.includes(m)))
+    return phrase('pgtool.damagedDataHint', { database: what.conn.database });
   const ended = sessionEndedBy(stderr);
   if (ended) return ended.hintPhrase;
   if (

@@ -1485,6 +1485,8 @@ export const PHRASES_ES = {
     'Otra sesión retuvo un bloqueo de tabla más tiempo que "lockWaitTimeout" (una migración, VACUUM FULL, ALTER TABLE…); no se publicó nada de esta base. Vuelva a ejecutar la copia más tarde, o suba lockWaitTimeout en la configuración.',
   'pgtool.roleMissingHint': () =>
     'La copia hace referencia a un rol que no existe en este servidor. Si la copia guardó sus roles ("globals": true), restaure de nuevo con --create-roles; si no, créelo antes con CREATE ROLE.',
+  'pgtool.damagedDataHint': (p: PhraseParams) =>
+    `El servidor encontró datos dañados en la base "${p['database']}" (el archivo de una tabla o un índice en su disco), así que no se guardó nada de ella. No espere a la próxima copia: restaure la copia más reciente que la tenga sin error (respaldo list, respaldo restore latest --dry-run), primero al lado (--to NUEVONOMBRE) para comparar, o solo las tablas dañadas (--table … --to NUEVONOMBRE); revise el disco del servidor y su registro.`,
   'pgtool.locksHint': () =>
     'pg_dump bloquea todas las tablas y secuencias de la base en una sola transacción, y la tabla de bloqueos del servidor (unas max_locks_per_transaction × max_connections entradas) no da para todas: suba max_locks_per_transaction en postgresql.conf para que cubra las tablas y secuencias de la base (256 con max_connections 100 da para unas 25 000), reinicie el servidor y repita la copia.',
   'pgtool.tablespaceMissingHint': (p: PhraseParams) =>
