@@ -76,7 +76,7 @@ describe('retention and delete around damage and failure', () => {
     const pruned = await run(s, ['prune']);
     expect(pruned.code, describeResult(pruned)).toBe(0);
     expect(pruned.stdout + pruned.stderr).toMatch(
-      new RegExp(`${good.id} .* keep +newest of users that did not fail verification`),
+      new RegExp(`${good.id} .* keep +(by hand, newest 1 of 1; )?newest of users that did not fail verification`),
     );
     const restored = await run(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'r.db'), '--yes']);
     expect(restored.code, describeResult(restored)).toBe(0);

@@ -515,6 +515,43 @@ const cases: Case[] = [
       ],
     },
   },
+  {
+    name: 'a set that failed its verification holds no day: the newest good set of that day is kept, not removed',
+    sets: [
+      { id: 'd2', at: '2026-11-22T02:00:00Z' },
+      { id: 'd1-bad', at: '2026-11-21T14:00:00Z', badVerify: true },
+      { id: 'd1-good', at: '2026-11-21T02:00:00Z' },
+      { id: 'd0', at: '2026-11-20T02:00:00Z' },
+    ],
+    policy: P({ daily: 2 }),
+    timeZone: 'UTC',
+    keep: {
+      d2: ['daily 2026-11-22', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'd1-bad': ['daily 2026-11-21, not counted (failed verification)'],
+      'd1-good': ['daily 2026-11-21'],
+    },
+  },
+  {
+    name: 'keepLast counts only sets that did not fail their verification (by a job and by hand)',
+    sets: [
+      { id: 'j3', at: '2026-11-22T02:00:00Z' },
+      { id: 'j2-bad', at: '2026-11-21T02:00:00Z', badVerify: true },
+      { id: 'j1', at: '2026-11-20T02:00:00Z' },
+      { id: 'j0', at: '2026-11-19T02:00:00Z' },
+      { id: 'h2-bad', at: '2026-11-18T02:00:00Z', job: null, badVerify: true, dbs: ['users'] },
+      { id: 'h1', at: '2026-11-17T02:00:00Z', job: null, dbs: ['users'] },
+      { id: 'h0', at: '2026-11-16T02:00:00Z', job: null, dbs: ['users'] },
+    ],
+    policy: { ...P({ keepLast: 2 }), manual: { days: 0, keepLast: 1 } },
+    timeZone: 'UTC',
+    keep: {
+      j3: ['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'j2-bad': ['among the last 2, not counted (failed verification)'],
+      j1: ['last 2'],
+      'h2-bad': ['by hand, among the newest 1, not counted (failed verification)'],
+      h1: ['by hand, newest 1 of 1'],
+    },
+  },
 ];
 
 describe('planPrune', () => {

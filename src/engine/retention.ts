@@ -30,6 +30,8 @@ import { english, phrase } from '../core/phrases.js';
  *   application: `newest of files`, any type and job), and sets dated after `now` (clock skew; kept with a reason).
  *   When the newest of a database (or of the files) failed its verification, or its restore drill of a database,
  *   the newest that did not is kept too.
+ * - A set whose last verification failed counts for no rule (keepLast, a period, manual.keepLast): kept where a rule
+ *   reached it (`daily 2026-11-21, not counted (failed verification)`), the rule going on to the next good set.
  * - Partial and failed sets never count for the rules. Such a set is removed only once every
  *   database it stored has a newer completed set of the same type (and its files, of any type), and at least one newer
  *   completed set of that type exists (reason `partial, superseded by <id>`). Until then it is
@@ -39,7 +41,7 @@ import { english, phrase } from '../core/phrases.js';
  *   to the full, `SetSummary.needs`) is kept whatever the rules say (`needed by <id> (chain)`), and a
  *   kept set that needs others lists them all in `needs`, oldest first.
  * A set's date is its `startedAt`.
- * Why one file of about 455 lines: every rule that keeps a set is one pass of `planPrune` over the same ordered sets,
+ * Why one file of about 475 lines: every rule that keeps a set is one pass of `planPrune` over the same ordered sets,
  * and the keeps that prune and `prune --from` add after it (damaged manifests, files not ours) share its reasons.
  */
 
@@ -147,6 +149,12 @@ export function periodKey(rule: Rule, at: Date, timeZone?: string): string {
   }
 }
 
+/** A set whose last verification failed (DAMAGED in list): kept as a rule would keep it, but it counts for none. */
+function damaged(s: SetSummary): boolean {
+  return s.lastVerified?.ok === false;
+}
+const NOT_COUNTED = 'not counted (failed verification)';
+
 /** Databases a set stored successfully. */
 function storedDatabases(s: SetSummary): string[] {
   const failed = new Set(s.failedDatabases);
@@ -203,10 +211,12 @@ export function planPrune(
   }
   const lastByHand = count(manual.keepLast);
   const byHandRemoved = `by hand, older than ${count(manual.days)} days and not among the newest ${lastByHand}`;
-  byHand
-    .filter((s) => s.status === 'completed')
-    .slice(0, lastByHand)
-    .forEach((s, i) => add(s.id, `by hand, newest ${i + 1} of ${lastByHand}`));
+  let byHandKept = 0;
+  for (const s of byHand.filter((c) => c.status === 'completed')) {
+    if (byHandKept >= lastByHand) break;
+    if (damaged(s)) add(s.id, `by hand, among the newest ${lastByHand}, ${NOT_COUNTED}`);
+    else add(s.id, `by hand, newest ${++byHandKept} of ${lastByHand}`);
+  }
 
   const groups = new Map<string, { job: string; sets: SetSummary[] }>();
   for (const s of completed) {
@@ -219,7 +229,12 @@ export function planPrune(
   }
   for (const { job: made, sets: group } of groups.values()) {
     const zone = opts.jobTimeZones && Object.hasOwn(opts.jobTimeZones, made) ? opts.jobTimeZones[made] : timeZone;
-    group.slice(0, count(policy.keepLast)).forEach((s, i) => add(s.id, `last ${i + 1}`));
+    let lastKept = 0;
+    for (const s of group) {
+      if (lastKept >= count(policy.keepLast)) break;
+      if (damaged(s)) add(s.id, `among the last ${count(policy.keepLast)}, ${NOT_COUNTED}`);
+      else add(s.id, `last ${++lastKept}`);
+    }
     for (const rule of RULES) {
       const n = count(policy[rule]);
       if (n === 0) continue;
@@ -229,6 +244,11 @@ export function planPrune(
         if (Number.isNaN(time(s))) continue;
         const key = periodKey(rule, new Date(time(s)), zone);
         if (key === last) continue;
+        // A damaged set stays as it was kept, but its period is held by the newest set of it that is not damaged
+        if (damaged(s)) {
+          add(s.id, `${rule} ${key}, ${NOT_COUNTED}`);
+          continue;
+        }
         last = key;
         add(s.id, `${rule} ${key}`);
         if (++kept >= n) break;
