@@ -132,6 +132,22 @@ describe('assessHealth (pure)', () => {
       [/1 of 2 backups in the last 30 days failed/],
     ],
     [
+      'the last run failed: its reason is said',
+      {
+        attempts: [
+          {
+            at: '2026-11-22T02:00:00Z',
+            ok: false,
+            error: 'SQLite database users: the snapshot failed integrity_check: database disk image is malformed',
+          },
+          { at: '2026-11-21T02:00:00Z', ok: true },
+        ],
+      },
+      [
+        /^users: 1 of 2 backups in the last 30 days failed, the last one \(2026-11-2\d \d\d:\d\d\) too: SQLite database users: the snapshot failed integrity_check: database disk image is malformed$/,
+      ],
+    ],
+    [
       'a failure 40 days ago no longer counts',
       {
         attempts: [
@@ -261,7 +277,12 @@ describe('status --check and the metrics file, from real runs', () => {
     expect(partial.code).toBe(4);
     const bad = await runCli(['status', '--check', '--config', s.configFile]);
     expect(bad.code, describeResult(bad)).toBe(10);
-    expect(bad.stdout.trim().split('\n')).toEqual(['auditoria: 1 of 2 backups in the last 30 days failed']);
+    // the last run failed: the problem says so, with why (the database's error of that run)
+    expect(bad.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^auditoria: 1 of 2 backups in the last 30 days failed, the last one \(\d{4}-\d\d-\d\d \d\d:\d\d\) too: SQLite database auditoria: file not found: .*auditoria\.db$/,
+      ),
+    ]);
     expect(readFileSync(prom, 'utf8')).toMatch(/^respaldo_backup_success_ratio\{database="auditoria"\} 0.5$/m);
     const json = parseJsonOutput<{
       health: { healthy: boolean; databases: { database: string; attempts30d: number }[] };

@@ -851,6 +851,8 @@ export const PHRASES_EN = {
     `${p['db']}: the last restore drill (set ${p['set']}, ${p['when']}) failed: ${p['error']}`,
   'health.failures': (p: PhraseParams) =>
     `${p['db']}: ${p['failed']} of ${p['count']} backups in the last 30 days failed`,
+  'health.failuresLast': (p: PhraseParams) =>
+    `${p['db']}: ${p['failed']} of ${p['count']} backups in the last 30 days failed, the last one (${p['when']}) too: ${p['error']}`,
   'health.lowDisk': (p: PhraseParams) =>
     `backup folder: ${p['free']} free, below the ${p['bytes']} bytes (${p['needed']}) asked by health.minFreeBytes`,
   'health.notCopied': (p: PhraseParams) =>

@@ -61,6 +61,8 @@ export interface BackupRecord {
 export interface RunRecord {
   at: string;
   ok: boolean;
+  /** Why it failed, as its log line says (a database that failed; absent for a run that failed as a whole). */
+  error?: string;
 }
 
 export interface HealthInput {
@@ -304,11 +306,17 @@ export function assessHealth(input: HealthInput): HealthReport {
         drill.at,
       );
     }
-    if (runs.length && successes < runs.length)
+    if (runs.length && successes < runs.length) {
+      const failures = { db: database, failed: runs.length - successes, count: runs.length };
+      // The newest run failed: the problem is now, and its reason (a damaged database, say) is what to act on
+      const newest = runs.reduce((a, b) => (b.at > a.at ? b : a));
       issue(
         'failures',
-        phrase('health.failures', { db: database, failed: runs.length - successes, count: runs.length }),
+        !newest.ok && newest.error
+          ? phrase('health.failuresLast', { ...failures, when: localTime(new Date(newest.at)), error: newest.error })
+          : phrase('health.failures', failures),
       );
+    }
     return {
       database,
       lastSuccessAt: last?.completedAt ?? null,
@@ -520,6 +528,7 @@ interface LogLine {
   databases?: string[];
   outcome?: string;
   type?: string;
+  error?: unknown;
 }
 
 /**
@@ -529,7 +538,7 @@ interface LogLine {
  */
 export function readRuns(backupDir: string, now: Date, databases: string[]): Record<string, RunRecord[]> {
   const starts = new Map<string, { at: string; databases: string[] }>();
-  const dbOutcome = new Map<string, boolean>();
+  const dbOutcome = new Map<string, { ok: boolean; error?: string }>();
   const ends = new Map<string, string>();
   for (let d = 0; d <= 30; d++) {
     for (const raw of readDailyLog(backupDir, new Date(now.getTime() - d * DAY_MS)).split('\n')) {
@@ -543,7 +552,11 @@ export function readRuns(backupDir: string, now: Date, databases: string[]): Rec
       if (!l.setId || !l.time) continue;
       if (l.event === 'create-start' && l.type !== 'pre_restore')
         starts.set(l.setId, { at: l.time, databases: l.databases ?? [] });
-      else if (l.event === 'database' && l.db) dbOutcome.set(`${l.setId}\0${l.db}`, l.outcome === 'ok');
+      else if (l.event === 'database' && l.db)
+        dbOutcome.set(`${l.setId}\0${l.db}`, {
+          ok: l.outcome === 'ok',
+          ...(typeof l.error === 'string' ? { error: l.error } : {}),
+        });
       else if (l.event === 'create-end' && l.outcome) ends.set(l.setId, l.outcome);
     }
   }
@@ -553,7 +566,9 @@ export function readRuns(backupDir: string, now: Date, databases: string[]): Rec
     if (end === 'interrupted' || end === undefined) continue; // stopped by the operator, or still running
     for (const db of start.databases) {
       if (!out[db]) continue;
-      out[db].push({ at: start.at, ok: end !== 'failed' && dbOutcome.get(`${setId}\0${db}`) === true });
+      const outcome = dbOutcome.get(`${setId}\0${db}`);
+      const ok = end !== 'failed' && outcome?.ok === true;
+      out[db].push({ at: start.at, ok, ...(!ok && outcome?.error ? { error: outcome.error } : {}) });
     }
   }
   for (const list of Object.values(out)) list.sort((a, b) => (a.at < b.at ? 1 : -1));

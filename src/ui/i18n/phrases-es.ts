@@ -909,6 +909,8 @@ export const PHRASES_ES = {
     `${p['db']}: el último simulacro de restauración (conjunto ${p['set']}, ${p['when']}) falló: ${p['pid'] ? nestedEs(p) : p['error']}`,
   'health.failures': (p: PhraseParams) =>
     `${p['db']}: fallaron ${p['failed']} de ${p['count']} copias en los últimos 30 días`,
+  'health.failuresLast': (p: PhraseParams) =>
+    `${p['db']}: fallaron ${p['failed']} de ${p['count']} copias en los últimos 30 días, también la última (${p['when']}): ${p['error']}`,
   'health.lowDisk': (p: PhraseParams) =>
     `carpeta de copias: ${p['free']} libres, menos de los ${p['bytes']} bytes (${p['needed']}) que pide health.minFreeBytes`,
   'health.notCopied': (p: PhraseParams) =>
