@@ -227,6 +227,29 @@ describe('the restore plan', () => {
     expect(existsSync(s.dbs.inventario)).toBe(true);
   });
 
+  it('a database moved away that left its -wal (its last commits): in place and side by side refused, the -wal kept', async () => {
+    const s = demoSetup();
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout);
+    // A commit that stays in the -wal (no checkpoint), then the database moved away by hand: the -wal stays behind
+    // (killed: a closing connection would checkpoint the -wal into the file and remove it)
+    const script = `const db = new (require('better-sqlite3'))(${JSON.stringify(s.dbs.users)});
+      db.pragma('journal_mode = WAL'); db.pragma('wal_autocheckpoint = 0');
+      db.prepare("INSERT INTO roles(name) VALUES ('late')").run(); process.kill(process.pid, 'SIGKILL');`;
+    const writer = spawnSync(process.execPath, ['-e', script], { cwd: process.cwd(), encoding: 'utf8' });
+    expect(writer.signal, writer.stderr).toBe('SIGKILL');
+    const wal = `${s.dbs.users}-wal`;
+    expect(statSync(wal).size).toBeGreaterThan(0);
+    const walBytes = readFileSync(wal);
+    rmSync(s.dbs.users);
+    for (const args of [[], ['--to', s.dbs.users]]) {
+      const r = await cli(s, ['restore', m.id, '--db', 'users', ...args, '--yes'], 9);
+      expect(r.stderr).toContain(`${s.dbs.users} is not there, but users.db-wal beside it holds the last commits`);
+      expect(r.stderr).toContain('hint: Move it from');
+      expect(readFileSync(wal).equals(walBytes)).toBe(true);
+      expect(existsSync(s.dbs.users)).toBe(false);
+    }
+  });
+
   it('--files of a set that holds none: alone, exit 8 and nothing made; with a database, restored and said', async () => {
     const s = demoSetup();
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--db', 'users', '--json'])).stdout);

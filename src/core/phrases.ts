@@ -243,6 +243,10 @@ export const PHRASES_EN = {
     `its safety copy will be its raw bytes (a -journal a stopped writer left beside it: it cannot be read as a ` +
     `consistent database), which no restore takes back; respaldo restore <pre_restore set id> --db ${p['db']} ` +
     `--dry-run prints how to put them back by hand`,
+  'sqlite.orphanSides': (p: PhraseParams) =>
+    `${p['file']} is not there, but ${p['sides']} beside it holds the last commits (or an unfinished transaction) of a database that was moved or deleted: a restore there would remove it, or SQLite would apply it to the restored file.`,
+  'sqlite.orphanSidesHint': (p: PhraseParams) =>
+    `Move it from ${p['dir']} to where the database it belongs to is now (or delete it if that database is gone for good), then restore again; nothing was changed.`,
   'sqlite.restoresDamaged': (p: PhraseParams) =>
     `${p['db']}: set ${p['set']} kept this database as it was when a restore replaced it, already failing ` +
     `integrity_check (${p['problems']}); restoring it puts that damaged database back`,

@@ -560,7 +560,8 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         phrase('sqlite.noFolder', { dir: state.missingFolder }),
         phrase('sqlite.noFolderHint', { db: name }),
       );
-    if (target.kind === 'in-place' && state.replaceRefusal)
+    // Side by side too where nothing is there yet: what lies beside the path would be lost or applied to the restore
+    if ((target.kind === 'in-place' || !state.exists) && state.replaceRefusal)
       refuse('target-state', name, state.replaceRefusal.message, state.replaceRefusal.hint);
     warningPhrases.push(...(planned.warnings ?? []));
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {

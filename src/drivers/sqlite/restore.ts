@@ -109,6 +109,15 @@ function realFile(file: string): string {
   }
 }
 
+/** The size of `file`, 0 when it is not there (or not readable). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** What the target of a restore looks like now: exists, its size, which processes have it open. */
 export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState> {
   const file = targetPath(db, target);
@@ -117,7 +126,20 @@ export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTar
   const onDisk = disk ? { disk } : {};
   // In place, restoreSqlite refuses a folder that is not there: said by the plan, before a set is fetched for it.
   const noFolder = target.kind === 'in-place' && !existsSync(dirname(file)) ? { missingFolder: dirname(file) } : {};
-  if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk, ...noFolder };
+  if (!existsSync(file)) {
+    // A -wal or -journal with content and no database: the last commits of a file moved or deleted, which the restore
+    // would remove (in place) or SQLite would apply to the restored file (side by side)
+    const sides = ['-wal', '-journal'].map((x) => `${file}${x}`).filter((f) => sizeOf(f) > 0);
+    const orphans = sides.length
+      ? {
+          replaceRefusal: {
+            message: phrase('sqlite.orphanSides', { file, sides: sides.map((f) => basename(f)).join(', ') }),
+            hint: phrase('sqlite.orphanSidesHint', { dir: dirname(file) }),
+          },
+        }
+      : {};
+    return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk, ...noFolder, ...orphans };
+  }
   const st = statSync(file);
   const inUseBy = processesUsing(file);
   const hotJournal = !inUseBy.length && journalIsHot(`${realFile(file)}-journal`);

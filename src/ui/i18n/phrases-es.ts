@@ -315,6 +315,10 @@ export const PHRASES_ES = {
     `su copia de seguridad serán sus bytes tal como están (un -journal que dejó un proceso detenido a medias: no ` +
     `se puede leer como base coherente), que ninguna restauración devuelve; respaldo restore <id de la copia ` +
     `pre_restore> --db ${p['db']} --dry-run muestra cómo devolverlos a mano`,
+  'sqlite.orphanSides': (p: PhraseParams) =>
+    `${p['file']} no está, pero ${p['sides']} a su lado guarda las últimas transacciones (o una a medias) de una base que se movió o se borró: una restauración allí lo quitaría, o SQLite lo aplicaría al archivo restaurado.`,
+  'sqlite.orphanSidesHint': (p: PhraseParams) =>
+    `Muévalo de ${p['dir']} a donde esté ahora la base a la que pertenece (o bórrelo si esa base ya no existe), y restaure de nuevo; no se ha cambiado nada.`,
   'sqlite.restoresDamaged': (p: PhraseParams) =>
     `${p['db']}: la copia ${p['set']} guardó esta base tal como estaba cuando una restauración la sustituyó, que ya ` +
     `no pasaba integrity_check (${p['problems']}); restaurarla vuelve a poner esa base dañada`,
