@@ -13,7 +13,7 @@ import type { Phrase } from '../../core/phrases.js';
 import { formatDuration } from '../format.js';
 import { say, sayMessage } from '../i18n/index.js';
 import { useInterrupt } from '../use-interrupt.js';
-import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
+import { isCtrlC, isDown, isUp, useHeldKeys, useKeys } from '../use-keys.js';
 import { useProgress } from '../use-progress.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
@@ -125,7 +125,10 @@ export function DrillScreen({
 
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
-  const fail = (error: unknown): void => void (live.current && setStep({ name: 'error', error }));
+  // Keys typed while the set is read (a passphrase typed ahead) wait for the prompt or the drill that follows; Esc
+  // leaves at once. Dropped when the reading fails, before the error shows.
+  const failed = useHeldKeys(step.name === 'checking', (_, key) => key.escape);
+  const fail = (error: unknown): void => failed(() => void (live.current && setStep({ name: 'error', error })));
   const start = (): void => {
     setStep({ name: 'running', interruptWarned: false });
     facade

@@ -62,8 +62,10 @@ export function ListScreen({
   const height = Math.max(3, body - 3 - below);
   const nav = useListNavigation(list.length, height);
   const selected = list[nav.index];
-  // Keys typed while the sets load wait for the table (Esc leaves at once).
+  // Keys typed while the sets load wait for the table (Esc leaves at once); typed while a set is verified or
+  // deleted, they wait for its outcome and the list read again (dropped when it fails, before the error shows).
   useHeldKeys(sets.state === 'loading', (_, key) => key.escape);
+  const failed = useHeldKeys(action.name === 'busy');
 
   const verify = async (id: string): Promise<void> => {
     setAction({ name: 'busy', text: t.details.verifying });
@@ -72,7 +74,7 @@ export function ListScreen({
       setAction({ name: 'message', ok: r.ok && !r.chainProblems?.length, text: verifyText(r, t) });
       reload();
     } catch (error) {
-      setAction({ name: 'error', error });
+      failed(() => setAction({ name: 'error', error }));
     }
   };
   const remove = async (id: string): Promise<void> => {
@@ -83,7 +85,7 @@ export function ListScreen({
       setAction({ name: 'message', ok: true, text: t.list.deleted(id) });
       reload();
     } catch (error) {
-      setAction({ name: 'error', error });
+      failed(() => setAction({ name: 'error', error }));
     }
   };
 

@@ -13,7 +13,7 @@ import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
 import { formatAge, formatBytes, formatDate, formatDuration } from '../format.js';
 import { statusColor } from '../theme.js';
 import { useLoad } from '../use-async.js';
-import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
+import { isCtrlC, isDown, isUp, useHeldKeys, useKeys } from '../use-keys.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
 import { say, sayMessage, sayVerifyProblem } from '../i18n/index.js';
@@ -324,6 +324,9 @@ export function SetDetailsScreen({
   const height = Math.max(3, body - 1 - below - (helpRows(help, columns) - 1));
   const maxTop = Math.max(0, lines.length - height);
 
+  // Keys typed while a verification, a keep mark, a delete or the key's check runs wait for what it leads to (the
+  // outcome, the passphrase asked, the list); when it fails, they are dropped before the error shows.
+  const failed = useHeldKeys(action.name === 'busy');
   const runVerify = async (readData = false): Promise<void> => {
     setAction({ name: 'busy', text: t.details.verifying });
     try {
@@ -331,14 +334,15 @@ export function SetDetailsScreen({
       setAction({ name: 'verified', result, readData });
       readListed();
     } catch (error) {
-      setAction({ name: 'error', error });
+      failed(() => setAction({ name: 'error', error }));
     }
   };
   /**
    * V: verify reading the data; an encrypted set with a protected key, or encrypted to a passphrase no
-   * file gives, asks that passphrase first.
+   * file gives, asks that passphrase first (the passphrase typed ahead waits for its prompt).
    */
   const verifyReadingData = async (encrypted: boolean): Promise<void> => {
+    if (encrypted) setAction({ name: 'busy', text: t.details.verifying });
     const lock = encrypted ? await facade.keyLocked({ setId: id }).catch(() => null) : null;
     if (lock) return setAction({ name: 'passphrase', lock });
     return runVerify(true);
@@ -356,7 +360,7 @@ export function SetDetailsScreen({
         (sets) => setKeepState(sets.find((s) => s.id === id)?.keep ?? null),
         () => undefined,
       );
-      setAction({ name: 'error', error });
+      failed(() => setAction({ name: 'error', error }));
     }
   };
   const remove = async (): Promise<void> => {
@@ -365,7 +369,7 @@ export function SetDetailsScreen({
       await facade.deleteSet(id);
       onDeleted();
     } catch (error) {
-      setAction({ name: 'error', error });
+      failed(() => setAction({ name: 'error', error }));
     }
   };
 
