@@ -73,7 +73,7 @@ describe('restore confirmation at 80×24 (real binary in tmux)', () => {
     await t.key('Escape');
     await t.key('Escape');
     await t.waitFor('1. Crear copia ahora');
-    await t.key('6');
+    await t.key('7');
     await t.waitFor('EXIT=0');
   }, 90_000);
 });

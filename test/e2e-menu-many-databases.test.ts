@@ -95,7 +95,7 @@ describe('twelve databases at 80×24 (real binary in tmux)', () => {
     expectFits(s);
     await t.key('Escape');
     await t.waitFor('1. Crear copia ahora');
-    await t.key('6');
+    await t.key('7');
     await t.waitFor('EXIT=0');
   }, 120_000);
 

@@ -31,6 +31,7 @@ import type {
   EngineFacade,
   HeaderStatus,
   MenuConfig,
+  MenuHealth,
   KeyLock,
   KeySubject,
   OffsiteMark,
@@ -193,6 +194,8 @@ export class FakeFacade implements EngineFacade {
    * engines (engine taken from the set's manifest entry), processes for SQLite.
    */
   inUse: Record<string, string[]> = {};
+  /** What health() answers; null: every database healthy, its newest set the newest manifest holding it. */
+  healthAnswer: MenuHealth | null = null;
   private resolveSchedulerDone: (code: number) => void = () => undefined;
 
   constructor(setCount = 3) {
@@ -217,6 +220,50 @@ export class FakeFacade implements EngineFacade {
 
   config(): MenuConfig {
     return this.cfg;
+  }
+  async health(): Promise<MenuHealth> {
+    this.record('health');
+    if (this.healthAnswer) return this.healthAnswer;
+    const newestOf = (name: string) => this.manifests.find((m) => m.databases.some((d) => d.name === name));
+    return {
+      report: {
+        at: '2026-11-22T12:00:00.000Z',
+        healthy: true,
+        issues: [],
+        problems: [],
+        freeBytes: 50 * 1024 ** 3,
+        minFreeBytes: 20_000_000_000,
+        databases: this.cfg.databases.map((d) => ({
+          database: d.name,
+          lastSuccessAt: newestOf(d.name)?.completedAt ?? null,
+          ageSeconds: null,
+          promisedEverySeconds: 86_400,
+          missedRunAt: null,
+          overdue: false,
+          lastDurationMs: null,
+          medianDurationMs: null,
+          lastStoredBytes: null,
+          previousStoredBytes: null,
+          successes30d: 3,
+          attempts30d: 3,
+          successRate30d: 1,
+          lastDrill: null,
+          problems: [],
+        })),
+      },
+      newest: this.cfg.databases.map((d) => {
+        const m = newestOf(d.name);
+        return {
+          database: d.name,
+          engine: d.engine,
+          setId: m?.id ?? null,
+          type: m?.type ?? null,
+          completedAt: m?.completedAt ?? null,
+          ageSeconds: null,
+        };
+      }),
+      offsite: [],
+    };
   }
   async status(): Promise<HeaderStatus> {
     this.record('status');

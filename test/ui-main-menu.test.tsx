@@ -23,6 +23,7 @@ describe('main menu', () => {
       'List backups',
       'Restore',
       'Run the scheduler',
+      'Health',
       'Quit',
     ].entries())
       expect(f).toContain(`${i + 1}. ${label}`);
@@ -116,7 +117,7 @@ describe('main menu', () => {
     expect(f).toContain('Menú principal');
     expect(f).toContain('1. Crear copia ahora');
     expect(f).toContain('2. Configurar copia automática');
-    expect(f).toContain('6. Salir');
+    expect(f).toContain('7. Salir');
     expect(f).toContain('q salir');
     expect(f).toContain('la más reciente hace 2 h');
   });
@@ -125,7 +126,7 @@ describe('main menu', () => {
     const { lastFrame } = renderUi(<Menu />, { env: { LANG: 'C' } });
     const f = await waitFrame(lastFrame, (x) => x.includes('3 sets'));
     expect(f).toContain('> 1. Create backup now');
-    expect(f).toContain('Up/Down/j k move | 1-6 choose');
+    expect(f).toContain('Up/Down/j k move | 1-7 choose');
     expect(f).toMatch(/^[\x00-\x7e\n]*$/);
   });
 

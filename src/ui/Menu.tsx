@@ -5,6 +5,7 @@ import type { HeaderStatus } from './engine-facade.js';
 import { ConfigureScheduleScreen } from './screens/ConfigureScheduleScreen.js';
 import { CreateScreen } from './screens/CreateScreen.js';
 import { DrillScreen } from './screens/DrillScreen.js';
+import { HealthScreen } from './screens/HealthScreen.js';
 import { ListScreen } from './screens/ListScreen.js';
 import { MainMenuScreen, type MainChoice } from './screens/MainMenuScreen.js';
 import { RestoreScreen } from './screens/RestoreScreen.js';
@@ -26,13 +27,14 @@ export type Route =
   | { name: 'details'; id: string }
   | { name: 'drill'; id: string }
   | { name: 'restore'; setId?: string }
-  | { name: 'scheduler' };
+  | { name: 'scheduler' }
+  | { name: 'health' };
 
 /**
  * The menu: header (config, backup folder, sets, newest age, staleness warnings) over the current
  * screen. Ctrl-C goes to the running screen's interrupt handler when it has one, else quits the menu as
  * interrupted (nothing is running then: a question, such as a plan or a passphrase, is left unanswered and
- * nothing was changed); q or 6 on the main menu quit it normally. `onExit` is called once when the operator
+ * nothing was changed); q or 7 on the main menu quit it normally. `onExit` is called once when the operator
  * quits, `interrupted` when by Ctrl-C (the menu then exits 130, as a command stopped by Ctrl-C).
  */
 export function Menu({ onExit, initial }: { onExit?: (interrupted: boolean) => void; initial?: Route[] }) {
@@ -86,6 +88,8 @@ export function Menu({ onExit, initial }: { onExit?: (interrupted: boolean) => v
       case 5:
         return push({ name: 'scheduler' });
       case 6:
+        return push({ name: 'health' });
+      case 7:
         return quit();
     }
   };
@@ -133,6 +137,9 @@ export function Menu({ onExit, initial }: { onExit?: (interrupted: boolean) => v
       break;
     case 'scheduler':
       screen = <SchedulerScreen onBack={back} />;
+      break;
+    case 'health':
+      screen = <HealthScreen onBack={back} />;
       break;
   }
 

@@ -39,7 +39,8 @@ import {
 } from '../engine/remote-fetch.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { runDrillFrom } from '../engine/drill-from.js';
-import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
+import { isCopied, notCopiedOf, withOffsite, type DestinationState } from '../engine/offsite-state.js';
+import { getHealth, type HealthReport } from '../engine/health.js';
 import { createBackup, planOnSets } from '../engine/create.js';
 import { chainBreakPhrases, withChainProblems } from '../engine/chain-sets.js';
 import {
@@ -50,7 +51,7 @@ import {
   type RestoreOutcome,
   type RestorePlan,
 } from '../engine/restore.js';
-import { getStatus } from '../engine/status.js';
+import { getStatus, type StatusReport } from '../engine/status.js';
 import { verifySet, type VerifyReport } from '../engine/verify.js';
 import { writeSchedule } from '../scheduler/edit.js';
 import { SCHEDULER_LOCK_DIR } from '../scheduler/state.js';
@@ -91,11 +92,18 @@ export type SetList = SetSummary[] & {
   otherSources?: readonly string[];
 };
 
+/** The health screen's figures (see EngineFacade.health). */
+export interface MenuHealth {
+  report: HealthReport;
+  newest: StatusReport['newestPerDatabase'];
+  offsite: DestinationState[];
+}
+
 /**
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 660 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 700 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -103,6 +111,12 @@ export interface EngineFacade {
   config(): MenuConfig;
   /** What the header shows: set count, newest set, newest good backup per database. */
   status(): Promise<HeaderStatus>;
+  /**
+   * What `respaldo status` says of the backups' health, read only: the health report (per database its newest
+   * good backup, age against the schedule, last drill; every problem, as `status --check` and the alerts say it),
+   * the newest set each database restores from, and per destination what is copied there.
+   */
+  health(): Promise<MenuHealth>;
   /**
    * Published sets, newest first (with `notCopiedTo` when destinations are configured). `from`: the
    * sets of this server's source at that destination instead (read over the network). `damaged`: the
@@ -438,6 +452,10 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
   const keys = facadeKeys(() => cfg);
   return {
     config: () => menuConfig(cfg, named),
+    async health() {
+      const [report, st] = await Promise.all([getHealth(cfg), getStatus(cfg)]);
+      return { report, newest: st.newestPerDatabase, offsite: st.offsite };
+    },
     async status() {
       const [st, all, drilled, damaged] = await Promise.all([
         getStatus(cfg),

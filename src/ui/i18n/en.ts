@@ -1,7 +1,7 @@
 /**
  * English strings of the menu. Every word the menu shows comes from here (or from es.ts, which has
  * the same shape); components never hold literals. Functions take the values to interpolate.
- * One file of about 540 lines (es.ts the same): a language's words read, and are checked, together; split by
+ * One file of about 585 lines (es.ts the same): a language's words read, and are checked, together; split by
  * screen, a missing or stale translation would hide across files (the Catalogue type makes es.ts match this one).
  */
 import type { ScheduleJob } from '../../core/types.js';
@@ -90,7 +90,8 @@ export const en = {
   },
 
   help: {
-    main: '↑↓/j k move · 1-6 choose · Enter select · q quit',
+    main: '↑↓/j k move · 1-7 choose · Enter select · q quit',
+    health: '↑↓ PgUp PgDn scroll · r read again · Esc back',
     list: '↑↓ move · Enter details · f filter · v verify · r restore · d delete · Esc back',
     details: '↑↓ scroll · v verify · V verify + read data · t drill · p keep · r restore · d delete · Esc back',
     checkboxForm: '↑↓ move · Space toggle · ←→ change · Enter start · Esc back',
@@ -128,6 +129,7 @@ export const en = {
       'List backups',
       'Restore',
       'Run the scheduler',
+      'Health',
       'Quit',
     ] as string[],
   },
@@ -288,6 +290,33 @@ export const en = {
     /** Under a database a safety copy kept already damaged (it failed integrity_check when a restore replaced it). */
     keptDamaged:
       'kept DAMAGED: it failed integrity_check when a restore replaced it; restoring it puts it back damaged',
+  },
+
+  health: {
+    title: 'Health',
+    reading: 'Reading the sets, the logs and the drills…',
+    healthy: (n: number) => `Healthy: ${n} database(s), nothing to act on.`,
+    problems: (n: number) => `${n} problem(s): the same as respaldo status --check and the alerts say.`,
+    newest: 'Newest set',
+    none: 'none',
+    age: (ago: string) => ago,
+    every: (period: string) => `expected every ${period}`,
+    noSchedule: 'no schedule: nothing is due at a time',
+    overdue: (at: string) => `OVERDUE: the backup due ${at} is missing`,
+    drill: 'Last drill',
+    drillNever: 'never (t on a set’s details runs one)',
+    drillOk: (ago: string, id: string) => `passed ${ago} (set ${id})`,
+    drillBad: (ago: string, id: string) => `FAILED ${ago} (set ${id})`,
+    runs: (ok: number, all: number) => `${ok} of ${all} backups succeeded in 30 days`,
+    offsite: 'Off-site',
+    offsiteNone: 'no destinations configured',
+    offsiteLine: (dest: string, newest: string, missing: number) =>
+      `${dest}: newest there ${newest}${missing ? ` · ${missing} set(s) NOT copied` : ' · all copied'}`,
+    offsiteError: (dest: string, id: string, ago: string, error: string) =>
+      `${dest}: set ${id} NOT copied ${ago}: ${error}`,
+    general: 'Backup folder and alerts',
+    free: (free: string, min: string) => `free disk ${free} (at least ${min} wanted)`,
+    readAt: (at: string) => `Read at ${at}; r reads it again. Nothing here changes anything.`,
   },
 
   drill: {

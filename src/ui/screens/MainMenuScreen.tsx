@@ -5,9 +5,9 @@ import { isCtrlC, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useUi } from '../use-ui.js';
 
-export type MainChoice = 1 | 2 | 3 | 4 | 5 | 6;
+export type MainChoice = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
-/** The six numbered options. Arrows/j/k move, 1–6 open an option at once, Enter opens, q quits. */
+/** The seven numbered options. Arrows/j/k move, 1–7 open an option at once, Enter opens, q quits. */
 export function MainMenuScreen({
   onChoose,
   initial = 0,
@@ -16,13 +16,13 @@ export function MainMenuScreen({
   initial?: number;
 }) {
   const { t } = useUi();
-  const nav = useListNavigation(6, 6, initial);
+  const nav = useListNavigation(7, 7, initial);
   useKeys((input, key) => {
     if (isCtrlC(input, key)) return;
     if (nav.handle(input, key)) return;
-    if (/^[1-6]$/.test(input)) return onChoose(Number(input) as MainChoice);
+    if (/^[1-7]$/.test(input)) return onChoose(Number(input) as MainChoice);
     if (key.return) return onChoose((nav.index + 1) as MainChoice);
-    if (input === 'q' || input === 'Q') return onChoose(6);
+    if (input === 'q' || input === 'Q') return onChoose(7);
   });
   return (
     <Screen title={t.main.title} help={t.help.main}>
