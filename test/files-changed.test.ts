@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { READ_ATTEMPTS, scanFiles, storeFiles, type FileItem } from '../src/engine/files.js';
+import { READ_ATTEMPTS, scanFiles, storeFiles, type FileItem, type FileScan } from '../src/engine/files.js';
 import { readStored } from './helpers/stored.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
@@ -35,7 +35,7 @@ async function setup() {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Stores `items` into `set` (zstd 3), `onRead` told the bytes of each file read so far. */
-const storeReading = (items: FileItem[], set: string, onRead: (item: FileItem, bytes: number) => void) =>
+const storeReading = (items: FileScan['items'], set: string, onRead: (item: FileItem, bytes: number) => void) =>
   storeFiles(items, set, { codec: 'zstd', level: 3 }, undefined, () => undefined, onRead);
 
 describe('a file written while it is read', () => {

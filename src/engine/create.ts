@@ -297,11 +297,11 @@ export async function executeBackup(
       const scan = await scanFiles(cfg);
       warnings.push(...scan.warnings.map((w) => w.message));
       scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', ...w }));
-      const total = scan.items.reduce((s, i) => s + i.size, 0);
+      const total = scan.items.totalSize;
       let done = 0;
       spill = new FileEntrySpill(join(staging, SPILL_NAME));
       const stored = await storeFiles(
-        scan.items.splice(0), // each let go once stored
+        scan.items,
         staging,
         { codec: plan.codec, level: plan.compressionLevel, sealer },
         abort.signal,

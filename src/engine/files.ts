@@ -20,6 +20,7 @@ import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { said, type Said } from '../core/phrases.js';
 import type { FileEntrySpill } from './file-spill.js';
 import { isUtf8Name, shownName } from '../core/format.js';
+import { WalkList } from './walk-list.js';
 
 export { shownName };
 
@@ -68,7 +69,8 @@ export interface FolderItem {
 }
 
 export interface FileScan {
-  items: FileItem[];
+  /** The files found, in the order found (held compactly: walk-list.ts). */
+  items: WalkList;
   /** Every folder walked, in the order walked (a folder before what it holds). */
   folders: FolderItem[];
   /** Problems that make the set partial (missing or unreadable files), each a warning of the backup. */
@@ -182,7 +184,7 @@ export function applicationRoots(folders: ApplicationFolder[]): string[] {
 export async function scanFiles(
   cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'databases'> & { backupDir?: string },
 ): Promise<FileScan> {
-  const scan: FileScan = { items: [], folders: [], problems: [], warnings: [] };
+  const scan: FileScan = { items: new WalkList(), folders: [], problems: [], warnings: [] };
   // The backup folder inside an application folder: never stored (each set would hold the ones before it, its own
   // staging folder and the lock), said once.
   const backupDir = cfg.backupDir;
@@ -516,11 +518,10 @@ async function sqliteSnapshot(
  * snapshot holds every commit; -shm is SQLite's index of the -wal, rebuilt when opened); a snapshot that fails
  * `PRAGMA quick_check` is stored all the same, with a warning saying what the check found. A database SQLite cannot
  * read is stored byte for byte with a warning, and its side files with it. `onRead` is told the bytes of a file
- * read so far. Each item is let go once stored (its place in `items` emptied), where all were held until the
- * manifest was written: a caller that needs them after passes a copy.
+ * read so far. `items`: the scan's (held compactly, each made again as it is stored), or FileItems.
  */
 export async function storeFiles(
-  items: FileItem[],
+  items: WalkList | readonly FileItem[],
   setRoot: string,
   compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
   signal: AbortSignal | undefined,
@@ -528,10 +529,10 @@ export async function storeFiles(
   onRead?: (item: FileItem, bytes: number) => void,
   spill?: FileEntrySpill,
 ): Promise<{ entries: FileEntry[]; storedBytes: number; problems: Said[]; warnings: Said[]; diskFull: boolean }> {
-  // By each item's place in `items`: its stored path and its entry (arrays: maps keyed by the items, and the pairs
-  // that made them, held some 100 bytes a file more). With a spill, each entry goes there as it is made instead.
-  const stored: (FileEntry | undefined)[] = new Array(spill ? 0 : items.length);
-  spill?.reserve(items.length);
+  const list = items instanceof WalkList ? items : WalkList.of(items);
+  // By each item's place in `items`. With a spill, each entry goes there as it is made instead.
+  const stored: (FileEntry | undefined)[] = new Array(spill ? 0 : list.length);
+  spill?.reserve(list.length);
   const keep = (n: number, entry: FileEntry): void => {
     if (spill) spill.put(n, entry);
     else stored[n] = entry;
@@ -543,33 +544,35 @@ export async function storeFiles(
   const scratch = join(setRoot, SNAPSHOTS);
   const snapshotted = new Set<string>();
   let snapshots = 0;
-  // Databases before side files, which are stored only when their database could not be snapshotted.
-  const where = (keep: (i: FileItem) => boolean): number[] => items.flatMap((i, n) => (keep(i) ? [n] : []));
-  const sides = where((i) => i.sqlite?.role === 'side');
-  // Found before any is stored (and let go).
-  const databases = where((i) => i.sqlite?.role === 'database');
-  const small = where((i) => !i.sqlite && i.size < SMALL_FILE);
-  const large = where((i) => !i.sqlite && i.size >= SMALL_FILE);
+  // Databases before side files, which are stored only when their database could not be snapshotted. Places as
+  // typed arrays (an array of numbers was 8 bytes a file each, four of them).
+  const where = (keep: (n: number) => boolean): Uint32Array => {
+    let count = 0;
+    for (let n = 0; n < list.length; n++) if (keep(n)) count++;
+    const found = new Uint32Array(count);
+    for (let n = 0, k = 0; n < list.length; n++) if (keep(n)) found[k++] = n;
+    return found;
+  };
+  const sides = where((n) => list.sqliteRole(n) === 'side');
+  const databases = where((n) => list.sqliteRole(n) === 'database');
+  const small = where((n) => !list.sqliteRole(n) && list.size(n) < SMALL_FILE);
+  const large = where((n) => !list.sqliteRole(n) && list.size(n) >= SMALL_FILE);
   const extension = codec(compression.codec).extension;
   const suffixes = `${extension}${compression.sealer ? AGE_EXTENSION : ''}`;
   // Each file's stored path is made again as it is stored; only those caseDistinct changes are held, by place.
   const pathOf = (i: FileItem): string =>
     storedPath(i.group, i.relative, extension, Boolean(compression.sealer), i.exact?.relative);
-  const places = where((i) => i.kind !== 'symlink');
+  const places = where((n) => !list.isSymlink(n));
   const changed = new Map<number, string>();
   function* toStore(): Generator<string> {
-    for (const n of places) yield pathOf(items[n]!);
+    for (const n of places) yield pathOf(list.get(n));
   }
   for (const [k, path] of caseChanges(toStore(), suffixes)) changed.set(places[k]!, path);
   const madeDirs = new Set<string>();
-  const held: (FileItem | undefined)[] = items;
   const storeOne = async (n: number): Promise<void> => {
-    const item = held[n]!;
     try {
-      await storeItem(n, item);
+      await storeItem(n, list.get(n));
     } finally {
-      // Its entry holds what is kept of it.
-      held[n] = undefined;
       changed.delete(n);
     }
   };
@@ -652,7 +655,7 @@ export async function storeFiles(
     // time, each compressed on every core already (memory stays that of one). Side files last: stored only when
     // their database could not be snapshotted.
     for (const n of databases) await storeOne(n);
-    await mapLimited(small, FILES_AT_ONCE, storeOne);
+    await mapLimited(Array.from(small), FILES_AT_ONCE, storeOne);
     for (const n of large) await storeOne(n);
     for (const n of sides) await storeOne(n);
   } finally {
