@@ -10,7 +10,6 @@ import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, FolderEntry, LoadedConfig } from '../core/types.js';
 import { isDiskFull } from '../core/errors.js';
 import { ownerOf } from './accounts.js';
-import { mapLimited } from './limited.js';
 import { ensurePrivateDir, readChunkFor } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { caseChanges } from './case-distinct.js';
@@ -655,7 +654,7 @@ export async function storeFiles(
     // time, each compressed on every core already (memory stays that of one). Side files last: stored only when
     // their database could not be snapshotted.
     for (const n of databases) await storeOne(n);
-    await mapLimited(Array.from(small), FILES_AT_ONCE, storeOne);
+    await eachLimited(small, FILES_AT_ONCE, storeOne);
     for (const n of large) await storeOne(n);
     for (const n of sides) await storeOne(n);
   } finally {
@@ -663,6 +662,27 @@ export async function storeFiles(
   }
   const entries = stored.filter((e) => e !== undefined);
   return { entries, storedBytes, problems, warnings, diskFull };
+}
+
+/**
+ * Runs `work` on each place of `places`, `limit` at once (mapLimited without its array of results, nor an array of
+ * the places: 1.6 MiB held through the store of 100 000 files). After a failure none starts; the first is thrown
+ * once the running ones have settled.
+ */
+async function eachLimited(places: Uint32Array, limit: number, work: (n: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < places.length)
+      try {
+        await work(places[next++]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, places.length) }, lane));
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
 }
 
 /** `path` with its symlinks resolved, or as it is when it cannot be (gone, unreadable). */
