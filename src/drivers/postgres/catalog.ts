@@ -64,14 +64,32 @@ export async function listTriggers(client: PgQueryable): Promise<TableTrigger[]>
   }));
 }
 
-/** Exact row counts (`count(*)` of each table, ONLY, so inheritance children are not counted twice). */
+/**
+ * Tables counted by one statement of countRows. A statement per table cost a round trip each: a restore of a
+ * database of 5000 small tables spent 8 s on its counts (loaded machine). Not all in one statement: planning
+ * a count locks the table and its indexes until the transaction ends (a restore's counts run each statement in
+ * a transaction of its own), and the server's lock table is shared (max_locks_per_transaction ×
+ * max_connections; 6400 by default), so a statement of 5000 tables and their indexes could run out of it.
+ * 200 tables hold a few hundred locks.
+ */
+export const COUNT_BATCH = 200;
+
+/**
+ * Exact row counts (`count(*)` of each table, ONLY, so inheritance children are not counted twice), COUNT_BATCH
+ * tables per statement (one `UNION ALL` of a count each).
+ */
 export async function countRows(client: PgQueryable, tables: readonly TableRef[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const t of tables) {
-    const r = await client.query(
-      `SELECT count(*)::bigint AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
-    );
-    out[tableKey(t.schema, t.table)] = Number(r.rows[0]?.['n'] ?? 0);
+  for (let start = 0; start < tables.length; start += COUNT_BATCH) {
+    const batch = tables.slice(start, start + COUNT_BATCH);
+    const sql = batch
+      .map((t, i) => `SELECT ${i} AS i, count(*)::bigint AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`)
+      .join('\nUNION ALL ');
+    const r = await client.query(sql);
+    for (const row of r.rows) {
+      const t = batch[Number(row['i'])];
+      if (t) out[tableKey(t.schema, t.table)] = Number(row['n'] ?? 0);
+    }
   }
   return out;
 }
