@@ -5,7 +5,7 @@
  * that directory, in the same run on the same data: seconds, ratios, peak RSS and how busy the cores
  * were. `--multi` adds a set of three databases at once. Prints figures; it is not a test.
  *
- *   node scripts/bench-postgres.mjs [--size-mb 512] [--runs 3] [--level N] [--multi] [--dist DIR] [--keep]
+ *   node scripts/bench-postgres.mjs [--size-mb 512] [--runs 3] [--level N] [--multi] [--tables N] [--dist DIR] [--keep]
  *
  * Needs `dist/` (npx tsc -p .), the PostgreSQL server binaries (initdb, pg_ctl) to start a
  * throwaway cluster (as root it runs as the `postgres` user), and pg_dump/pg_restore.
@@ -39,6 +39,8 @@ const sizeMb = Number(opt('size-mb', '512'));
 const level = opt('level', 'default') === 'default' ? 'default' : Number(opt('level', 'default'));
 const runs = Number(opt('runs', '3'));
 const multi = args.includes('--multi');
+/** A database of this many small tables instead of the orders and customers (`--tables 5000`). */
+const tables = Number(opt('tables', '0'));
 const keep = args.includes('--keep');
 /** Folder of the compiled sources (default dist/; e.g. a private `tsc --outDir` build). */
 const dist = resolve(opt('dist', join(root, 'dist')));
@@ -114,7 +116,9 @@ try {
   run('mkdir', ['-m', '0700', sock], { asServer: true });
   appendFileSync(
     join(dataDir, 'postgresql.conf'),
-    `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${sock}'\nfsync = off\nsynchronous_commit = off\nshared_buffers = 256MB\nmax_wal_size = 4GB\ncheckpoint_timeout = 30min\n`,
+    `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${sock}'\nfsync = off\nsynchronous_commit = off\nshared_buffers = 256MB\nmax_wal_size = 4GB\ncheckpoint_timeout = 30min\n` +
+      // pg_dump -j locks every table in its own session and again in the worker dumping it
+      (tables > 0 ? `max_locks_per_transaction = 256\n` : ''),
   );
   run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(work, 'server.log'), '-w', 'start'], { asServer: true });
 
@@ -125,37 +129,54 @@ try {
   const c = new pg.Client({ host, port, user: 'postgres', password, database: 'bench' });
   await c.connect();
   const t0 = Date.now();
-  await c.query(`
-    CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, email text NOT NULL, city text, country text, created_at timestamptz NOT NULL, notes text);
-    CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL,
-                         created_at timestamptz NOT NULL, items jsonb NOT NULL, shipping_address text, comment text);
-    CREATE TABLE words (i int PRIMARY KEY, w text);
-    INSERT INTO words SELECT i, (ARRAY['mesa','silla','tornillo','cable','monitor','teclado','papel','caja','lámpara','batería','filtro','bomba','válvula','sensor','motor','correa','rodamiento','tuerca','arandela','perno'])[1 + i % 20] FROM generate_series(0, 19) i;`);
-  await c.query(`INSERT INTO customers SELECT g, initcap(md5(g::text)::varchar(8)) || ' ' || initcap(substr(md5((g*7)::text), 1, 10)),
-      substr(md5(g::text), 1, 12) || '@example.' || (ARRAY['com','es','mx','ar'])[1 + g % 4],
-      (ARRAY['Madrid','Lima','Bogotá','Quito','Sevilla','Rosario','Cusco','León','Mérida','Valencia'])[1 + g % 10],
-      (ARRAY['ES','PE','CO','EC','AR','MX'])[1 + g % 6], now() - (g % 2000) * interval '1 day',
-      CASE WHEN g % 3 = 0 THEN 'cliente preferente; ' || md5(g::text) END FROM generate_series(1, 200000) g`);
-  let size = 0;
-  while (size < sizeMb * 1048576) {
-    await c.query(`INSERT INTO orders (customer_id, status, amount, created_at, items, shipping_address, comment)
-      SELECT 1 + (random() * 199999)::int, (ARRAY['new','paid','shipped','delivered','returned'])[1 + (random() * 4)::int],
-             round((random() * 5000)::numeric, 2), now() - random() * interval '3 years',
-             jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (random() * 99999)::int, 'qty', 1 + (random() * 9)::int, 'name', (SELECT w FROM words WHERE i = (g % 20)), 'price', round((random() * 300)::numeric, 2)),
-                               jsonb_build_object('sku', 'SKU-' || (random() * 99999)::int, 'qty', 1 + (random() * 3)::int, 'name', (SELECT w FROM words WHERE i = ((g / 7) % 20)))),
-             'Calle ' || (random() * 300)::int || ' nº ' || (random() * 99)::int || ', ' || (ARRAY['Madrid','Lima','Bogotá','Quito','Sevilla'])[1 + g % 5],
-             CASE WHEN random() < 0.4 THEN 'entregar por la tarde; ref ' || substr(md5(random()::text), 1, 16) END
-        FROM generate_series(1, 250000) g`);
+  if (tables > 0) {
+    // Many small tables (--tables N): each a serial primary key, a text and a timestamp, 1–7 rows.
+    for (let i = 0; i < tables; i += 250) {
+      let sql = '';
+      for (let j = i; j < Math.min(tables, i + 250); j++)
+        sql += `CREATE TABLE t${j} (id serial PRIMARY KEY, name text NOT NULL, created timestamptz DEFAULT now());
+                INSERT INTO t${j} (name) SELECT 'n' || g FROM generate_series(1, ${1 + (j % 7)}) g;\n`;
+      await c.query(sql);
+    }
+    await c.query('VACUUM ANALYZE');
+    const size = Number((await c.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
+    await c.end();
+    console.log(
+      `database: ${mb(size)} MiB, ${tables} small tables (generated in ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+    );
+  } else {
+    await c.query(`
+      CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, email text NOT NULL, city text, country text, created_at timestamptz NOT NULL, notes text);
+      CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL,
+                           created_at timestamptz NOT NULL, items jsonb NOT NULL, shipping_address text, comment text);
+      CREATE TABLE words (i int PRIMARY KEY, w text);
+      INSERT INTO words SELECT i, (ARRAY['mesa','silla','tornillo','cable','monitor','teclado','papel','caja','lámpara','batería','filtro','bomba','válvula','sensor','motor','correa','rodamiento','tuerca','arandela','perno'])[1 + i % 20] FROM generate_series(0, 19) i;`);
+    await c.query(`INSERT INTO customers SELECT g, initcap(md5(g::text)::varchar(8)) || ' ' || initcap(substr(md5((g*7)::text), 1, 10)),
+        substr(md5(g::text), 1, 12) || '@example.' || (ARRAY['com','es','mx','ar'])[1 + g % 4],
+        (ARRAY['Madrid','Lima','Bogotá','Quito','Sevilla','Rosario','Cusco','León','Mérida','Valencia'])[1 + g % 10],
+        (ARRAY['ES','PE','CO','EC','AR','MX'])[1 + g % 6], now() - (g % 2000) * interval '1 day',
+        CASE WHEN g % 3 = 0 THEN 'cliente preferente; ' || md5(g::text) END FROM generate_series(1, 200000) g`);
+    let size = 0;
+    while (size < sizeMb * 1048576) {
+      await c.query(`INSERT INTO orders (customer_id, status, amount, created_at, items, shipping_address, comment)
+        SELECT 1 + (random() * 199999)::int, (ARRAY['new','paid','shipped','delivered','returned'])[1 + (random() * 4)::int],
+               round((random() * 5000)::numeric, 2), now() - random() * interval '3 years',
+               jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (random() * 99999)::int, 'qty', 1 + (random() * 9)::int, 'name', (SELECT w FROM words WHERE i = (g % 20)), 'price', round((random() * 300)::numeric, 2)),
+                                 jsonb_build_object('sku', 'SKU-' || (random() * 99999)::int, 'qty', 1 + (random() * 3)::int, 'name', (SELECT w FROM words WHERE i = ((g / 7) % 20)))),
+               'Calle ' || (random() * 300)::int || ' nº ' || (random() * 99)::int || ', ' || (ARRAY['Madrid','Lima','Bogotá','Quito','Sevilla'])[1 + g % 5],
+               CASE WHEN random() < 0.4 THEN 'entregar por la tarde; ref ' || substr(md5(random()::text), 1, 16) END
+          FROM generate_series(1, 250000) g`);
+      size = Number((await c.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
+    }
+    await c.query('CREATE INDEX ON orders (customer_id); CREATE INDEX ON orders (created_at)');
+    await c.query('VACUUM ANALYZE');
     size = Number((await c.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
+    const rows = Number((await c.query('SELECT count(*) AS n FROM orders')).rows[0].n);
+    await c.end();
+    console.log(
+      `database: ${mb(size)} MiB, ${rows} orders + 200000 customers (generated in ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+    );
   }
-  await c.query('CREATE INDEX ON orders (customer_id); CREATE INDEX ON orders (created_at)');
-  await c.query('VACUUM ANALYZE');
-  size = Number((await c.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
-  const rows = Number((await c.query('SELECT count(*) AS n FROM orders')).rows[0].n);
-  await c.end();
-  console.log(
-    `database: ${mb(size)} MiB, ${rows} orders + 200000 customers (generated in ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-  );
 
   const jobs = availableParallelism();
   const dbconn = [...conn, '-d', 'bench'];
