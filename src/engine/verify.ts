@@ -16,7 +16,7 @@ import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { hashStoredFile } from './hash-file.js';
 import { nextBackupOnly, type ManifestFiles } from './manifest.js';
-import { mapLimitedOf } from './limited.js';
+import { eachLimitedOf, mapLimitedOf } from './limited.js';
 
 export interface FileCheck {
   /** Stored path relative to the set folder. */
@@ -35,7 +35,13 @@ export interface FileCheck {
 export interface VerifyReport {
   setId: string;
   ok: boolean;
+  /**
+   * The stored files that did not match (verifySet; every file checked, matching or not, before 2026-12-05: a set of
+   * 100 000 files held 100 000 of them). `verifySet`'s `eachFile` is handed each file checked, in order.
+   */
   files: FileCheck[];
+  /** How many stored files were checked (absent: `files` holds them all). */
+  checked?: number;
   /**
    * With `readData`: the set was encrypted, and every file was decrypted and its plaintext checked (every file is
    * decompressed with `readData`, encrypted or not).
@@ -90,6 +96,7 @@ export function* expectedOfFiles(files: Iterable<FileEntry>, codec: CodecName | 
       yield {
         path: f.stored,
         bytes: null,
+        size: f.size,
         md5: f.md5,
         sha256: f.sha256,
         codec: filesCodec,
@@ -104,6 +111,8 @@ export interface ExpectedFile {
   md5: string;
   sha256: string;
   nextBackupOf?: string;
+  /** The size of its file (FileEntry.size; a database's is not said): a small one is decoded in one call. */
+  size?: number;
   /** Its compression (null: stored as it is), for `verify --read-data`. */
   codec?: CodecName | null;
   /** Encrypted sets: the plaintext's size and hashes (the compressed file before encryption). */
@@ -130,7 +139,15 @@ export async function checkFiles(
   dir: string,
   expected: readonly ExpectedFile[] | (() => Iterable<ExpectedFile>),
   reporter: Reporter,
-  opts: { hash?: boolean; signal?: AbortSignal; readThrough?: { decrypter: Decrypter | null; setId: string } } = {},
+  opts: {
+    hash?: boolean;
+    signal?: AbortSignal;
+    readThrough?: { decrypter: Decrypter | null; setId: string };
+    /** Only the files it keeps are returned (all without it). */
+    keep?: (f: FileCheck) => boolean;
+    /** Handed each file checked, in order, kept or not. */
+    onChecked?: (f: FileCheck) => void;
+  } = {},
 ): Promise<FileCheck[]> {
   // Application files record no stored size: their size on disk counts (the progress ended above its total).
   const sizeOf = (e: ExpectedFile): number => {
@@ -180,6 +197,7 @@ export async function checkFiles(
           abs,
           {
             codec: e.codec ?? null,
+            ...(e.size !== undefined ? { size: e.size } : {}),
             ...(through.decrypter
               ? {
                   decrypt: { decrypter: through.decrypter, label: `${e.path} of set ${through.setId}`, plain: e.plain },
@@ -207,7 +225,13 @@ export async function checkFiles(
       return { path: e.path, ok: false, problem: notDecompressing(h.undecodable), bytes: h.bytes };
     return { path: e.path, ok: true, bytes: h.bytes };
   };
-  return mapLimitedOf(each(), FILES_AT_ONCE, check);
+  if (!opts.keep && !opts.onChecked) return mapLimitedOf(each(), FILES_AT_ONCE, check);
+  const kept: FileCheck[] = [];
+  await eachLimitedOf(each(), FILES_AT_ONCE, check, (f) => {
+    opts.onChecked?.(f);
+    if (!opts.keep || opts.keep(f)) kept.push(f);
+  });
+  return kept;
 }
 
 /**
@@ -241,7 +265,7 @@ export async function verifySet(
   cfg: LoadedConfig,
   id: string,
   reporter: Reporter,
-  opts: { readData?: boolean } = {},
+  opts: { readData?: boolean; eachFile?: (f: FileCheck) => void } = {},
 ): Promise<VerifyReport> {
   // The entries of its files read as they are checked, none held (a set of 100 000 files held about 40 MiB of them).
   const { head, files: entries } = await readManifestLeanOf(cfg, id);
@@ -257,8 +281,15 @@ export async function verifySet(
       ? await decrypterFor(cfg, m.encryption, m.id, passphraseSample(withFirstFile(m, entries), openStored(dir)))
       : null;
   const own = expectedFiles(m, undefined, false);
+  // Only the files that fail are kept (a set of 100 000 files held 100 000 results), the others counted.
+  let checked = 0;
   const files = await checkFiles(dir, () => chained(own, expectedOfFiles(entries.entries(), m.codec)), reporter, {
     ...(opts.readData ? { readThrough: { decrypter, setId: m.id } } : {}),
+    keep: (f) => !f.ok,
+    onChecked: (f) => {
+      checked++;
+      opts.eachFile?.(f);
+    },
   });
   // A file no restore reads (the page map) missing or damaged is said, and the set is still restorable
   const spare = files.filter((f) => !f.ok && f.nextBackupOf);
@@ -291,7 +322,7 @@ export async function verifySet(
     {
       setId: m.id,
       outcome: ok ? 'ok' : 'failed',
-      files: files.length,
+      files: checked,
       ...(opts.readData ? { readData: true, decrypted: Boolean(m.encryption) } : {}),
       problems: bad.map((b) => `${b.path}: ${b.problem}`),
       ...(spare.length ? { warnings: warningPhrases.map(english) } : {}),
@@ -304,6 +335,7 @@ export async function verifySet(
     setId: m.id,
     ok,
     files,
+    checked,
     ...(opts.readData && m.encryption ? { decrypted: true } : {}),
     ...(spare.length ? { warnings: warningPhrases.map(english), warningPhrases } : {}),
   };

@@ -46,11 +46,11 @@ function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme' | 'la
 /** The one line a verification ends with: OK, files that do not match, or files that match in a broken chain. */
 export function verifyText(r: VerifyReport, t: UiContextValue['t']): string {
   if (!r.ok) return t.details.verifyBad(r.files.filter((f) => !f.ok && !f.nextBackupOf).length);
-  const matched = r.files.filter((f) => f.ok).length;
+  // `files` holds only the files that failed, `checked` counts them all (both the same where it is absent)
+  const checked = r.checked ?? r.files.length;
+  const matched = checked - r.files.filter((f) => !f.ok).length;
   if (r.chainProblems?.length) return t.details.verifyChainBroken(matched);
-  return matched < r.files.length
-    ? t.details.verifyOkWarned(matched, r.files.length - matched)
-    : t.details.verifyOk(matched);
+  return matched < checked ? t.details.verifyOkWarned(matched, checked - matched) : t.details.verifyOk(matched);
 }
 
 /** What breaks a set's chain (`chainProblems`, said by their phrases), in the menu's language. */
