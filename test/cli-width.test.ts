@@ -306,9 +306,11 @@ describe('prune and prune --from in a real 80-column terminal', () => {
         expect(pane).toMatch(/set\(s\) would be removed/);
         for (const l of pane.split('\n')) expect(l.trimEnd().length, pane).toBeLessThanOrEqual(80);
         expect(pane.match(/^\d{8}_\d{6}/gm), pane).toHaveLength(2);
-        // Every word piped is whole in the pane (the title WHY aside: reasons go under their set).
+        // Every word piped is whole in the pane, the title WHY too: under the titles, as reasons go under their set.
         const words = pane.split(/\s+/);
-        for (const w of piped.stdout.split(/\s+/)) if (w !== 'WHY') expect(words, pane).toContain(w);
+        for (const w of piped.stdout.split(/\s+/)) expect(words, pane).toContain(w);
+        const titles = pane.split('\n').findIndex((l) => l.startsWith('SET '));
+        expect(pane.split('\n')[titles + 1], pane).toMatch(/^ {4}(.*: )?WHY$/);
         expect(pane.replace(/\s+/g, ' ')).toContain(piped.stdout.split('\n').at(-2)!.replace(/\s+/g, ' ').trim());
         if (process.env.SHOW_FRAMES) console.log(pane);
       } finally {

@@ -78,8 +78,8 @@ export function foldLine(line: string, width: number | null): string {
 /**
  * `table` whose last column (a reason: WHY) is folded within `width` at word boundaries, as `list` folds its
  * databases: piped (`width` null) or when it fits, the plain table; else the last column folded in place when it
- * keeps `minRoom` columns; else on lines indented under each row (with the other columns but the first `keep` after
- * it when even those are too wide). Nothing is cut inside a word the terminal could have kept whole.
+ * keeps `minRoom` columns; else on lines indented under each row, the titles' row too (with the other columns but the
+ * first `keep` after it when even those are too wide). Nothing is cut inside a word the terminal could have kept whole.
  */
 export function foldedTable(rows: string[][], width: number | null, minRoom = 24, keep = 1): string {
   if (width === null || tableWidth(rows) <= width) return table(rows);
@@ -92,10 +92,11 @@ export function foldedTable(rows: string[][], width: number | null, minRoom = 24
   const whole = tableWidth(rows.map((r) => r.slice(0, last))) <= width;
   const head = rows.map((r) => (whole ? r.slice(0, last) : [...r.slice(0, keep), r[last - 1]!]));
   const under = (r: string[]): string => (whole ? r[last]! : `${r.slice(keep, last - 1).join(', ')}: ${r[last]!}`);
+  // The titles too: the last one (WHY) goes under them, as each row's reason goes under its row.
   const lines = table(head).split('\n');
-  const out = [lines[0]!.trimEnd()];
-  rows.slice(1).forEach((r, i) => {
-    out.push(lines[i + 1]!.trimEnd());
+  const out: string[] = [];
+  rows.forEach((r, i) => {
+    out.push(lines[i]!.trimEnd());
     out.push(...wrapWords(under(r), width - 4).map((l) => `    ${l}`));
   });
   return out.join('\n');
