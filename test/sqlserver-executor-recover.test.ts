@@ -8,6 +8,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RefusedError, RespaldoError } from '../src/core/errors.js';
+import { english } from '../src/core/phrases.js';
 import { createSqlServerDriver, type ConnectionSettings } from '../src/drivers/sqlserver/index.js';
 import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver/names.js';
 import {
@@ -26,6 +27,7 @@ import {
   warnings,
 } from './helpers/sqlserver-executor.js';
 import { LOCKED, sqlError } from './helpers/sqlserver-fake.js';
+import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 
 useExecutorFixtures();
 
@@ -383,6 +385,13 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     expect(err).toBeInstanceOf(RefusedError);
     expect((err as RefusedError).message).toMatch(/availability group/);
     expect((err as RefusedError).hint).toMatch(/--to NAME/);
+    // The menu says it in the operator's language: the refusal carries its phrases.
+    const said = (err as RefusedError).phrases!;
+    expect(english(said.message!)).toBe((err as RefusedError).message);
+    expect(PHRASES_ES[said.message!.id](said.message!.params)).toMatch(
+      /^La base "users" en .* está en un grupo de disponibilidad: .* la restauración en su sitio no es posible\.$/,
+    );
+    expect(PHRASES_ES[said.hint!.id](said.hint!.params)).toMatch(/^Restaure al lado con --to NOMBRE/);
     expect(server.log.some((x) => x.sql.startsWith('RESTORE'))).toBe(false);
     const side = await driver.restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx());
     expect(side.restoredTo).toBe('users_copy');

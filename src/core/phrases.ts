@@ -1018,6 +1018,12 @@ export const PHRASES_EN = {
     `Restore beside it with --to ${p['db']}_restored and let the DBA move it in and set the publications up ` +
     `again; or remove replication first (EXEC sp_removedbreplication N'${p['literal']}'), ` +
     'run again, then re-create the publications and re-initialise the subscriptions.',
+  'mssql.availabilityGroup': (p: PhraseParams) =>
+    `Database "${p['db']}" on ${p['server']} is in an availability group: it cannot be set SINGLE_USER or renamed, ` +
+    `so ${p['doing'] === 'rollback' ? 'a rollback by renaming' : 'an in-place restore'} is not possible.`,
+  'mssql.availabilityGroupHint': () =>
+    'Restore side by side with --to NAME, or remove the database from the availability group first ' +
+    '(ALTER AVAILABILITY GROUP … REMOVE DATABASE), restore, and add it back.',
   'mssql.continuedAfterError': (p: PhraseParams) =>
     `${p['live']} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: ` +
     'the damage is restored too. Run DBCC CHECKDB on it.',

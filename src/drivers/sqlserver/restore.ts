@@ -230,7 +230,7 @@ export async function restoreSqlServer(
       const earlier = stagingNames(live, roundId(req.setId, round - 1)).safety;
       ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('note.safetyRound', { earlier, safety }) });
     }
-    if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'an in-place restore');
+    if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'restore');
     if (inPlace) refuseReplacing(liveInfo, s, 'restore');
     if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
 

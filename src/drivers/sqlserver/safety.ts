@@ -61,8 +61,8 @@ export async function swapBackSqlServer(
       throw new RespaldoError('failed', message, 'Bring it online (ask the DBA), then roll back again.');
     }
     const liveInfo = await session.databaseInfo(live);
-    refuseAvailabilityGroup(liveInfo, s, 'a rollback by renaming');
-    refuseAvailabilityGroup(kept, s, 'a rollback by renaming');
+    refuseAvailabilityGroup(liveInfo, s, 'rollback');
+    refuseAvailabilityGroup(kept, s, 'rollback');
     refuseReplacing(liveInfo, s, 'rollback');
     if (liveInfo && (await session.databaseInfo(newSafety))) {
       throw new RefusedError(

@@ -55,15 +55,12 @@ export function refuseOlderServer(
   throw new RespaldoError('failed', english(message), english(hint), versions).withPhrases(message, hint);
 }
 
-/** Refuses a rename-based swap of a database that belongs to an availability group. */
-export function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doing: string): void {
+/** Refuses a rename-based swap (in-place restore, rollback) of a database that belongs to an availability group. */
+export function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doing: ReplaceDoing): void {
   if (!info?.replicaId) return;
-  throw new RefusedError(
-    `Database "${info.name}" on ${where(s)} is in an availability group: it cannot be set SINGLE_USER or renamed, ` +
-      `so ${doing} is not possible.`,
-    'Restore side by side with --to NAME, or remove the database from the availability group first ' +
-      '(ALTER AVAILABILITY GROUP … REMOVE DATABASE), restore, and add it back.',
-  );
+  const message = phrase('mssql.availabilityGroup', { db: info.name, server: where(s), doing });
+  const hint = phrase('mssql.availabilityGroupHint');
+  throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
 }
 
 /**

@@ -1081,6 +1081,12 @@ export const PHRASES_ES = {
     `Restaure al lado con --to ${p['db']}_restored y deje que el DBA la ponga en su sitio y vuelva a crear las ` +
     `publicaciones; o quite antes la replicación (EXEC sp_removedbreplication N'${p['literal']}'), vuelva a ` +
     'ejecutar, y después cree de nuevo las publicaciones y reinicialice las suscripciones.',
+  'mssql.availabilityGroup': (p: PhraseParams) =>
+    `La base "${p['db']}" en ${p['server']} está en un grupo de disponibilidad: no se puede poner en SINGLE_USER ni ` +
+    `cambiar de nombre, así que ${p['doing'] === 'rollback' ? 'la vuelta atrás por cambio de nombre' : 'la restauración en su sitio'} no es posible.`,
+  'mssql.availabilityGroupHint': () =>
+    'Restaure al lado con --to NOMBRE, o quite antes la base del grupo de disponibilidad ' +
+    '(ALTER AVAILABILITY GROUP … REMOVE DATABASE), restaure, y vuelva a añadirla.',
   'mssql.continuedAfterError': (p: PhraseParams) =>
     `${p['live']} se restauró WITH CONTINUE_AFTER_ERROR desde una copia de seguridad de una base dañada: ` +
     'el daño también se restauró. Ejecute DBCC CHECKDB sobre ella.',
