@@ -2,6 +2,9 @@ import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { collect, describeResult, startCli, waitFor } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
+import { english } from '../src/core/phrases.js';
+import { folderReplaced } from '../src/engine/create-plan.js';
+import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 
 const sets = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => /^\d{8}_\d{6}/.test(n)) : []);
 
@@ -35,5 +38,14 @@ describe('the backup folder gone while the scheduler runs', () => {
     }
     const r = await done;
     expect(r.code, describeResult(r)).toBe(0);
+  });
+
+  it("says it in the menu's Spanish too: the error carries its phrases", () => {
+    const err = folderReplaced('/no/such/backups', { dev: 0, ino: 0 })!;
+    expect(english(err.phrases!.message!)).toBe(err.message);
+    expect(PHRASES_ES[err.phrases!.message!.id](err.phrases!.message!.params)).toBe(
+      'La carpeta de copias /no/such/backups no es la que había cuando arrancó el programador: ya no está, o se creó de nuevo en el punto de montaje de un disco desmontado entretanto. No se escribió nada.',
+    );
+    expect(PHRASES_ES[err.phrases!.hint!.id](err.phrases!.hint!.params)).toMatch(/^Vuelva a montar el disco/);
   });
 });

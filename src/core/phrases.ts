@@ -406,6 +406,10 @@ export const PHRASES_EN = {
       : `${nothingDoneEn(p)}Check the sets there with respaldo list --from ${p['dest']} and restore an older set (one whose chain is all there, or a full); the missing sets can be sent there again only from a server that still holds them.`,
   'fetch.noRoom': (p: PhraseParams) =>
     `Fetching set ${p['set']} from destination "${p['dest']}" needs ${p['needed']} in the backup folder ${p['dir']}, and its disk has ${p['free'] || 'not that much'} free. Nothing was restored; what was fetched was removed.`,
+  'create.folderReplaced': (p: PhraseParams) =>
+    `The backup folder ${p['dir']} is not the one the scheduler started on: it is gone, or made again on the mount point of a disk unmounted meanwhile. Nothing was written.`,
+  'create.folderReplacedHint': (p: PhraseParams) =>
+    `Mount the backup disk at ${p['dir']} again (or check backupDir), then restart the scheduler; remove what it made there meanwhile.`,
   'fetch.noRoomToDrill': (p: PhraseParams) =>
     `Set ${p['set']} at destination "${p['dest']}" cannot be drilled here: a drill fetches it into the backup folder first, and ${p['because']}. Nothing was drilled or recorded; nothing fetched was kept.`,
   'fetch.noRoomToDrillHint': (p: PhraseParams) =>

@@ -272,9 +272,7 @@ export interface FolderId {
 export function folderReplaced(dir: string, was: FolderId): RespaldoError | null {
   const now = statSync(dir, { throwIfNoEntry: false });
   if (now && now.dev === was.dev && now.ino === was.ino) return null;
-  return new RespaldoError(
-    'failed',
-    `The backup folder ${dir} is not the one the scheduler started on: it is gone, or made again on the mount point of a disk unmounted meanwhile. Nothing was written.`,
-    `Mount the backup disk at ${dir} again (or check backupDir), then restart the scheduler; remove what it made there meanwhile.`,
-  );
+  const message = phrase('create.folderReplaced', { dir });
+  const hint = phrase('create.folderReplacedHint', { dir });
+  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 }

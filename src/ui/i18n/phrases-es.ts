@@ -470,6 +470,10 @@ export const PHRASES_ES = {
       : `${nothingDoneEs(p)}Revise las copias de allí con respaldo list --from ${p['dest']} y restaure una copia anterior (una cuya cadena esté toda allí, o una completa); las que faltan solo pueden volver a copiarse allí desde un servidor que aún las tenga.`,
   'fetch.noRoom': (p: PhraseParams) =>
     `Traer la copia ${p['set']} del destino "${p['dest']}" necesita ${p['needed']} en la carpeta de copias ${p['dir']}, y su disco tiene ${p['free'] || 'menos'} libres. No se restauró nada; lo traído se eliminó.`,
+  'create.folderReplaced': (p: PhraseParams) =>
+    `La carpeta de copias ${p['dir']} no es la que había cuando arrancó el programador: ya no está, o se creó de nuevo en el punto de montaje de un disco desmontado entretanto. No se escribió nada.`,
+  'create.folderReplacedHint': (p: PhraseParams) =>
+    `Vuelva a montar el disco de copias en ${p['dir']} (o revise backupDir) y reinicie el programador; quite lo que haya creado allí entretanto.`,
   'fetch.noRoomToDrill': (p: PhraseParams) =>
     `La copia ${p['set']} del destino "${p['dest']}" no se puede probar aquí: un simulacro la trae antes a la carpeta de copias, y no hay espacio para ella en su disco. No se hizo ni registró ningún simulacro; no se guardó nada de lo traído.`,
   'fetch.noRoomToDrillHint': (p: PhraseParams) =>
