@@ -214,6 +214,38 @@ describe('a restore of the files alone from an encrypted set', () => {
     }
   });
 
+  it('with a database too (the files not checked as read): a file that does not decompress is exit 5, named, with the hint', async () => {
+    const { s, m } = await encryptedUploads();
+    const recipient = (JSON.parse(readFileSync(s.configFile, 'utf8')) as { encryption: { recipients: string[] } })
+      .encryption.recipients[0]!;
+    const manifest = join(s.backupDir, m.id, 'manifest.json');
+    const victim = 'uploads/d3/f15.bin';
+    const junk = randomBytes(4000);
+    const sealed = execFileSync('age', ['-r', recipient], { input: junk });
+    writeFileSync(storedOf(s, m, victim), sealed);
+    const edited = JSON.parse(readFileSync(manifest, 'utf8')) as Manifest;
+    Object.assign(
+      edited.files.find((f) => f.relative === victim)!,
+      {
+        storedBytes: sealed.length,
+        md5: createHash('md5').update(sealed).digest('hex'),
+        sha256: createHash('sha256').update(sealed).digest('hex'),
+        plain: {
+          bytes: junk.length,
+          md5: createHash('md5').update(junk).digest('hex'),
+          sha256: createHash('sha256').update(junk).digest('hex'),
+        },
+      },
+    );
+    writeFileSync(manifest, JSON.stringify(edited, null, 2));
+    const to = join(s.dir, 'restored');
+    const r = await cli(s, ['restore', m.id, '--db', 'users', '--files', '--to', to, '--yes'], 5);
+    expect(r.stderr.replace(/\s+/g, ' ')).toMatch(
+      /The stored file \S+f15\.bin\.zst\S* of application\/uploads\/d3\/f15\.bin cannot be decompressed \(.*\): it is damaged\..* hint: Do not restore from this set\./,
+    );
+    expect(r.stderr).not.toContain('internal error');
+  });
+
   it("a key that is not the set's: exit 13, nothing made", async () => {
     const { s, m } = await encryptedUploads();
     const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as { encryption: Record<string, unknown> };

@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { addAbortSignal, pipeline, type Readable } from 'node:stream';
+import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import { InterruptedError, isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
@@ -11,7 +11,7 @@ import { makeDirs, pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
 import { heldFiles, isSafeRelative, type ManifestFiles } from './manifest.js';
 import { shownName } from '../core/format.js';
-import type { StoredReader } from './stored-part.js';
+import { undecodableIsDamage, type StoredReader } from './stored-part.js';
 import { checkedPlain, SMALL_FILE, type StoredCheck } from './stored-check.js';
 
 /** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
@@ -223,7 +223,11 @@ export async function restoreFiles(
                 highWaterMark: readChunkFor(e.size + 1024), // about the stored file
               })
             : setRoot(e.stored!);
-        const plain = pipeline(stoppable(src), decompressorFor(opts.codec ?? 'gzip'), () => undefined);
+        const decoded = pipeline(stoppable(src), decompressorFor(opts.codec ?? 'gzip'), () => undefined);
+        // Checked before (its hashes, an encrypted one's plaintext too): data that does not decode is damage (exit 5).
+        const plain = Readable.from(undecodableIsDamage(decoded, e.stored!, `${e.group}/${e.relative}`), {
+          objectMode: false,
+        });
         await pipeToNewFile(plain, dest, { mode: 0o600 });
       }
       await ownAs(dest, e.owner, kept);

@@ -36,11 +36,12 @@ export function openStoredPart(dir: string | StoredReader, entry: DatabaseEntry,
 }
 
 /**
- * The decompressed bytes of `file`, where data the decompressor cannot decode is a damaged stored file
- * (VerifyError, exit 5), not an internal error: a file streamed from a destination may reach the
- * decompressor's complaint before its own hash is checked at its end. Read errors and interruptions pass.
+ * The decompressed bytes of `file` (stored for `name`: a database, or a restored file's path), where data the
+ * decompressor cannot decode is a damaged stored file (VerifyError, exit 5), not an internal error: a file streamed
+ * from a destination may reach the decompressor's complaint before its own hash is checked at its end, and one whose
+ * hashes were rewritten with it matches them. Read errors and interruptions pass.
  */
-async function* undecodableIsDamage(decoded: Readable, file: string, name: string): AsyncGenerator<Buffer> {
+export async function* undecodableIsDamage(decoded: Readable, file: string, name: string): AsyncGenerator<Buffer> {
   try {
     yield* decoded as AsyncIterable<Buffer>;
   } catch (err) {
