@@ -73,4 +73,33 @@ describe('a files restore killed with SIGKILL', () => {
     const after = parseJsonOutput<{ leftovers: string[] }>((await cli(['status', '--json'])).stdout);
     expect(after.leftovers).toEqual([]);
   });
+
+  it('into folders it made (--to new/deeper/restored): status names them; the next run removes them, empty', async () => {
+    const s = demoSetup();
+    writeRandom(join(s.appDir, 'big.bin'), 96);
+    const cli = (args: string[]) => runCli([...args, '--config', s.configFile], { cwd: s.dir });
+    const made = await cli(['create', '--json']);
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    const folder = join(s.dir, 'new');
+    const to = join(folder, 'deeper', 'restored');
+    const partial = join(folder, 'deeper', `.restored.respaldo-partial-${m.id}`);
+    const big = join(partial, 'application', 'app', 'big.bin');
+    const child = startShell(
+      `exec "${process.execPath}" "${CLI_BIN}" restore ${m.id} --files --to "${to}" --yes --config "${s.configFile}"`,
+      { cwd: s.dir },
+    );
+    const done = collect(child);
+    await waitFor(() => existsSync(big) && statSync(big).size > 4 * 1024 * 1024, 'restore writing big.bin', 120_000, 2);
+    child.kill('SIGKILL');
+    const killed = await done;
+    expect(killed.signal, describeResult(killed)).toBe('SIGKILL');
+    const doc = parseJsonOutput<{ leftovers: string[] }>((await cli(['status', '--json'])).stdout);
+    expect(doc.leftovers).toEqual(expect.arrayContaining([partial, join(folder, 'deeper')]));
+    const next = await cli(['create', '--no-files']);
+    expect(next.code, describeResult(next)).toBe(0);
+    expect(next.stdout + next.stderr).toContain(join(folder, 'deeper'));
+    expect(existsSync(folder), describeResult(next)).toBe(false);
+    expect(parseJsonOutput<{ leftovers: string[] }>((await cli(['status', '--json'])).stdout).leftovers).toEqual([]);
+  });
 });

@@ -7,7 +7,7 @@ import { idsOf } from './accounts.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { mapLimitedOf } from './limited.js';
 import { decompressorFor } from './codec.js';
-import { makeDirs, pipeToNewFile } from '../core/durable-fs.js';
+import { makeDirs, pipeToNewFile, removeEmptyDirs } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
 import { heldFiles, isSafeRelative, type ManifestFiles } from './manifest.js';
 import { shownName } from '../core/format.js';
@@ -127,18 +127,6 @@ function isHeld(entries: readonly FileEntry[] | ManifestFiles): entries is reado
   return Array.isArray(entries);
 }
 
-/** Removes `dir` and the folders above it up to `top` (its ancestor, or itself), each only while it is empty. */
-async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
-  const last = resolve(top);
-  for (let at = resolve(dir); at === last || at.startsWith(last + sep); at = dirname(at)) {
-    const gone = await fsp.rmdir(at).then(
-      () => true,
-      () => false,
-    );
-    if (!gone || at === last) return;
-  }
-}
-
 /** Restores files into `to` (new or empty): regular files first, symlinks last, never following any. */
 /**
  * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
@@ -153,7 +141,8 @@ export async function restoreFiles(
   opts: {
     setId: string;
     codec?: CodecName;
-    track?: (path: string) => Promise<() => Promise<void>>;
+    /** Journals a temporary path (and the folders made for it, deepest first) for a killed run's successor. */
+    track?: (path: string, opts?: { madeDirs?: string[] }) => Promise<() => Promise<void>>;
     onFile?: (bytes: number) => void;
     /** The set's folders (Manifest.folders): made, empty ones too, then given their mode, time and owner. */
     folders?: FolderEntry[];
@@ -183,9 +172,22 @@ export async function restoreFiles(
   // A stream read for a file ends (destroyed) as soon as the signal is given, not at the end of that file.
   const stoppable = (src: Readable): Readable => (signal ? addAbortSignal(signal, src) : src);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
+  // The folders made for `to` (deepest first): removed when the restore fails or is stopped and they are empty, and
+  // journaled with the partial folder, so a killed run's are named by status and removed by the next run too.
   const madeAbove = await makeDirs(dirname(to), 0o700);
+  const madeDirs: string[] = [];
+  if (madeAbove)
+    for (let d = resolve(dirname(to)); ; d = dirname(d)) {
+      madeDirs.push(d);
+      if (d === resolve(madeAbove) || dirname(d) === d) break;
+    }
   await removeTree(partial);
-  const untrack = opts.track ? await opts.track(partial) : undefined;
+  const untrack = opts.track
+    ? await opts.track(partial, { madeDirs }).catch(async (err: unknown) => {
+        await removeEmptyDirs(madeDirs);
+        throw err;
+      })
+    : undefined;
   try {
     await fsp.mkdir(partial, { mode: 0o700 });
     const made = new Set<string>();
@@ -264,7 +266,7 @@ export async function restoreFiles(
   } catch (err) {
     await removeTree(partial);
     // The folders made above `to` for it go too, those still empty: a failed restore leaves nothing it made.
-    if (madeAbove) await removeEmptyUpTo(dirname(to), madeAbove);
+    await removeEmptyDirs(madeDirs);
     // Stopped: whatever the stream that was cut said of it (an AbortError), the restore was interrupted.
     if (signal?.aborted) throw new InterruptedError();
     // Said of the disk it fills, `--to`'s: the generic words sent the operator to free the backup folder's disk.
