@@ -5,6 +5,7 @@ import { said, type Said } from '../core/phrases.js';
 import { stopOrphansOf } from '../exec/orphans.js';
 import { removeTree } from './fs-util.js';
 import { processAlive } from './lock.js';
+import { deadTemps, sweepTemps } from './temp-journal.js';
 
 /**
  * Scratch folders that restores and drills keep in the system's temporary folder (`TMPDIR`) when the backup
@@ -54,8 +55,17 @@ export async function makeSystemScratch(kind: 'restore' | 'drill'): Promise<{ ro
   return { root, scratch: join(root, `.tmp-${kind}-${process.pid}`) };
 }
 
-/** The outer folders (absolute paths) in the system's temporary folder whose run is gone; never this process's. */
+/**
+ * The outer folders (absolute paths) in the system's temporary folder whose run is gone, never this process's; each
+ * after the paths its run journaled in it (temp-journal.ts: a run whose backup folder had no room or could not be
+ * written keeps its journal there), a files restore's partial folder beside `--to` and the folders made for it.
+ */
 export function deadSystemScratch(dir = tmpdir()): string[] {
+  return deadRoots(dir).flatMap((root) => [...deadTemps(root), root]);
+}
+
+/** The outer folders in the system's temporary folder whose run is gone; never this process's. */
+function deadRoots(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const found: string[] = [];
   let names: string[];
@@ -91,8 +101,9 @@ export function deadSystemScratch(dir = tmpdir()): string[] {
  */
 export async function removeDeadSystemScratch(dir = tmpdir()): Promise<Said[]> {
   const done: Said[] = [];
-  for (const path of deadSystemScratch(dir)) {
+  for (const path of deadRoots(dir)) {
     await stopOrphansOf(path);
+    done.push(...(await sweepTemps(path))); // what its run journaled there, before the journal goes with it
     await removeTree(path);
     done.push(said('recover.removedScratch', { path }));
   }
