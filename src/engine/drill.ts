@@ -539,8 +539,13 @@ async function drillFiles(
       }).catch((err: unknown) => {
         // A stored file that matched its hashes (rewritten with it) but does not decode (the zstd reader's own
         // error, which has no code): the drill fails on it, where it was an internal error.
-        if (signal.aborted || err instanceof RespaldoError || (err as { code?: unknown }).code) throw err;
-        const message = phrase('drill.notDecompressing', { set: m.id, error: errorMessage(err) });
+        // (restoreFiles says it of the file as a restore does: the drill says it of the set, as it did.)
+        const said = err instanceof RespaldoError ? err.phrases?.message : undefined;
+        const undecodable = said?.id === 'error.storedNotDecompressing';
+        if (!undecodable && (signal.aborted || err instanceof RespaldoError || (err as { code?: unknown }).code))
+          throw err;
+        const error = undecodable ? (said.params['error'] ?? '') : errorMessage(err);
+        const message = phrase('drill.notDecompressing', { set: m.id, error });
         const hint = phrase('drill.filesDamagedHint');
         throw new RespaldoError('verifyFailed', english(message), english(hint)).withPhrases(message, hint);
       });
