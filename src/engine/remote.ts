@@ -1,27 +1,27 @@
 import { createWriteStream, existsSync, promises as fsp } from 'node:fs';
 import { constants } from 'node:buffer';
 import { join } from 'node:path';
-import { Transform, pipeline as streamPipeline, type Readable } from 'node:stream';
-import type { Decrypter } from 'age-encryption';
-import { decrypterFor, hashDecrypted } from './crypt.js';
+import { Transform, type Readable } from 'node:stream';
+import { decrypterFor } from './crypt.js';
 import { encryptedParts, passphraseSample } from './decrypt-set.js';
 import { pipeline } from 'node:stream/promises';
 import { DestinationError, InterruptedError, NotFoundError, UsageError, VerifyError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
-import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
+import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { SOURCE_PATTERN } from '../destinations/config.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { chooseLatest, lacksOf, setDir, summaryFromManifest, type LatestWant, type SetSelection } from './catalog.js';
-import { Sha256Pass, withRetries } from './copy.js';
+import { withRetries } from './copy.js';
 import { FILE_MODE } from './fs-util.js';
 import { mapLimited } from './limited.js';
 import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, nextBackupOnly, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
-import { expectedFiles, nextBackupWarning, type FileCheck, type VerifyReport } from './verify.js';
+import { expectedFiles, nextBackupWarning, readThroughCheck, type FileCheck, type VerifyReport } from './verify.js';
+import { readThrough } from './stored-check.js';
 import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
 
 /**
@@ -479,16 +479,17 @@ export async function verifyRemoteSet(
             bytes: size,
           };
         if (!opts.readData) return { path: e.path, ok: true, bytes: size };
-        if (decrypter) return readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter);
-        let h = new Sha256Pass();
-        await withRetries(async () => {
-          h = new Sha256Pass(); // a read cut short is read again whole: its bytes are not hashed twice
-          h.resume();
-          await pipeline(await dest.get(`${key}/${e.path}`), h);
-        });
-        return h.digest() === e.sha256
-          ? { path: e.path, ok: true, bytes: h.bytes }
-          : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
+        // Read once as a local verify --read-data reads it: hashed, decrypted (an encrypted set) and decompressed in
+        // the same pass (readThrough); a read cut short is read again whole, through new stages.
+        const label = `${e.path} of set ${m.id} at ${name}`;
+        const how = {
+          codec: e.codec ?? null,
+          ...(decrypter ? { decrypt: { decrypter, label, plain: plainOf.get(e.path) } } : {}),
+        };
+        const h = await withRetries(() =>
+          readThrough({ size, open: () => dest.get(`${key}/${e.path}`) }, how, undefined, opts.signal),
+        );
+        return readThroughCheck(e, h);
       };
       // Several files at once (`parallel` of the destination): each costs round trips to a distant one.
       const files = await mapLimited(expectedFiles(m), destinationConfig(cfg, name).parallel ?? 4, async (e) => {
@@ -538,39 +539,4 @@ export async function verifyRemoteSet(
     },
     opts.signal,
   );
-}
-
-/**
- * Reads an encrypted file back from a destination: the ciphertext's SHA-256 against the manifest,
- * then the decrypted bytes (authenticated by age) against the plaintext's hashes.
- */
-async function readSealed(
-  dest: Destination,
-  key: string,
-  e: { path: string; sha256: string },
-  plain: PlainHashes | undefined,
-  decrypter: Decrypter,
-): Promise<FileCheck> {
-  let h = new Sha256Pass();
-  try {
-    const got = await withRetries(async () => {
-      h = new Sha256Pass();
-      return hashDecrypted(
-        decrypter,
-        streamPipeline(await dest.get(key), h, () => undefined),
-        e.path,
-      );
-    });
-    if (h.digest() !== e.sha256)
-      return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
-    if (plain && (got.sha256 !== plain.sha256 || got.md5 !== plain.md5 || got.bytes !== plain.bytes))
-      return { path: e.path, ok: false, problem: 'decrypted content does not match the manifest', bytes: h.bytes };
-    return { path: e.path, ok: true, bytes: h.bytes };
-  } catch (err) {
-    if (err instanceof VerifyError) {
-      const problem = 'failed authentication while decrypting (changed or damaged)';
-      return { path: e.path, ok: false, problem, bytes: h.bytes };
-    }
-    throw err;
-  }
 }

@@ -256,6 +256,12 @@ export interface ReadThroughResult extends FileDigest {
   undecodable?: unknown;
 }
 
+/** A stored file readThrough reads from a destination: its size there, and a new read of it from its start. */
+export interface StreamedStored {
+  size: number;
+  open: () => Promise<Readable>;
+}
+
 /** A stage of readThrough: where its bytes go, and its end (rejected with its own failure). */
 interface Stage {
   input: Writable;
@@ -296,14 +302,6 @@ function stage(input: Writable, run: Promise<void>): Stage {
   return s;
 }
 
-/**
- * Reads the stored file at `path` once, through its hashes (size, MD5, SHA-256 of the bytes stored) and, on the same
- * bytes as they are read, through age (an encrypted set: authentication, then the plaintext's size and hashes) and
- * its decompressor, whose output is counted and dropped: what a restore would do to it, short of writing. Memory
- * stays flat (1 MiB reads, age's 64 KiB chunks, the decompressor's window). A stage that fails stops only the stages
- * after it: the stored file is still hashed to its end, so damage to the stored bytes is said as such (the caller
- * compares the digest first). An empty stored file (an empty file in a set before 2026-12) is not decoded.
- */
 /** node:zlib's one-shot zstd decoding (Node 22.15 and later). */
 const z = zlib as typeof zlib & {
   zstdDecompressSync?: (buf: Buffer, opts: { maxOutputLength: number; chunkSize: number }) => Buffer;
@@ -312,15 +310,25 @@ const z = zlib as typeof zlib & {
 /** What a decompressor made for one file counts towards the early collections (madeGarbage). */
 const DECODER_COST = 64 << 10;
 
+/**
+ * Reads the stored file at `source` (a path here, or a destination's stream) once, through its hashes (size, MD5,
+ * SHA-256 of the bytes stored) and, on the same bytes as they are read, through age (an encrypted set:
+ * authentication, then the plaintext's size and hashes) and its decompressor, whose output is counted and dropped:
+ * what a restore would do to it, short of writing. Memory stays flat (1 MiB reads, age's 64 KiB chunks, the
+ * decompressor's window). A stage that fails stops only the stages after it: the stored file is still hashed to its
+ * end, so damage to the stored bytes is said as such (the caller compares the digest first). An empty stored file (an
+ * empty file in a set before 2026-12) is not decoded. `verify --read-data` reads through it here and at a destination.
+ */
 export async function readThrough(
-  path: string,
+  source: string | StreamedStored,
   how: ReadThrough,
   onBytes?: (bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<ReadThroughResult> {
-  const size = (await fsp.stat(path)).size;
-  if (size < SMALL_FILE && how.size !== undefined && how.size < SMALL_FILE)
-    return readWhole(path, how, how.size, onBytes, signal);
+  const size = typeof source === 'string' ? (await fsp.stat(source)).size : source.size;
+  // A small file here is read whole and decoded in one call; a destination's stream goes through the stages.
+  if (typeof source === 'string' && size < SMALL_FILE && how.size !== undefined && how.size < SMALL_FILE)
+    return readWhole(source, how, how.size, onBytes, signal);
   let decoder: Stage | null = null;
   if (how.codec && (size > 0 || how.decrypt)) {
     // Each decompressor holds native memory V8 does not see: counted towards the early collections (garbage.ts), or
@@ -364,7 +372,7 @@ export async function readThrough(
   let bytes = 0;
   await pipeline(
     // A read buffer no larger than the file: a new 1 MiB buffer for each small file made V8 collect every few files.
-    createReadStream(path, { highWaterMark: readChunkFor(size) }),
+    typeof source === 'string' ? createReadStream(source, { highWaterMark: readChunkFor(size) }) : await source.open(),
     passOn((chunk) => {
       md5.update(chunk);
       sha256.update(chunk);

@@ -6,7 +6,7 @@ import { printedName } from '../core/format.js';
 import type { Decrypter } from 'age-encryption';
 import { decrypterFor } from './crypt.js';
 import { openStored, passphraseSample } from './decrypt-set.js';
-import { readThrough } from './stored-check.js';
+import { readThrough, type ReadThroughResult } from './stored-check.js';
 import { join } from 'node:path';
 import { throttled, type Reporter } from '../core/events.js';
 import type { CodecName, FileEntry, LoadedConfig, Manifest, PlainHashes } from '../core/types.js';
@@ -14,7 +14,7 @@ import { VERIFIED_NAME, recordVerified, readManifestLeanOf, setDir } from './cat
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
-import { hashStoredFile } from './hash-file.js';
+import { hashStoredFile, type FileDigest } from './hash-file.js';
 import { nextBackupOnly, type ManifestFiles } from './manifest.js';
 import { eachLimitedOf, mapLimitedOf } from './limited.js';
 
@@ -210,20 +210,7 @@ export async function checkFiles(
       : await hashStoredFile(abs, onBytes, undefined, opts.signal);
     reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
     if (h.md5 !== e.md5) return { path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes };
-    if (h.sha256 !== e.sha256)
-      return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
-    if ('authFailed' in h && h.authFailed)
-      return {
-        path: e.path,
-        ok: false,
-        problem: 'failed authentication while decrypting (changed or damaged)',
-        bytes: h.bytes,
-      };
-    if ('plainDiffers' in h && h.plainDiffers)
-      return { path: e.path, ok: false, problem: 'decrypted content does not match the manifest', bytes: h.bytes };
-    if ('undecodable' in h && h.undecodable !== undefined)
-      return { path: e.path, ok: false, problem: notDecompressing(h.undecodable), bytes: h.bytes };
-    return { path: e.path, ok: true, bytes: h.bytes };
+    return readThroughCheck(e, h);
   };
   if (!opts.keep && !opts.onChecked) return mapLimitedOf(each(), FILES_AT_ONCE, check);
   const kept: FileCheck[] = [];
@@ -232,6 +219,30 @@ export async function checkFiles(
     if (!opts.keep || opts.keep(f)) kept.push(f);
   });
   return kept;
+}
+
+/**
+ * What reading a stored file through found (readThrough, or its hashes alone), here or at a destination: the first
+ * of a stored SHA-256 that differs, a failed authentication, a plaintext that differs, data that does not decompress.
+ */
+export function readThroughCheck(
+  e: Pick<ExpectedFile, 'path' | 'sha256'>,
+  h: FileDigest | ReadThroughResult,
+): FileCheck {
+  if (h.sha256 !== e.sha256)
+    return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
+  if ('authFailed' in h && h.authFailed)
+    return {
+      path: e.path,
+      ok: false,
+      problem: 'failed authentication while decrypting (changed or damaged)',
+      bytes: h.bytes,
+    };
+  if ('plainDiffers' in h && h.plainDiffers)
+    return { path: e.path, ok: false, problem: 'decrypted content does not match the manifest', bytes: h.bytes };
+  if ('undecodable' in h && h.undecodable !== undefined)
+    return { path: e.path, ok: false, problem: notDecompressing(h.undecodable), bytes: h.bytes };
+  return { path: e.path, ok: true, bytes: h.bytes };
 }
 
 /**
