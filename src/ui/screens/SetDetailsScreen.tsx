@@ -19,6 +19,12 @@ import { useUi, type UiContextValue } from '../use-ui.js';
 import { say, sayMessage, sayVerifyProblem } from '../i18n/index.js';
 import { useDeletePrompt } from '../use-delete-prompt.js';
 
+/*
+ * Why one file of about 450 lines: the details' lines (drills, verifications, chains, copies) are made here
+ * from the same set and shown by the one screen below, whose keys act on that set; the delete prompt and the
+ * passphrase are their own modules already.
+ */
+
 export interface Line {
   text: string;
   color?: string | undefined;
