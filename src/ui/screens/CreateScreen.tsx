@@ -292,7 +292,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
           {label(t.create.checksums)}
           {v ? (
             v.ok ? (
-              <Text color={theme.colors.ok}>{t.create.checksumsOk(v.files.length)}</Text>
+              <Text color={theme.colors.ok}>{t.create.checksumsOk(v.checked ?? v.files.length)}</Text>
             ) : (
               <Text color={theme.colors.error} bold>
                 {t.create.checksumsBad(v.files.filter((f) => !f.ok).length)}
