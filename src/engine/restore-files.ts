@@ -28,6 +28,43 @@ export function entryPath(e: Pick<FileEntry, 'group' | 'relative' | 'relativeByt
   return Buffer.concat([Buffer.from(`${e.group}/`), rel]);
 }
 
+/**
+ * The path an entry is shown by (`show`, `list`, the plan) and chosen by (`restore --files --path`): `group/relative`,
+ * the path it is restored under below the restore's folder.
+ */
+export function shownPath(e: Pick<FileEntry, 'group' | 'relative'>): string {
+  return `${e.group}/${e.relative}`;
+}
+
+/** Pure: a `--path` as compared with the stored paths: without a leading `./` nor trailing slashes. */
+export function normalStoredPath(p: string): string {
+  return p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
+/** Pure: the `--path` (normalized) that chooses the stored `path`: itself, or a folder above it; undefined if none. */
+export function choosingPath(path: string, paths: readonly string[]): string | undefined {
+  return paths.find((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/** The entries of `files` that `paths` (normalized) choose, read again from the manifest each time as `files` is. */
+export function selectedFiles(files: ManifestFiles, paths: readonly string[]): ManifestFiles {
+  const entries = function* (): Generator<FileEntry> {
+    for (const e of files.entries()) if (choosingPath(shownPath(e), paths) !== undefined) yield e;
+  };
+  let count = 0;
+  const groups = new Set<FileEntry['group']>();
+  for (const e of entries()) {
+    count++;
+    groups.add(e.group);
+  }
+  return { count, groups, entries };
+}
+
+/** The folders `paths` (normalized) choose: those at or below one of them (the folders above are made 0700). */
+export function selectedFolders(folders: readonly FolderEntry[], paths: readonly string[]): FolderEntry[] {
+  return folders.filter((d) => choosingPath(shownPath(d), paths) !== undefined);
+}
+
 /** A symlink entry's target as written back: its exact bytes when they are not valid UTF-8. */
 export function entryLinkTarget(e: Pick<FileEntry, 'linkTarget' | 'linkTargetBytes'>): string | Buffer {
   return e.linkTargetBytes !== undefined ? Buffer.from(e.linkTargetBytes, 'base64') : (e.linkTarget ?? '');

@@ -1,7 +1,7 @@
 /**
  * The plan of a restore, before anything is changed: the set (or the chain, for `--at`), each database's target and
  * its driver's steps, the files' target, and every refusal (a target that exists or is in use, damage, no room,
- * roles missing). Why one file of about 770 lines: `planRestore` and `planRestoreAt` build the same plan and share
+ * roles missing). Why one file of about 870 lines: `planRestore` and `planRestoreAt` build the same plan and share
  * its refusals and targets; the restore, the drill and the menu all read it.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
-import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
+import type { DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import type { Driver, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -17,14 +17,16 @@ import { readManifestLeanOf, setDir, type SetSelection } from './catalog.js';
 import { entryStoredBytes, readManifestLean } from './manifest.js';
 import { chainOf, noSetAt, planAt, startedThenPhrases, type AtPlan, type Chain } from './chain.js';
 import { readChainSets, selectUsableLatest } from './chain-sets.js';
-import { checkFileEntries } from './restore-files.js';
+import { checkFileEntries, choosingPath, normalStoredPath, shownPath } from './restore-files.js';
+import { editDistance } from '../core/edit-distance.js';
+import type { ManifestFiles } from './manifest.js';
 import { earlierSafetyWarnings } from './earlier-safety.js';
 import { shortDiskPhrases, shortDisks } from './restore-room.js';
 
 /**
  * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
  * databases and files, where each goes, how what is replaced is kept, and what refuses the restore.
- * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 740 lines as one file: the
+ * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 870 lines as one file: the
  * plan's printable types and the one pass over the set's entries that fills them belong together.
  */
 
@@ -35,6 +37,11 @@ export interface RestoreOptions {
   files?: boolean;
   /** Side by side: a path (SQLite, files) or a database name (server engines). */
   to?: string;
+  /**
+   * With `files`: only the stored files at these paths (`group/relative`, as `show` lists them), or below them (a
+   * folder); one that chooses nothing is a NotFoundError naming it, with the closest stored paths.
+   */
+  paths?: string[];
   /** PostgreSQL: only these tables, side by side. */
   tables?: string[];
   terminateConnections?: boolean;
@@ -143,9 +150,14 @@ export function restoredSizeEstimate(
 
 export interface FilesRestorePlan {
   to: string;
+  /** The files, symlinks and bytes restored: with `paths`, those they choose. */
   count: number;
   bytes: number;
   symlinks: number;
+  /** `--path`: each path asked (as compared: no leading `./` nor trailing `/`) and what it chose. */
+  paths?: { path: string; count: number; symlinks: number }[];
+  /** `--path`: what the set holds in all, of which `count`/`symlinks`/`bytes` are restored. */
+  ofSet?: { count: number; symlinks: number; bytes: number };
 }
 
 /**
@@ -639,17 +651,42 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
           ? join(resolve(cwd, opts.to), 'files')
           : join(cfg.baseDir, 'restored', m.id);
     // Counted as they are checked: one reading of the manifest's entries.
-    const plan = { to, count: 0, bytes: 0, symlinks: 0 };
+    const plan: FilesRestorePlan = { to, count: 0, bytes: 0, symlinks: 0 };
+    const asked = opts.paths?.length ? [...new Set(opts.paths.map(normalStoredPath))] : null;
+    const chosen = asked?.map((path) => ({ path, count: 0, symlinks: 0 }));
+    const ofSet = { count: 0, symlinks: 0, bytes: 0 };
+    const add = (c: { count: number; symlinks: number; bytes?: number }, f: FileEntry): void => {
+      if (f.kind === 'file') c.count++;
+      else if (f.kind === 'symlink') c.symlinks++;
+      if (c.bytes !== undefined) c.bytes += f.size;
+    };
     checkFileEntries(
       (function* () {
         for (const f of entries.entries()) {
-          if (f.kind === 'file') plan.count++;
-          else if (f.kind === 'symlink') plan.symlinks++;
-          plan.bytes += f.size;
+          // Without --path every entry is restored (null); with it, those a path chooses.
+          const by = asked ? choosingPath(shownPath(f), asked) : null;
+          add(ofSet, f);
+          if (by !== undefined) add(plan, f);
+          const of = by ? chosen?.find((c) => c.path === by) : undefined;
+          if (of) add(of, f);
           yield f;
         }
       })(),
     );
+    if (asked && chosen) {
+      // A folder stored empty (an application's logs/) is chosen too: the restore makes it.
+      const none = chosen.filter(
+        (c) => !c.count && !c.symlinks && !(m.folders ?? []).some((d) => choosingPath(shownPath(d), [c.path])),
+      );
+      if (none.length)
+        throw notInSet(
+          m,
+          entries,
+          none.map((c) => c.path),
+        );
+      plan.paths = chosen;
+      plan.ofSet = ofSet;
+    }
     checkFilesFolder(to, opts.to, cwd);
     if (existsSync(to) && readdirSync(to).length)
       refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
@@ -692,6 +729,36 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
 }
 
 /**
+ * The error of `--path`s that choose no stored file or folder of set `m` (exit 8), with the stored paths closest to
+ * each (by edit distance of the whole path, or of its last part: `app.conf` finds `config/app.conf`). Pure but for
+ * reading the manifest's entries once.
+ */
+function notInSet(m: Manifest, files: ManifestFiles, missing: string[]): NotFoundError {
+  const best = new Map<string, { path: string; d: number }[]>(missing.map((p) => [p, []]));
+  const last = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+  const consider = (path: string): void => {
+    for (const [p, top] of best) {
+      const d = Math.min(editDistance(p, path), editDistance(last(p), last(path)) + 1);
+      if (top.length === 3 && d >= top[2]!.d) continue;
+      if (top.some((t) => t.path === path)) continue;
+      top.push({ path, d });
+      top.sort((a, b) => a.d - b.d || a.path.localeCompare(b.path));
+      top.length = Math.min(top.length, 3);
+    }
+  };
+  for (const e of files.entries()) consider(shownPath(e));
+  for (const d of m.folders ?? []) consider(`${shownPath(d)}/`);
+  const quoted = missing.map((p) => JSON.stringify(p)).join(', ');
+  const closest = [...best]
+    .filter(([, top]) => top.length)
+    .map(([p, top]) => `${missing.length > 1 ? `for ${JSON.stringify(p)}, ` : ''}${top.map((t) => t.path).join(', ')}`);
+  return new NotFoundError(
+    `--path ${quoted}: set ${m.id} stores no file or folder at ${missing.length > 1 ? 'those paths' : 'that path'}; nothing was restored.`,
+    `${closest.length ? `Closest stored: ${closest.join('; ')}. ` : ''}Paths are as \`respaldo show ${m.id}\` lists them, the group first (config/…, application/…).`,
+  );
+}
+
+/**
  * `restore --at`: the plan of the restore of the newest set ending at or before `at` that holds every
  * database asked for (all configured ones without --db) with usable chains (chain.ts planAt), carrying
  * the preview (`at`): the sets applied in order, their stored size, the exact point reached. Changes nothing.
@@ -724,6 +791,7 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
         `respaldo restore ${named.before}`,
         ...(opts.databases ?? []).map((d) => `--db ${arg(d)}`),
         ...(opts.files ? ['--files'] : []),
+        ...(opts.paths ?? []).map((p) => `--path ${arg(p)}`),
         ...(opts.to ? [`--to ${arg(opts.to)}`] : []),
         ...(opts.tables ?? []).map((t) => `--table ${arg(t)}`),
         ...(from ? [`--from ${arg(from)}`] : []),

@@ -16,13 +16,13 @@ import { withLock } from './lock.js';
 import { makeSystemScratch, removeDeadSystemScratch } from './system-scratch.js';
 import { journalSafetySet } from './safety-journal.js';
 import { stopLogging, writeLog } from './log.js';
-import { heldFiles, readManifestLean } from './manifest.js';
+import { heldFiles, readManifestLean, type ManifestFiles } from './manifest.js';
 import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
 import { journalRoles } from './role-journal.js';
 import { rollbackLines } from './rollback-advice.js';
 import { refusalError, type RestorePlan } from './restore-plan.js';
-import { restoreFiles } from './restore-files.js';
+import { restoreFiles, selectedFiles, selectedFolders } from './restore-files.js';
 import type { StoredCheck } from './stored-check.js';
 import { restoreDatabases } from './restore-databases.js';
 import type { RemoteFiles } from './remote-read.js';
@@ -156,12 +156,15 @@ export async function executeRestore(
     const lean = plan.options.setFolder
       ? readManifestLean(plan.options.setFolder)
       : await readManifestLeanOf(cfg, plan.setId);
-    let entries = lean.files;
     let m = lean.head;
+    // `--path`: only the files the paths choose are checked, fetched from a stream and restored.
+    const chosen = plan.files?.paths?.map((p) => p.path);
+    const only = (files: ManifestFiles): ManifestFiles => (chosen ? selectedFiles(files, chosen) : files);
+    let entries = only(lean.files);
     const held = Boolean(opts.remote || m.encryption);
     if (held) {
-      m = { ...m, files: [...entries.entries()] };
-      entries = heldFiles(m.files);
+      m = { ...m, files: [...lean.files.entries()] };
+      entries = only(heldFiles(m.files));
     }
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({
@@ -234,7 +237,7 @@ export async function executeRestore(
               recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err)),
             )
           : localReader(dir, m.id);
-      if (held) entries = heldFiles(m.files); // decrypted, or as the destination has them
+      if (held) entries = only(heldFiles(m.files)); // decrypted, or as the destination has them
       // What killed runs left is finished by the next run that can write the folder; their scratch folders in the
       // system's temporary folder (a decompressed dump each) by any run.
       const found = elsewhere
@@ -275,7 +278,7 @@ export async function executeRestore(
           // Streamed from a destination: as many reads at once as it is configured for (each holds its buffers).
           ...(opts.remote ? { parallel: destinationConfig(cfg, opts.remote.destination).parallel ?? 4 } : {}),
           onFile,
-          ...(m.folders ? { folders: m.folders } : {}),
+          ...(m.folders ? { folders: chosen ? selectedFolders(m.folders, chosen) : m.folders } : {}),
           ...(oneRead ? { check: storedCheck(cfg, m, reporter, decrypter) } : {}),
           signal,
         });

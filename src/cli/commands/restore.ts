@@ -16,6 +16,7 @@ import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
+import { printedName } from '../../core/format.js';
 import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
 import { checkBeforeFetch, fetchPlanned, fetchedRestoreOptions, type FetchedSet } from '../../engine/remote-fetch.js';
@@ -78,9 +79,16 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(`    roll back: ${d.rollback}`);
     if (d.state.inUseBy.length) out(`    in use by: ${d.state.inUseBy.join(', ')}`);
   }
-  if (plan.files)
+  const f = plan.files;
+  if (f?.paths && f.ofSet) {
     out(
-      `\n  files: ${plan.files.count} file(s) and ${plan.files.symlinks} symlink(s), ${formatBytes(plan.files.bytes)}, into ${plan.files.to} (never over live files)`,
+      `\n  files: ${f.count} file(s) and ${f.symlinks} symlink(s) of the ${f.ofSet.count} file(s) and ${f.ofSet.symlinks} symlink(s) stored`,
+    );
+    out(`    into ${f.to} (${formatBytes(f.bytes)}; never over live files)`);
+    for (const p of f.paths) out(`    --path ${printedName(p.path)}: ${p.count} file(s), ${p.symlinks} symlink(s)`);
+  } else if (f)
+    out(
+      `\n  files: ${f.count} file(s) and ${f.symlinks} symlink(s), ${formatBytes(f.bytes)}, into ${f.to} (never over live files)`,
     );
   out(`\n  safety copy: ${plan.safety}`);
   for (const w of plan.warnings) out(`  warning: ${w}`);
@@ -152,6 +160,7 @@ const RESTORE_OPTIONS = {
   at: 'text',
   db: 'list',
   files: 'flag',
+  path: 'list',
   to: 'text',
   table: 'list',
   terminateConnections: 'flag',
@@ -175,6 +184,11 @@ export function register(program: Command): void {
       )
       .option('--db <name>', 'only this database (repeatable)', collect)
       .option('--files', 'restore config and application files (into --to, or a new folder)')
+      .option(
+        '--path <stored path>',
+        'with --files: only this stored file, or the files below this folder, as `show` lists it (config/app.conf; repeatable)',
+        collect,
+      )
       .option(
         '--to <path>',
         'restore side by side: a file or folder (SQLite, files) or a new database name (PostgreSQL, SQL Server)',
@@ -235,6 +249,11 @@ export function register(program: Command): void {
           '--table chooses tables of a database, and --files alone restores no database.',
           'Name the database: respaldo restore latest --db inventario --to inv_check --table public.orders --yes',
         );
+      if (opts.path && !opts.files)
+        throw new UsageError(
+          '--path chooses some of the stored config and application files: it needs --files.',
+          'respaldo restore latest --files --path config/app.conf --to /tmp/app-conf --dry-run',
+        );
       if (opts.stream && !opts.from)
         throw new UsageError(
           '--stream streams a set from a destination: it needs --from NAME.',
@@ -248,6 +267,7 @@ export function register(program: Command): void {
           ...(fetched && opts.from ? fetchedRestoreOptions(fetched, opts.from) : {}),
           ...(opts.db ? { databases: opts.db } : {}),
           ...(opts.files ? { files: true } : {}),
+          ...(opts.path ? { paths: opts.path } : {}),
           ...(opts.to ? { to: opts.to } : {}),
           ...(opts.table ? { tables: opts.table } : {}),
           terminateConnections: opts.terminateConnections,
