@@ -135,7 +135,8 @@ describe.skipIf(!available)('a drill whose PostgreSQL server cannot go on did no
         locked !== null &&
         (
           await cluster.query(
-            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT count(*)%'",
+            // the counts' statement (a UNION ALL of a count of each table since 5119889)
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT % count(*)::bigint AS n FROM ONLY %'",
           )
         ).length > 0;
       await waitFor(counting, 'the row count waiting on the lock', 120_000);
