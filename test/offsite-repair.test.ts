@@ -193,7 +193,8 @@ describe('copy --verify repairs an encrypted copy at an sftp destination (local 
     rmSync(join(there, app));
 
     const v = await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data'], 5);
-    expect(v.stdout).toContain(`${db}: failed authentication while decrypting`);
+    // The stored bytes' hash is compared first, as a local verify --read-data does (d24815a): their damage, not age's.
+    expect(v.stdout).toContain(`${db}: sha256 mismatch (content changed)`);
     expect(v.stdout).toContain(`respaldo copy ${m.id} --to ssh --verify`);
     const r = await copyJson(s, [m.id, '--to', 'ssh', '--verify']);
     expect(r).toMatchObject([{ setId: m.id, ok: true, filesSent: 3 }]); // the two files, the manifest
