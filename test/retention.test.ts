@@ -18,6 +18,8 @@ interface S {
   groups?: ('config' | 'application')[];
   /** Its last verification failed. */
   badVerify?: boolean;
+  /** The databases whose last restore drill of it failed (drilled.json); [] drilled and passed. */
+  badDrill?: string[];
 }
 
 const ALL = ['users', 'inventario', 'auditoria'];
@@ -38,6 +40,7 @@ function set(s: S): SetSummary {
     keep: s.keep ?? false,
     lastVerified: s.badVerify ? { at: s.at, ok: false } : null,
     path: `/b/${s.id}`,
+    ...(s.badDrill ? { lastDrill: { at: s.at, ok: s.badDrill.length === 0, failed: s.badDrill } } : {}),
     ...(s.groups ? { fileGroups: s.groups } : {}),
   };
 }
@@ -550,6 +553,63 @@ const cases: Case[] = [
       j1: ['last 2'],
       'h2-bad': ['by hand, among the newest 1, not counted (failed verification)'],
       h1: ['by hand, newest 1 of 1'],
+    },
+  },
+  {
+    name: 'a set whose restore drill failed holds no day: the newest good set of that day is kept, not removed',
+    sets: [
+      { id: 'd2', at: '2026-11-22T02:00:00Z' },
+      { id: 'd1-bad', at: '2026-11-21T14:00:00Z', badDrill: ['inventario'] },
+      { id: 'd1-good', at: '2026-11-21T02:00:00Z', badDrill: [] },
+      { id: 'd0', at: '2026-11-20T02:00:00Z' },
+    ],
+    policy: P({ daily: 2, weekly: 1 }),
+    timeZone: 'UTC',
+    keep: {
+      d2: ['daily 2026-11-22', 'weekly 2026-W47', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'd1-bad': ['daily 2026-11-21, not counted (failed drill)'],
+      'd1-good': ['daily 2026-11-21'],
+    },
+  },
+  {
+    name: 'keepLast counts only sets whose restore drill did not fail (by a job and by hand); the newest rule stays',
+    sets: [
+      { id: 'j3-bad', at: '2026-11-22T02:00:00Z', badDrill: ['users'] },
+      { id: 'j2', at: '2026-11-21T02:00:00Z' },
+      { id: 'j1', at: '2026-11-20T02:00:00Z' },
+      { id: 'j0', at: '2026-11-19T02:00:00Z' },
+      { id: 'h2-bad', at: '2026-11-18T02:00:00Z', job: null, badDrill: ['users'], dbs: ['users'] },
+      { id: 'h1', at: '2026-11-17T02:00:00Z', job: null, dbs: ['users'] },
+      { id: 'h0', at: '2026-11-16T02:00:00Z', job: null, dbs: ['users'] },
+    ],
+    policy: { ...P({ keepLast: 2 }), manual: { days: 0, keepLast: 1 } },
+    timeZone: 'UTC',
+    keep: {
+      'j3-bad': [
+        'among the last 2, not counted (failed drill)',
+        'newest of users',
+        'newest of inventario',
+        'newest of auditoria',
+      ],
+      j2: ['last 1', 'newest of users whose restore drill did not fail'],
+      j1: ['last 2'],
+      'h2-bad': ['by hand, among the newest 1, not counted (failed drill)'],
+      h1: ['by hand, newest 1 of 1'],
+    },
+  },
+  {
+    name: 'a set that failed both its verification and its drill is said once, as failed verification',
+    sets: [
+      { id: 'd1', at: '2026-11-22T02:00:00Z' },
+      { id: 'd0-bad', at: '2026-11-21T14:00:00Z', badVerify: true, badDrill: ['users'] },
+      { id: 'd0', at: '2026-11-21T02:00:00Z' },
+    ],
+    policy: P({ daily: 2 }),
+    timeZone: 'UTC',
+    keep: {
+      d1: ['daily 2026-11-22', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'd0-bad': ['daily 2026-11-21, not counted (failed verification)'],
+      d0: ['daily 2026-11-21'],
     },
   },
 ];

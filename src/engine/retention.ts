@@ -30,8 +30,9 @@ import { english, phrase } from '../core/phrases.js';
  *   application: `newest of files`, any type and job), and sets dated after `now` (clock skew; kept with a reason).
  *   When the newest of a database (or of the files) failed its verification, or its restore drill of a database,
  *   the newest that did not is kept too.
- * - A set whose last verification failed counts for no rule (keepLast, a period, manual.keepLast): kept where a rule
- *   reached it (`daily 2026-11-21, not counted (failed verification)`), the rule going on to the next good set.
+ * - A set whose last verification failed, or whose last restore drill of a database failed, counts for no rule
+ *   (keepLast, a period, manual.keepLast): kept where a rule reached it (`daily 2026-11-21, not counted (failed
+ *   verification)`, `… not counted (failed drill)`), the rule going on to the next good set.
  * - Partial and failed sets never count for the rules. Such a set is removed only once every
  *   database it stored has a newer completed set of the same type (and its files, of any type), and at least one newer
  *   completed set of that type exists (reason `partial, superseded by <id>`). Until then it is
@@ -41,7 +42,7 @@ import { english, phrase } from '../core/phrases.js';
  *   to the full, `SetSummary.needs`) is kept whatever the rules say (`needed by <id> (chain)`), and a
  *   kept set that needs others lists them all in `needs`, oldest first.
  * A set's date is its `startedAt`.
- * Why one file of about 475 lines: every rule that keeps a set is one pass of `planPrune` over the same ordered sets,
+ * Why one file of about 485 lines: every rule that keeps a set is one pass of `planPrune` over the same ordered sets,
  * and the keeps that prune and `prune --from` add after it (damaged manifests, files not ours) share its reasons.
  */
 
@@ -149,11 +150,15 @@ export function periodKey(rule: Rule, at: Date, timeZone?: string): string {
   }
 }
 
-/** A set whose last verification failed (DAMAGED in list): kept as a rule would keep it, but it counts for none. */
-function damaged(s: SetSummary): boolean {
-  return s.lastVerified?.ok === false;
+/**
+ * Why a set counts for no rule, or null when it counts: its last verification failed (DAMAGED in list), or its last
+ * restore drill of a database failed (drilled.json; it did not restore). Kept as a rule would keep it, said so.
+ */
+function notCounted(s: SetSummary): string | null {
+  if (s.lastVerified?.ok === false) return 'not counted (failed verification)';
+  if (s.lastDrill && (!s.lastDrill.ok || s.lastDrill.failed.length > 0)) return 'not counted (failed drill)';
+  return null;
 }
-const NOT_COUNTED = 'not counted (failed verification)';
 
 /** Databases a set stored successfully. */
 function storedDatabases(s: SetSummary): string[] {
@@ -214,7 +219,8 @@ export function planPrune(
   let byHandKept = 0;
   for (const s of byHand.filter((c) => c.status === 'completed')) {
     if (byHandKept >= lastByHand) break;
-    if (damaged(s)) add(s.id, `by hand, among the newest ${lastByHand}, ${NOT_COUNTED}`);
+    const not = notCounted(s);
+    if (not) add(s.id, `by hand, among the newest ${lastByHand}, ${not}`);
     else add(s.id, `by hand, newest ${++byHandKept} of ${lastByHand}`);
   }
 
@@ -232,7 +238,8 @@ export function planPrune(
     let lastKept = 0;
     for (const s of group) {
       if (lastKept >= count(policy.keepLast)) break;
-      if (damaged(s)) add(s.id, `among the last ${count(policy.keepLast)}, ${NOT_COUNTED}`);
+      const not = notCounted(s);
+      if (not) add(s.id, `among the last ${count(policy.keepLast)}, ${not}`);
       else add(s.id, `last ${++lastKept}`);
     }
     for (const rule of RULES) {
@@ -244,9 +251,11 @@ export function planPrune(
         if (Number.isNaN(time(s))) continue;
         const key = periodKey(rule, new Date(time(s)), zone);
         if (key === last) continue;
-        // A damaged set stays as it was kept, but its period is held by the newest set of it that is not damaged
-        if (damaged(s)) {
-          add(s.id, `${rule} ${key}, ${NOT_COUNTED}`);
+        // A damaged set (or one whose drill failed) stays as it was kept, but its period is held by the newest set
+        // of it that counts
+        const not = notCounted(s);
+        if (not) {
+          add(s.id, `${rule} ${key}, ${not}`);
           continue;
         }
         last = key;
