@@ -354,6 +354,23 @@ describe('restore plan phrases', () => {
     for (const id of ['restore.diskFullStaging', 'restore.diskFullTarget'] as const)
       expectSpanish(phrase(id, { ...SAMPLE, detail: 'ENOSPC: no space left on device, write' }));
     for (const id of ['restore.diskFullStagingHint', 'restore.diskFullTargetHint'] as const) expectSpanish(phrase(id));
+    // status's last restore of a database: in place and beside (`to`), stopped by a hang-up
+    const last = [
+      ...['status.restoreCompleted', 'status.restoreRunning', 'status.restoreKilled', 'status.restoreRefused'],
+      ...['status.restoreFailed', 'status.restoreFailedBefore', 'status.restoreInterrupted'],
+      'status.restoreInterruptedBefore',
+    ] as const;
+    for (const id of last)
+      for (const to of ['', '/srv/copy.db']) {
+        const params = { set: '20261122_020000', at: '2026-12-05 14:02', started: '2026-12-05 14:00', pid: 42, to };
+        const es = expectSpanish(phrase(id, { ...params, signal: 'SIGHUP', error: 'boom' }));
+        if (to && id !== 'status.restoreRunning' && id !== 'status.restoreRefused' && id !== 'status.restoreFailed')
+          expect(es, id).toContain(to);
+      }
+    expect(say('es', phrase('status.restoreInterrupted', { set: 'S', at: 'x', to: '', signal: 'SIGHUP' }), '')).toBe(
+      'INTERRUMPIDA x (cuelgue: se cerró el terminal) mientras se restauraba desde el conjunto S; la base en uso ' +
+        'quedó como estaba',
+    );
   });
 
   it('an interruption, a chain base that cannot be deleted: in Spanish in the menu, English on the CLI', async () => {

@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 1540 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 1590 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -21,6 +21,18 @@ function holdsEn(p: PhraseParams): string {
 const chainEn = (p: PhraseParams) => (p['chain'] !== '0' ? ` and ${p['chain']} earlier set(s) of its chain` : '');
 /** `N file(s), B bytes` (the bytes when not 0). */
 const filesEn = (p: PhraseParams) => `${p['count']} file(s)${p['bytes'] !== '0' ? `, ${p['bytes']} bytes` : ''}`;
+
+/** The target of a restore in status's words: the live database, or the `--to` path. */
+const targetEn = (p: PhraseParams): string => (p['to'] ? `the target ${p['to']}` : 'the live database');
+/** ` (hang-up: the terminal closed)` and the like, when a signal stopped it. */
+const signalEn = (p: PhraseParams): string =>
+  p['signal'] === 'SIGHUP'
+    ? ' (hang-up: the terminal closed)'
+    : p['signal'] === 'SIGINT'
+      ? ' (Ctrl-C)'
+      : p['signal']
+        ? ` (${p['signal']})`
+        : '';
 
 /** ` (needed by X)` when a chain problem's `by` is set. */
 /**
@@ -1063,6 +1075,25 @@ export const PHRASES_EN = {
   'status.partialLeftoverHint': (p: PhraseParams) =>
     'the partial folder of a files restore that was killed holds restored files, secrets (.env) too: the next ' +
     `create or restore removes it, or remove it yourself (rm -r ${p['paths']}); then run the restore again`,
+  // status's last restore of each database (last-restores.ts), after `DATABASE: `; `to` empty: in place
+  'status.restoreCompleted': (p: PhraseParams) =>
+    `completed ${p['at']} from set ${p['set']}${p['to'] ? `, to ${p['to']}` : ''}`,
+  'status.restoreRunning': (p: PhraseParams) => `running since ${p['started']} from set ${p['set']} (pid ${p['pid']})`,
+  'status.restoreKilled': (p: PhraseParams) =>
+    `KILLED: started ${p['started']} from set ${p['set']} (pid ${p['pid']}), no end logged (SIGKILL, a power cut); ` +
+    `${targetEn(p)} may hold what it left (listed above when status can see it): the next create or restore ` +
+    'finishes or removes it; then run the restore again',
+  'status.restoreRefused': (p: PhraseParams) =>
+    `refused ${p['at']} (set ${p['set']}): ${p['error']}; nothing was changed`,
+  'status.restoreFailed': (p: PhraseParams) => `FAILED ${p['at']} from set ${p['set']}: ${p['error']}`,
+  'status.restoreFailedBefore': (p: PhraseParams) =>
+    `not restored: the restore of set ${p['set']} failed ${p['at']} before it${p['error'] ? ` (${p['error']})` : ''}; ` +
+    `${targetEn(p)} was not changed`,
+  'status.restoreInterrupted': (p: PhraseParams) =>
+    `INTERRUPTED ${p['at']}${signalEn(p)} while restoring it from set ${p['set']}; ${targetEn(p)} was left as it was`,
+  'status.restoreInterruptedBefore': (p: PhraseParams) =>
+    `not restored: the restore of set ${p['set']} was interrupted ${p['at']}${signalEn(p)} before it; ` +
+    `${targetEn(p)} was not changed`,
   'warn.lowSpace': (p: PhraseParams) =>
     `The disk of the backup folder ${p['dir']} has ${p['free']} free; this backup is estimated to need about ` +
     `${p['needed']} while it is written (${estimateOf(p)}). This backup may not fit: free space (respaldo prune ` +

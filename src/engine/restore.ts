@@ -319,6 +319,8 @@ export async function executeRestore(
           {
             setId: m.id,
             outcome: err instanceof RespaldoError && err.kind === 'interrupted' ? 'interrupted' : 'failed',
+            // The signal that stopped it (`Interrupted (SIGHUP)…`: the terminal closed), for status's last restore
+            ...signalOf(signal),
             restored,
             safetySets: outcome.safetySetIds,
             error: errorMessage(err),
@@ -354,6 +356,14 @@ export async function executeRestore(
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
+}
+
+/** `{ signal: 'SIGHUP' }` when the run's abort reason names the signal that stopped it (cli/context.ts makeSignal). */
+function signalOf(signal: AbortSignal): { signal?: string } {
+  if (!signal.aborted) return {};
+  const reason: unknown = signal.reason;
+  const name = /\((SIG[A-Z]+)\)/.exec(reason instanceof Error ? reason.message : String(reason))?.[1];
+  return name ? { signal: name } : {};
 }
 
 /**

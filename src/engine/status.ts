@@ -12,6 +12,7 @@ import { heldLock, isStale, LOCK_NAME, processAlive, spareLockFile } from './loc
 import { deadSystemScratch } from './system-scratch.js';
 import { deadTemps } from './temp-journal.js';
 import { deadRoleRecords, dropRolesSql, type RoleRecord } from './role-journal.js';
+import { lastRestores, type LastRestore } from './last-restores.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../drivers/shared/names.js';
@@ -48,6 +49,11 @@ export interface StatusReport {
    * nothing using them. The next restore of that database that completes forgets them.
    */
   createdRoles: (RoleRecord & { dropSql: string })[];
+  /**
+   * How the last restore of each configured database ended (last-restores.ts, the last 30 days of logs): completed,
+   * interrupted (a hang-up), failed, refused, killed, running. Databases with no restore logged are absent.
+   */
+  lastRestores: (LastRestore & { saidEn: string })[];
   /** `leftoversHint` as a phrase (the menu and alerts say it in their language). */
   leftoversHintPhrase?: Phrase;
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
@@ -215,6 +221,11 @@ export async function getStatus(
     leftovers,
     ...leftoversSaid(leftovers),
     createdRoles: deadRoleRecords(cfg.backupDir).map((r) => ({ ...r, dropSql: dropRolesSql(r) })),
+    lastRestores: lastRestores(
+      cfg.backupDir,
+      cfg.databases.map((d) => d.name),
+      now,
+    ).map((r) => ({ ...r, saidEn: english(r.said) })),
     scheduler: withLiveness(readSchedulerState(cfg.backupDir), cfg.backupDir),
     offsite: offsiteState(cfg, sets),
     ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),

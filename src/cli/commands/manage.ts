@@ -131,6 +131,9 @@ export function register(program: Command): void {
         for (const line of d.leftovers) io.out(`  ${d.database}: ${line}`);
         if (d.error) io.out(`  ${d.database}: could not check (${d.error})`);
       }
+      // How the last restore of each database ended: after a dropped SSH session, without reading the log.
+      if (s.lastRestores.length) io.out('Last restores:');
+      for (const r of s.lastRestores) io.out(foldLine(`  ${r.database}: ${r.saidEn}`, outputWidth()));
       io.out('');
       const drilled = (name: string): string => {
         const d = health.databases.find((x) => x.database === name)?.lastDrill;

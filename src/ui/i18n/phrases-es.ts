@@ -16,7 +16,7 @@ import { systemDetail, withoutPath } from './system-errors.js';
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 1550 lines, as src/core/phrases.ts says why.
+ * about 1600 lines, as src/core/phrases.ts says why.
  */
 /** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
 function inner(p: PhraseParams): PhraseParams {
@@ -99,6 +99,17 @@ const repairThereEs = (p: PhraseParams): string =>
     : `Restaure otra copia (\`respaldo list --from ${p['dest']}\`); la copia solo puede repararse allí desde un servidor que aún la tenga.`;
 
 /** ` (la necesita X)` cuando un problema de cadena tiene `by` (ver neededEn). */
+/** El destino de una restauración en palabras de status: la base en uso, o la ruta de `--to`. */
+const targetEs = (p: PhraseParams): string => (p['to'] ? `el destino ${p['to']}` : 'la base en uso');
+/** ` (cuelgue: se cerró el terminal)` y similares, cuando la paró una señal. */
+const signalEs = (p: PhraseParams): string =>
+  p['signal'] === 'SIGHUP'
+    ? ' (cuelgue: se cerró el terminal)'
+    : p['signal'] === 'SIGINT'
+      ? ' (Ctrl-C)'
+      : p['signal']
+        ? ` (${p['signal']})`
+        : '';
 const neededEs = (p: PhraseParams) => (p['by'] ? ` (la necesita ${p['by']})` : '');
 
 /** ` y N copia(s) anterior(es) de su cadena` (ver chainEn). */
@@ -1127,6 +1138,26 @@ export const PHRASES_ES = {
     'la carpeta parcial de una restauración de archivos que se mató guarda archivos restaurados, secretos (.env) ' +
     `también: la próxima copia o restauración la quita, o quítela usted (rm -r ${p['paths']}); luego ejecute la ` +
     'restauración de nuevo',
+  'status.restoreCompleted': (p: PhraseParams) =>
+    `completada ${p['at']} desde el conjunto ${p['set']}${p['to'] ? `, en ${p['to']}` : ''}`,
+  'status.restoreRunning': (p: PhraseParams) =>
+    `en curso desde ${p['started']}, conjunto ${p['set']} (pid ${p['pid']})`,
+  'status.restoreKilled': (p: PhraseParams) =>
+    `MATADA: empezó ${p['started']} desde el conjunto ${p['set']} (pid ${p['pid']}), sin final en el registro ` +
+    `(SIGKILL, un corte de luz); ${targetEs(p)} puede guardar lo que dejó (listado arriba cuando status lo ve): la ` +
+    'próxima copia o restauración lo termina o lo quita; luego restaure de nuevo',
+  'status.restoreRefused': (p: PhraseParams) =>
+    `rechazada ${p['at']} (conjunto ${p['set']}): ${p['error']}; no se cambió nada`,
+  'status.restoreFailed': (p: PhraseParams) => `FALLÓ ${p['at']} desde el conjunto ${p['set']}: ${p['error']}`,
+  'status.restoreFailedBefore': (p: PhraseParams) =>
+    `no restaurada: la restauración del conjunto ${p['set']} falló ${p['at']} antes de llegar a ella` +
+    `${p['error'] ? ` (${p['error']})` : ''}; ${targetEs(p)} no cambió`,
+  'status.restoreInterrupted': (p: PhraseParams) =>
+    `INTERRUMPIDA ${p['at']}${signalEs(p)} mientras se restauraba desde el conjunto ${p['set']}; ${targetEs(p)} ` +
+    'quedó como estaba',
+  'status.restoreInterruptedBefore': (p: PhraseParams) =>
+    `no restaurada: la restauración del conjunto ${p['set']} se interrumpió ${p['at']}${signalEs(p)} antes de ` +
+    `llegar a ella; ${targetEs(p)} no cambió`,
   'warn.lowSpace': (p: PhraseParams) =>
     `El disco de la carpeta de copias ${p['dir']} tiene ${p['free']} libres; se estima que esta copia necesita unos ` +
     `${p['needed']} mientras se escribe (${estimateEs(p)}). Puede que esta copia no quepa: libere espacio (respaldo ` +

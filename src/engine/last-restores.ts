@@ -1,0 +1,182 @@
+import { formatLocal } from '../core/format.js';
+import { phrase, type Phrase } from '../core/phrases.js';
+import { processAlive } from './lock.js';
+import { readDailyLog } from './log.js';
+
+/** How far back `status` looks for the last restore of each database (the days of logs it reads). */
+export const LAST_RESTORE_DAYS = 30;
+
+/**
+ * How the last restore of a database ended, from the daily logs (`restore-start`, `restore-database` and
+ * `restore-end` lines of one run, matched by its pid): what `status` says, so that an operator whose SSH session
+ * dropped under a restore need not read the log.
+ * - `completed`: the database was restored (the restore may have stopped later, on another database or the files);
+ * - `interrupted`: stopped (Ctrl-C, a hang-up, SIGTERM) while restoring it or before it (`reached` false): the target
+ *   was left as it was;
+ * - `failed`: its restore failed (`error`), or the restore failed before it (`reached` false);
+ * - `refused`: refused before anything was changed (the set failed its verification, a check before);
+ * - `killed`: a restore-start with no end, its process gone (SIGKILL, a power cut): it may have left a swap mid-way
+ *   or a temporary database, which status lists and the next create or restore finishes or removes;
+ * - `running`: a restore-start with no end yet, its process alive.
+ */
+export interface LastRestore {
+  database: string;
+  setId: string;
+  outcome: 'completed' | 'interrupted' | 'failed' | 'refused' | 'killed' | 'running';
+  startedAt: string;
+  /** When it ended for this database (its restore-database line, else the restore-end); startedAt when none. */
+  at: string;
+  /** `--to`: where it was restored beside; null: in place. */
+  to: string | null;
+  /** False when the run stopped before this database was restored (nothing of it was touched). */
+  reached: boolean;
+  /** The signal that stopped an interrupted restore (SIGHUP: the terminal closed), when the log says it. */
+  signal?: string;
+  error?: string;
+  pid: number;
+  /** The line status prints, after `DATABASE: `. */
+  said: Phrase;
+}
+
+interface Line {
+  time?: unknown;
+  event?: unknown;
+  pid?: unknown;
+  setId?: unknown;
+  databases?: unknown;
+  to?: unknown;
+  db?: unknown;
+  outcome?: unknown;
+  restoredTo?: unknown;
+  error?: unknown;
+  signal?: unknown;
+  reason?: unknown;
+}
+
+interface Run {
+  pid: number;
+  setId: string;
+  startedAt: string;
+  databases: string[];
+  to: string | null;
+  perDb: Map<string, Line>;
+  end: Line | null;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * The last restore of each database named in `databases` over the last LAST_RESTORE_DAYS days of logs (absent: none
+ * logged). Reads only; unreadable files and lines are skipped. `alive` is for tests.
+ */
+export function lastRestores(
+  backupDir: string,
+  databases: readonly string[],
+  now = new Date(),
+  alive: (pid: number) => boolean = processAlive,
+): LastRestore[] {
+  const runs: Run[] = [];
+  const open = new Map<number, Run>();
+  for (let d = LAST_RESTORE_DAYS; d >= 0; d--) {
+    const text = readDailyLog(backupDir, new Date(now.getTime() - d * 86_400_000));
+    for (const raw of text.split('\n')) {
+      if (!raw.includes('"restore-')) continue;
+      let e: Line;
+      try {
+        e = JSON.parse(raw) as Line;
+      } catch {
+        continue;
+      }
+      const pid = typeof e.pid === 'number' ? e.pid : NaN;
+      const setId = str(e.setId);
+      if (Number.isNaN(pid) || !setId || !str(e.time)) continue;
+      if (e.event === 'restore-start') {
+        const dbs = Array.isArray(e.databases) ? e.databases.filter((x): x is string => typeof x === 'string') : [];
+        const run: Run = {
+          pid,
+          setId,
+          startedAt: str(e.time)!,
+          databases: dbs,
+          to: str(e.to) ?? null,
+          perDb: new Map(),
+          end: null,
+        };
+        runs.push(run);
+        open.set(pid, run);
+        continue;
+      }
+      const run = open.get(pid);
+      if (!run || run.setId !== setId) continue;
+      if (e.event === 'restore-database' && str(e.db)) run.perDb.set(str(e.db)!, e);
+      else if (e.event === 'restore-end') {
+        run.end = e;
+        open.delete(pid);
+      }
+    }
+  }
+  const out: LastRestore[] = [];
+  for (const database of databases) {
+    const run = runs.findLast((r) => r.databases.includes(database));
+    if (run) out.push(outcomeOf(run, database, alive));
+  }
+  return out;
+}
+
+function outcomeOf(run: Run, database: string, alive: (pid: number) => boolean): LastRestore {
+  const base = { database, setId: run.setId, startedAt: run.startedAt, to: run.to, pid: run.pid };
+  const mine = run.perDb.get(database);
+  const end = run.end;
+  const signal = str(end?.signal);
+  let r: Omit<LastRestore, 'said'>;
+  if (mine?.outcome === 'ok') r = { ...base, outcome: 'completed', at: str(mine.time)!, reached: true };
+  else if (!end)
+    r = {
+      ...base,
+      outcome: alive(run.pid) ? 'running' : 'killed',
+      at: str(mine?.time) ?? run.startedAt,
+      reached: !!mine,
+    };
+  else if (end.outcome === 'ok') r = { ...base, outcome: 'completed', at: str(end.time)!, reached: true };
+  else if (end.outcome === 'refused')
+    r = { ...base, outcome: 'refused', at: str(end.time)!, reached: false, error: str(end.error) ?? str(end.reason) };
+  else {
+    const outcome = mine?.outcome === 'failed' || (!mine && end.outcome === 'failed') ? 'failed' : 'interrupted';
+    const error = outcome === 'failed' ? (str(mine?.error) ?? str(end.error)) : undefined;
+    r = {
+      ...base,
+      outcome,
+      at: str(mine?.time) ?? str(end.time)!,
+      reached: !!mine,
+      ...(signal ? { signal } : {}),
+      ...(error ? { error } : {}),
+    };
+  }
+  return { ...r, said: saidOf(r) };
+}
+
+function saidOf(r: Omit<LastRestore, 'said'>): Phrase {
+  const p = {
+    set: r.setId,
+    at: formatLocal(r.at),
+    started: formatLocal(r.startedAt),
+    to: r.to ?? '',
+    signal: r.signal ?? '',
+    error: r.error ?? '',
+    pid: r.pid,
+    db: r.database,
+  };
+  switch (r.outcome) {
+    case 'completed':
+      return phrase('status.restoreCompleted', p);
+    case 'running':
+      return phrase('status.restoreRunning', p);
+    case 'killed':
+      return phrase('status.restoreKilled', p);
+    case 'refused':
+      return phrase('status.restoreRefused', p);
+    case 'failed':
+      return phrase(r.reached ? 'status.restoreFailed' : 'status.restoreFailedBefore', p);
+    case 'interrupted':
+      return phrase(r.reached ? 'status.restoreInterrupted' : 'status.restoreInterruptedBefore', p);
+  }
+}
