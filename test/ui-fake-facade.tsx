@@ -263,6 +263,7 @@ export class FakeFacade implements EngineFacade {
         };
       }),
       offsite: [],
+      createdRoles: [],
     };
   }
   async status(): Promise<HeaderStatus> {

@@ -77,8 +77,33 @@ function unhealthy(facade: FakeFacade, databases = 2): MenuHealth {
         lastError: { setId: '20261120_100000', at: '2026-11-20T10:01:00.000Z', error: 'connection refused' },
       },
     ],
+    createdRoles: [],
   };
 }
+
+/** Roles two `restore --create-roles` runs made before they were killed (role-journal.ts), as status lists them. */
+const killedRoles: MenuHealth['createdRoles'] = [
+  {
+    pid: 4242,
+    host: 'erp',
+    at: '2026-11-22T09:15:07.000Z',
+    setId: '20261120_100000',
+    database: 'users',
+    server: '127.0.0.1:5432',
+    roles: ['app_reader', 'app_writer_with_a_rather_long_name'],
+    dropSql: 'DROP ROLE "app_reader"; DROP ROLE "app_writer_with_a_rather_long_name";',
+  },
+  {
+    pid: 4343,
+    host: 'erp',
+    at: '2026-11-22T10:00:00.000Z',
+    setId: '20261121_100000',
+    database: 'db1',
+    server: '/var/run/postgresql',
+    roles: ['web'],
+    dropSql: 'DROP ROLE "web";',
+  },
+];
 
 describe('health screen', () => {
   it('is option 6 of the main menu, in one key; Esc back', async () => {
@@ -115,6 +140,40 @@ describe('health screen', () => {
     expect(f).toContain('Carpeta de copias y alertas');
     expect(f).toContain('/srv/backups');
     expect(f).not.toContain('cannot be written');
+  });
+
+  it('lists the roles killed restores made (--create-roles) with their DROP ROLE, in English and Spanish, within 80×24', async () => {
+    for (const lang of ['en', 'es'] as const) {
+      const facade = new FakeFacade();
+      facade.healthAnswer = { ...unhealthy(facade), createdRoles: killedRoles };
+      const { lastFrame, stdin } = renderSized(<HealthScreen onBack={noop} />, { facade, lang });
+      const seen = [await waitFrame(lastFrame, (x) => x.includes('2 problem'))];
+      for (let i = 0; i < 4; i++) {
+        await press(stdin, KEY.pageDown);
+        seen.push(lastFrame() ?? '');
+      }
+      for (const x of seen) expect(frameProblems(x)).toEqual([]);
+      // The lines folded within 80 columns, read as one text (a last frame holds the rest of the screen too)
+      const all = seen.join('\n').replace(/\s+/g, ' ');
+      const said =
+        lang === 'en'
+          ? [
+              'Roles made by killed restores (--create-roles; nothing may use them)',
+              'users: "app_reader", "app_writer_with_a_rather_long_name" on 127.0.0.1:5432 (set 20261120_100000, ',
+              'if unwanted: DROP ROLE "app_reader"; DROP ROLE "app_writer_with_a_rather_long_name";',
+              'db1: "web" on /var/run/postgresql (set 20261121_100000, ',
+              'if unwanted: DROP ROLE "web";',
+            ]
+          : [
+              'Roles de restauraciones matadas (--create-roles; puede que nada los use)',
+              'users: "app_reader", "app_writer_with_a_rather_long_name" en 127.0.0.1:5432 (copia 20261120_100000, ',
+              'si no los quiere: DROP ROLE "app_reader"; DROP ROLE "app_writer_with_a_rather_long_name";',
+              'db1: "web" en /var/run/postgresql (copia 20261121_100000, ',
+              'si no los quiere: DROP ROLE "web";',
+            ];
+      for (const x of said) expect(all).toContain(x);
+      cleanupSized();
+    }
   });
 
   it('scrolls when longer than the screen: every database reached, the key line stays', async () => {

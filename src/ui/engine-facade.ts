@@ -97,6 +97,8 @@ export interface MenuHealth {
   report: HealthReport;
   newest: StatusReport['newestPerDatabase'];
   offsite: DestinationState[];
+  /** Roles that restores killed outright created (`--create-roles`), as `status` lists them, with the DROP ROLE. */
+  createdRoles: StatusReport['createdRoles'];
 }
 
 /**
@@ -454,7 +456,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     config: () => menuConfig(cfg, named),
     async health() {
       const [report, st] = await Promise.all([getHealth(cfg), getStatus(cfg)]);
-      return { report, newest: st.newestPerDatabase, offsite: st.offsite };
+      return { report, newest: st.newestPerDatabase, offsite: st.offsite, createdRoles: st.createdRoles };
     },
     async status() {
       const [st, all, drilled, damaged] = await Promise.all([

@@ -314,6 +314,10 @@ export const en = {
       `${dest}: newest there ${newest}${missing ? ` · ${missing} set(s) NOT copied` : ' · all copied'}`,
     offsiteError: (dest: string, id: string, ago: string, error: string) =>
       `${dest}: set ${id} NOT copied ${ago}: ${error}`,
+    roles: 'Roles made by killed restores (--create-roles; nothing may use them)',
+    rolesLine: (db: string, roles: string, server: string, id: string, at: string) =>
+      `${db}: ${roles} on ${server} (set ${id}, ${at})`,
+    rolesDrop: (sql: string) => `if unwanted: ${sql}`,
     general: 'Backup folder and alerts',
     free: (free: string, min: string) => `free disk ${free} (at least ${min} wanted)`,
     readAt: (at: string) => `Read at ${at}; r reads it again. Nothing here changes anything.`,

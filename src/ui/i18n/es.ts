@@ -307,6 +307,10 @@ export const es: Catalogue = {
       `${dest}: la más reciente allí ${newest}${missing ? ` · ${missing} copia(s) NO copiada(s)` : ' · todas copiadas'}`,
     offsiteError: (dest: string, id: string, ago: string, error: string) =>
       `${dest}: la copia ${id} NO se copió ${ago}: ${error}`,
+    roles: 'Roles de restauraciones matadas (--create-roles; puede que nada los use)',
+    rolesLine: (db: string, roles: string, server: string, id: string, at: string) =>
+      `${db}: ${roles} en ${server} (copia ${id}, ${at})`,
+    rolesDrop: (sql: string) => `si no los quiere: ${sql}`,
     general: 'Carpeta de copias y alertas',
     free: (free: string, min: string) => `disco libre ${free} (se piden al menos ${min})`,
     readAt: (at: string) => `Leído el ${at}; r lo lee de nuevo. Aquí nada cambia nada.`,

@@ -15,8 +15,8 @@ import { useUi, type UiContextValue } from '../use-ui.js';
 /**
  * What `respaldo status` says of the health as rows folded to `width` (pure): healthy or how many problems; per
  * database its newest set and age against the schedule (overdue said), its last drill, its 30 days of runs and its
- * problems; per destination the newest set there and what is not copied; the backup folder's problems (the alerts
- * send the same problems).
+ * problems; per destination the newest set there and what is not copied; the roles killed `restore --create-roles`
+ * runs left; the backup folder's problems (the alerts send the same problems).
  */
 export function healthRows(
   h: MenuHealth,
@@ -62,6 +62,16 @@ export function healthRows(
     line(`  ${x.offsiteLine(o.destination, newest, missing)}`, missing ? { color: theme.colors.error } : {});
     const e = o.lastError;
     if (e) line(`  ${x.offsiteError(o.destination, e.setId, ago(e.at), e.error)}`, { color: theme.colors.error });
+  }
+  // Roles killed `restore --create-roles` runs made: on their servers, maybe with nothing using them (status says them)
+  if (h.createdRoles.length) {
+    rows.push([]);
+    line(x.roles, { bold: true });
+    for (const r of h.createdRoles) {
+      const roles = r.roles.map((n) => JSON.stringify(n)).join(', ');
+      line(`  ${x.rolesLine(r.database, roles, r.server, r.setId, formatDate(r.at))}`, { color: theme.colors.error });
+      line(`    ${x.rolesDrop(r.dropSql)}`, { color: theme.colors.muted }, '      ');
+    }
   }
   rows.push([]);
   line(x.general, { bold: true });
