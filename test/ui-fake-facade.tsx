@@ -264,6 +264,7 @@ export class FakeFacade implements EngineFacade {
       }),
       offsite: [],
       createdRoles: [],
+      lastRestores: [],
     };
   }
   async status(): Promise<HeaderStatus> {

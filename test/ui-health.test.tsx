@@ -78,6 +78,7 @@ function unhealthy(facade: FakeFacade, databases = 2): MenuHealth {
       },
     ],
     createdRoles: [],
+    lastRestores: [],
   };
 }
 
@@ -172,6 +173,59 @@ describe('health screen', () => {
               'si no los quiere: DROP ROLE "web";',
             ];
       for (const x of said) expect(all).toContain(x);
+      cleanupSized();
+    }
+  });
+
+  it('says how the last restore of each database ended, as status does, in English and Spanish, within 80×24', async () => {
+    const base = { setId: '20261120_100000', startedAt: '2026-11-22T09:00:00.000Z', to: null, pid: 4242 };
+    const said = (id: Parameters<typeof phrase>[0], p: Record<string, string | number>) => {
+      const x = phrase(id, { set: base.setId, at: '2026-11-22 09:05', started: '2026-11-22 09:00', to: '', ...p });
+      return { said: x, saidEn: english(x) };
+    };
+    const lastRestores: MenuHealth['lastRestores'] = [
+      {
+        ...base,
+        database: 'users',
+        outcome: 'interrupted',
+        at: '2026-11-22T09:05:00.000Z',
+        reached: true,
+        signal: 'SIGHUP',
+        ...said('status.restoreInterrupted', { signal: 'SIGHUP' }),
+      },
+      {
+        ...base,
+        database: 'db1',
+        outcome: 'killed',
+        at: base.startedAt,
+        reached: false,
+        ...said('status.restoreKilled', { pid: 4242 }),
+      },
+    ];
+    for (const lang of ['en', 'es'] as const) {
+      const facade = new FakeFacade();
+      facade.healthAnswer = { ...unhealthy(facade), lastRestores };
+      const { lastFrame, stdin } = renderSized(<HealthScreen onBack={noop} />, { facade, lang });
+      const seen = [await waitFrame(lastFrame, (x) => x.includes('2 problem'))];
+      for (let i = 0; i < 4; i++) {
+        await press(stdin, KEY.pageDown);
+        seen.push(lastFrame() ?? '');
+      }
+      for (const x of seen) expect(frameProblems(x)).toEqual([]);
+      const all = seen.join('\n').replace(/\s+/g, ' ');
+      const expected =
+        lang === 'en'
+          ? [
+              'Last restore: INTERRUPTED 2026-11-22 09:05 (hang-up: the terminal closed) while restoring it from set ' +
+                '20261120_100000; the live database was left as it was',
+              'Last restore: KILLED: started 2026-11-22 09:00 from set 20261120_100000 (pid 4242), no end logged',
+            ]
+          : [
+              'Última restauración: INTERRUMPIDA 2026-11-22 09:05 (cuelgue: se cerró el terminal) mientras se ' +
+                'restauraba desde el conjunto 20261120_100000; la base en uso quedó como estaba',
+              'Última restauración: MATADA: empezó 2026-11-22 09:00 desde el conjunto 20261120_100000 (pid 4242)',
+            ];
+      for (const x of expected) expect(all).toContain(x);
       cleanupSized();
     }
   });

@@ -1081,7 +1081,7 @@ export const PHRASES_EN = {
   'status.restoreRunning': (p: PhraseParams) => `running since ${p['started']} from set ${p['set']} (pid ${p['pid']})`,
   'status.restoreKilled': (p: PhraseParams) =>
     `KILLED: started ${p['started']} from set ${p['set']} (pid ${p['pid']}), no end logged (SIGKILL, a power cut); ` +
-    `${targetEn(p)} may hold what it left (listed above when status can see it): the next create or restore ` +
+    `${targetEn(p)} may hold what it left (respaldo status lists what it can see of it): the next create or restore ` +
     'finishes or removes it; then run the restore again',
   'status.restoreRefused': (p: PhraseParams) =>
     `refused ${p['at']} (set ${p['set']}): ${p['error']}; nothing was changed`,

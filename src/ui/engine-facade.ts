@@ -99,6 +99,8 @@ export interface MenuHealth {
   offsite: DestinationState[];
   /** Roles that restores killed outright created (`--create-roles`), as `status` lists them, with the DROP ROLE. */
   createdRoles: StatusReport['createdRoles'];
+  /** How the last restore of each database ended, as `status` says it ("Last restores"). */
+  lastRestores: StatusReport['lastRestores'];
 }
 
 /**
@@ -456,7 +458,13 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     config: () => menuConfig(cfg, named),
     async health() {
       const [report, st] = await Promise.all([getHealth(cfg), getStatus(cfg)]);
-      return { report, newest: st.newestPerDatabase, offsite: st.offsite, createdRoles: st.createdRoles };
+      return {
+        report,
+        newest: st.newestPerDatabase,
+        offsite: st.offsite,
+        createdRoles: st.createdRoles,
+        lastRestores: st.lastRestores,
+      };
     },
     async status() {
       const [st, all, drilled, damaged] = await Promise.all([

@@ -308,6 +308,7 @@ export const en = {
     drillOk: (ago: string, id: string) => `passed ${ago} (set ${id})`,
     drillBad: (ago: string, id: string) => `FAILED ${ago} (set ${id})`,
     runs: (ok: number, all: number) => `${ok} of ${all} backups succeeded in 30 days`,
+    lastRestore: 'Last restore',
     offsite: 'Off-site',
     offsiteNone: 'no destinations configured',
     offsiteLine: (dest: string, newest: string, missing: number) =>

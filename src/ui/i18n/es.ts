@@ -301,6 +301,7 @@ export const es: Catalogue = {
     drillOk: (ago: string, id: string) => `correcto ${ago} (copia ${id})`,
     drillBad: (ago: string, id: string) => `FALLÓ ${ago} (copia ${id})`,
     runs: (ok: number, all: number) => `${ok} de ${all} copias bien en 30 días`,
+    lastRestore: 'Última restauración',
     offsite: 'Fuera',
     offsiteNone: 'no hay destinos configurados',
     offsiteLine: (dest: string, newest: string, missing: number) =>

@@ -1144,8 +1144,8 @@ export const PHRASES_ES = {
     `en curso desde ${p['started']}, conjunto ${p['set']} (pid ${p['pid']})`,
   'status.restoreKilled': (p: PhraseParams) =>
     `MATADA: empezó ${p['started']} desde el conjunto ${p['set']} (pid ${p['pid']}), sin final en el registro ` +
-    `(SIGKILL, un corte de luz); ${targetEs(p)} puede guardar lo que dejó (listado arriba cuando status lo ve): la ` +
-    'próxima copia o restauración lo termina o lo quita; luego restaure de nuevo',
+    `(SIGKILL, un corte de luz); ${targetEs(p)} puede guardar lo que dejó (respaldo status lista lo que ve de ` +
+    'ello): la próxima copia o restauración lo termina o lo quita; luego restaure de nuevo',
   'status.restoreRefused': (p: PhraseParams) =>
     `rechazada ${p['at']} (conjunto ${p['set']}): ${p['error']}; no se cambió nada`,
   'status.restoreFailed': (p: PhraseParams) => `FALLÓ ${p['at']} desde el conjunto ${p['set']}: ${p['error']}`,

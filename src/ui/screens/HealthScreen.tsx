@@ -14,9 +14,9 @@ import { useUi, type UiContextValue } from '../use-ui.js';
 
 /**
  * What `respaldo status` says of the health as rows folded to `width` (pure): healthy or how many problems; per
- * database its newest set and age against the schedule (overdue said), its last drill, its 30 days of runs and its
- * problems; per destination the newest set there and what is not copied; the roles killed `restore --create-roles`
- * runs left; the backup folder's problems (the alerts send the same problems).
+ * database its newest set and age against the schedule (overdue said), its last drill, its 30 days of runs, how its
+ * last restore ended and its problems; per destination the newest set there and what is not copied; the roles
+ * killed `restore --create-roles` runs left; the backup folder's problems (the alerts send the same problems).
  */
 export function healthRows(
   h: MenuHealth,
@@ -50,6 +50,12 @@ export function healthRows(
     else if (drill.ok) line(`  ${x.drill}: ${x.drillOk(ago(drill.at), drill.setId)}`, { color: theme.colors.ok });
     else line(`  ${x.drill}: ${x.drillBad(ago(drill.at), drill.setId)}`, { color: theme.colors.error });
     if (d.attempts30d) line(`  ${x.runs(d.successes30d, d.attempts30d)}`, { color: theme.colors.muted });
+    // How its last restore ended (a dropped SSH session saw nothing of it), as status says it
+    const restore = h.lastRestores.find((l) => l.database === d.database);
+    if (restore) {
+      const color = restore.outcome === 'completed' || restore.outcome === 'running' ? undefined : theme.colors.error;
+      line(`  ${x.lastRestore}: ${say(lang, restore.said, restore.saidEn, theme.unicode)}`, { color });
+    }
     for (const i of r.issues.filter((y) => y.database === d.database && y.code !== 'overdue'))
       line(`  ${problem(i)}`, { color: theme.colors.error });
   }
