@@ -28,7 +28,7 @@ import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
  * a set there (sizes, or every byte re-hashed with --read-data); with the destination's opening and closing on
  * interruption that fetching a set for a restore (remote-fetch.ts) shares. Copying is copy.ts, pruning
- * remote-prune.ts. Why one file of about 570 lines: listing, reading the manifests, the chains they make there and
+ * remote-prune.ts. Why one file of about 540 lines: listing, reading the manifests, the chains they make there and
  * verifying a set are each a reading of the same listing and manifests.
  */
 
