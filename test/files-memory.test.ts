@@ -286,6 +286,10 @@ describe('readManifestLean', () => {
     // Replaced after it was read (another program): going through its entries again says so, exit 5.
     await writeFileAtomic(file, manifestText({ ...m, files: many(999) }));
     expect(error(() => [...files.entries()])).toMatch(/the manifest changed while it was read/);
+    // Read again, it is the new one (the lean reads kept are by file and stat), with what its entries add up to
+    const again = readManifestLean(dir).files;
+    expect([again.count, again.bytes]).toEqual([999, 999 * one.size]);
+    expect([...again.entries()]).toEqual(many(999));
   });
 });
 

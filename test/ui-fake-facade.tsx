@@ -41,9 +41,11 @@ import type {
   SchedulerEvent,
   SchedulerHandle,
   SchedulerStatus,
+  SetDetails,
   SetList,
   VerifyReport,
 } from '../src/ui/engine-facade.js';
+import { DETAILS_FILES } from '../src/ui/engine-facade.js';
 import { catalogue, type Lang } from '../src/ui/i18n/index.js';
 import { createTheme } from '../src/ui/theme.js';
 import type { UiContextValue } from '../src/ui/use-ui.js';
@@ -463,6 +465,18 @@ export class FakeFacade implements EngineFacade {
         'Run `respaldo list` to see the backup sets that exist.',
       );
     return m;
+  }
+  async readSetDetails(id: string): Promise<SetDetails> {
+    this.record('readSetDetails', id);
+    const m = await this.readManifest(id);
+    return {
+      manifest: { ...m, files: m.files.slice(0, DETAILS_FILES) },
+      files: {
+        count: m.files.length,
+        bytes: m.files.reduce((sum, f) => sum + f.size, 0),
+        groups: [...new Set(m.files.map((f) => f.group))],
+      },
+    };
   }
   /** What breaks the chain of a set, by id (chainProblems). */
   chainBreaks: Record<string, Phrase[]> = {};

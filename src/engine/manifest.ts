@@ -1,6 +1,6 @@
 /**
  * A set's manifest: its name, how it is written (manifestText) and read (whole, or with its files not held:
- * readManifestLean), and every check of what it holds. One file of about 500 lines: both readers run the same checks
+ * readManifestLean), and every check of what it holds. One file of about 530 lines: both readers run the same checks
  * of each entry of `files` (fileShapeProblem, filePathProblem, …), in the order the whole checks give their errors.
  */
 import { printable, shownName } from '../core/format.js';
@@ -148,12 +148,33 @@ function checkedManifest(setDir: string): Manifest {
 export function readManifestLean(setDir: string): { head: Manifest; files: ManifestFiles } {
   const file = join(setDir, MANIFEST_NAME);
   const st = statSync(file, { throwIfNoEntry: false });
-  return heldYoung(() => leanManifest(file, st), st?.size ?? 0);
+  const stamp = st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '';
+  const known = st ? leanRead.get(file) : undefined;
+  // Each caller gets its own head (some add to what they are given); `files` reads the file again, as it was.
+  if (known?.stamp === stamp) return { head: structuredClone(known.read.head), files: known.read.files };
+  const read = heldYoung(() => leanManifest(file, st), st?.size ?? 0);
+  if (st && read.head.files.length === 0) {
+    leanRead.delete(file);
+    leanRead.set(file, { stamp, read: { head: structuredClone(read.head), files: read.files } });
+    if (leanRead.size > LEAN_READS_KEPT) leanRead.delete(leanRead.keys().next().value!);
+  }
+  return read;
 }
+
+/**
+ * The last lean reads of manifests (their heads, a few KiB each), by file, with the stat they were read at: the menu
+ * reads a set's manifest for its list, its header, its details, its drills and its copies, and each read of the
+ * manifest of a set of 100 000 files (57 MB) took about half a second. A manifest respaldo rewrites is a new file
+ * renamed in (another inode), one changed in place has another size or time: it is read again.
+ */
+const leanRead = new Map<string, { stamp: string; read: { head: Manifest; files: ManifestFiles } }>();
+const LEAN_READS_KEPT = 256;
 
 /** The entries of a manifest's `files` (readManifestLean): read again from the file each time unless held. */
 export interface ManifestFiles {
   readonly count: number;
+  /** The entries' sizes added up (original bytes). */
+  readonly bytes: number;
   /** The groups of the entries (`config`, `application`). */
   readonly groups: ReadonlySet<FileEntry['group']>;
   /**
@@ -167,6 +188,7 @@ export interface ManifestFiles {
 export function heldFiles(entries: readonly FileEntry[]): ManifestFiles {
   return {
     count: entries.length,
+    bytes: entries.reduce((sum, f) => sum + f.size, 0),
     groups: new Set(entries.map((f) => f.group)),
     *entries() {
       yield* entries;
@@ -185,11 +207,13 @@ interface FilesProblems {
 function leanManifest(file: string, st: Stats | undefined): { head: Manifest; files: ManifestFiles } {
   const found: FilesProblems = { shape: null, path: null, hash: null, plain: null };
   let count = 0;
+  let bytes = 0;
   const groups = new Set<FileEntry['group']>();
   const onFile = (entry: unknown): void => {
     const f = entry as FileEntry;
     count++;
     if (f !== null && typeof f === 'object') groups.add(f.group);
+    if (f !== null && typeof f === 'object' && typeof f.size === 'number') bytes += f.size;
     found.shape ??= fileShapeProblem(f);
     found.path ??= filePathProblem(f);
     found.hash ??= fileHashProblem(f);
@@ -212,6 +236,7 @@ function leanManifest(file: string, st: Stats | undefined): { head: Manifest; fi
     head,
     files: {
       count,
+      bytes,
       groups,
       *entries() {
         const fd = openSync(file, 'r');

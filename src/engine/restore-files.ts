@@ -52,12 +52,14 @@ export function selectedFiles(files: ManifestFiles, paths: readonly string[]): M
     for (const e of files.entries()) if (choosingPath(shownPath(e), paths) !== undefined) yield e;
   };
   let count = 0;
+  let bytes = 0;
   const groups = new Set<FileEntry['group']>();
   for (const e of entries()) {
     count++;
+    bytes += e.size;
     groups.add(e.group);
   }
-  return { count, groups, entries };
+  return { count, bytes, groups, entries };
 }
 
 /** The folders `paths` (normalized) choose: those at or below one of them (the folders above are made 0700). */

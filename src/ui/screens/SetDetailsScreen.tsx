@@ -8,7 +8,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { drillCheckText } from './DrillScreen.js';
 import { Screen } from '../components/Screen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
-import type { KeyLock, OffsiteMark, VerifyReport } from '../engine-facade.js';
+import type { KeyLock, OffsiteMark, SetDetails, VerifyReport } from '../engine-facade.js';
 import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
 import { formatAge, formatBytes, formatDate, formatDuration } from '../format.js';
 import { statusColor } from '../theme.js';
@@ -20,7 +20,7 @@ import { say, sayMessage, sayVerifyProblem } from '../i18n/index.js';
 import { useDeletePrompt } from '../use-delete-prompt.js';
 
 /*
- * Why one file of about 450 lines: the details' lines (drills, verifications, chains, copies) are made here
+ * Why one file of about 490 lines: the details' lines (drills, verifications, chains, copies) are made here
  * from the same set and shown by the one screen below, whose keys act on that set; the delete prompt and the
  * passphrase are their own modules already.
  */
@@ -69,7 +69,9 @@ export function chainProblemWords(
 }
 
 /**
- * The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors,
+ * The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors (`filesOf`: the
+ * set's files when `m.files` holds only the first of them, readSetDetails: then a summary, those first paths one a
+ * line, how many more and the command that lists them all, and the files found damaged among the others),
  * the last verification recorded beside it (`verified`, from the list; undefined while it is read) and the last
  * restore drill (`drills`; undefined while it is read) of the set and of each database.
  */
@@ -83,6 +85,7 @@ export function manifestLines(
   now: Date = new Date(),
   listedChain: readonly string[] = [],
   verified?: SetSummary['lastVerified'],
+  filesOf?: SetDetails['files'],
 ): Line[] {
   const { t, theme, lang } = ui;
   const d = t.details;
@@ -208,15 +211,38 @@ export function manifestLines(
   if (m.files.length === 0) out.push({ text: `  ${d.noFiles}`, color: theme.colors.muted });
   const filesDrill = drills?.results['files'];
   if (filesDrill) out.push(...drillLines(filesDrill, ui, now).map((l) => ({ ...l, text: l.text.slice(2) })));
+  // A set of more files than the details hold: what they are in all, the first ones a line each, then how to see all
+  const summary = filesOf !== undefined && filesOf.count > m.files.length;
+  if (summary) {
+    const groups = filesOf.groups.map((g) => d.group[g] ?? g).join(', ');
+    out.push({ text: `  ${d.filesSummary(filesOf.count, formatBytes(filesOf.bytes), groups)}` });
+    out.push({ text: `  ${d.filesFirst(m.files.length)}`, color: theme.colors.muted });
+  }
+  const shown = new Set<string>();
   for (const f of m.files) {
     const problem = f.stored ? bad.get(f.stored) : undefined;
+    if (f.stored) shown.add(f.stored);
     const what = f.kind === 'symlink' ? `-> ${printedName(f.linkTarget ?? '')}` : formatBytes(f.size);
     out.push({
       text: `  [${d.group[f.group] ?? f.group}] ${printedName(f.relative)}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
       color: problem ? theme.colors.error : undefined,
     });
+    if (summary) continue;
     if (f.md5) out.push({ text: `    ${d.md5}    ${f.md5}`, color: theme.colors.muted });
     if (f.sha256) out.push({ text: `    ${d.sha256} ${f.sha256}`, color: theme.colors.muted });
+  }
+  if (summary) {
+    out.push({ text: `  ${d.filesMore(filesOf.count - m.files.length, m.id)}`, color: theme.colors.muted });
+    // The stored files a verify here found damaged that are not among those shown (as many at most)
+    const databaseFiles = new Set(
+      m.databases.flatMap((db) => [db.file, ...(db.extras ?? []).map((x) => x.file)].filter(Boolean)),
+    );
+    // (the verification recorded before names its own under Verified)
+    const others = verify ? [...bad].filter(([path]) => !shown.has(path) && !databaseFiles.has(path)) : [];
+    for (const [path, problem] of others.slice(0, m.files.length))
+      out.push({ text: `  ${printedName(path)}  ${t.common.status.failed}: ${problem}`, color: theme.colors.error });
+    if (others.length > m.files.length)
+      out.push({ text: `  ${d.filesDamagedMore(others.length - m.files.length)}`, color: theme.colors.error });
   }
   if (m.warnings.length) {
     out.push({ text: '' }, { text: d.warnings, bold: true });
@@ -281,7 +307,9 @@ export function SetDetailsScreen({
   const { t, theme, facade, now } = ui;
   const body = useBodyRows();
   const { columns } = useScreenSize();
-  const [manifest] = useLoad(() => facade.readManifest(id), [id]);
+  // Lean: the first files and what they all are, not every entry (a set of 100 000 files took a minute so).
+  const [details] = useLoad(() => facade.readSetDetails(id), [id]);
+  const manifest = details.state === 'done' ? { state: 'done' as const, value: details.value.manifest } : details;
   const [drillRecord] = useLoad(() => facade.readDrills(id), [id]);
   const drills = drillRecord.state === 'done' ? drillRecord.value : drillRecord.state === 'error' ? null : undefined;
   const [keep, setKeepState] = useState<boolean | null>(null);
@@ -306,11 +334,12 @@ export function SetDetailsScreen({
   const [top, setTop] = useState(0);
   const [action, setAction] = useState<Action>({ name: 'none' });
   const verify = action.name === 'verified' ? action.result : null;
+  const filesOf = details.state === 'done' ? details.value.files : undefined;
   // Folded to the screen's width, continuations indented under their line: an error or its hint is read whole
   // (it was cut at the edge, with nothing to show the rest).
   const lines = (
     manifest.state === 'done'
-      ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now(), listedChain, verified)
+      ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now(), listedChain, verified, filesOf)
       : []
   ).flatMap((l) => wrapWords(l.text, columns, `${/^ */.exec(l.text)![0]}  `).map((text) => ({ ...l, text })));
   const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? id : null);
