@@ -2,7 +2,8 @@
  * The details of a set of many files, against the real engine facade and a real backup folder: the manifest is read
  * lean (readSetDetails) and its files are said as a summary (how many, their bytes, their groups, the first ones and
  * the command that lists them all), not a line and two hashes for each: a set of 100 000 files built 300 013 lines
- * and took up to a minute on "Loading". Spanish at 80×24; verify from the details still checks every file.
+ * and took up to a minute on "Loading". Spanish at 80×24; verify from the details still checks every file, and delete's
+ * prompt still tells the set's own files from one put in its folder by hand.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,5 +76,11 @@ describe('the details of a set of 30 000 files at 80×24, in Spanish', () => {
     const checked = Number(/Verificación OK: (\d+) archivos/.exec(verified.replace(/\s+/g, ' '))![1]);
     expect(checked).toBeGreaterThanOrEqual(COUNT);
     expect(frameProblems(verified), verified).toEqual([]);
+    // d: the delete prompt names the one file put in the set's folder by hand, none of those the set stores
+    writeFileSync(join(s.backupDir, id, 'notas.txt'), 'a mano');
+    await press(stdin, 'd');
+    const asked = await waitFrame(lastFrame, (x) => x.includes('notas.txt'), 20_000);
+    expect(asked.replace(/\s+/g, ' ')).toContain('contiene además 1 archivo(s) que respaldo no escribió (notas.txt)');
+    expect(frameProblems(asked), asked).toEqual([]);
   }, 120_000);
 });

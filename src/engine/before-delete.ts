@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../core/format.js';
 import { phrase, type Phrase } from '../core/phrases.js';
-import type { LoadedConfig, Manifest } from '../core/types.js';
+import type { FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { DRILLED_NAME, KEEP_MARK, VERIFIED_NAME, listSets, setDir } from './catalog.js';
 import { SEALED_SENT_NAME } from './copy-seal.js';
 import { COPIES_NAME } from './copy.js';
@@ -20,8 +20,9 @@ const ATOMIC_TEMP = /^\.\d+\.\d+\.[a-z0-9]*\.tmp$/;
 /**
  * The files in set `m`'s folder (relative paths, sorted) that are neither stored by the set nor respaldo's own
  * marks beside it: put there by someone (notes, a file copied in by hand). Deleting the set would take them too.
+ * `files`: the entries of its files when `m.files` does not hold them (a manifest read lean).
  */
-export function strayFiles(dir: string, m: Manifest): string[] {
+export function strayFiles(dir: string, m: Manifest, files: Iterable<FileEntry> = m.files): string[] {
   const paths: string[] = [];
   const walk = (rel: string): void => {
     for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
@@ -31,39 +32,50 @@ export function strayFiles(dir: string, m: Manifest): string[] {
     }
   };
   walk('');
-  return notWrittenByRespaldo(paths, m, [VERIFIED_NAME, DRILLED_NAME, COPIES_NAME, SEALED_SENT_NAME]);
+  return notWrittenByRespaldo(paths, m, [VERIFIED_NAME, DRILLED_NAME, COPIES_NAME, SEALED_SENT_NAME], files);
 }
 
 /**
  * Pure: of `paths` (relative to set `m`'s folder, here or at a destination), those neither stored by the set, nor
  * its manifest or keep mark, nor one of `marks` (respaldo's other files beside a set), sorted.
  */
-export function notWrittenByRespaldo(paths: readonly string[], m: Manifest, marks: readonly string[] = []): string[] {
-  const own = new Set([MANIFEST_NAME, KEEP_MARK, ...marks]);
+export function notWrittenByRespaldo(
+  paths: readonly string[],
+  m: Manifest,
+  marks: readonly string[] = [],
+  files: Iterable<FileEntry> = m.files,
+): string[] {
+  // What is left of `paths` once each path respaldo wrote is taken out (the entries gone through one at a time)
+  const left = new Set(paths);
+  for (const p of [MANIFEST_NAME, KEEP_MARK, ...marks]) left.delete(p);
   for (const d of m.databases) {
-    if (d.file) own.add(d.file);
-    for (const x of d.extras ?? []) own.add(x.file);
+    if (d.file) left.delete(d.file);
+    for (const x of d.extras ?? []) left.delete(x.file);
   }
-  for (const f of m.files) if (f.stored) own.add(f.stored);
-  return paths.filter((p) => !own.has(p)).sort();
+  for (const f of files) if (f.stored) left.delete(f.stored);
+  return paths.filter((p) => left.has(p)).sort();
 }
 
 /** The stray files of set `m`, or none when it or its folder cannot be read (the deletion says why then). */
-export function strayFilesOf(cfg: Pick<LoadedConfig, 'backupDir'>, m: Manifest | null): string[] {
+export function strayFilesOf(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  m: Manifest | null,
+  files?: Iterable<FileEntry>,
+): string[] {
   if (!m) return [];
   try {
-    return strayFiles(setDir(cfg, m.id), m);
+    return strayFiles(setDir(cfg, m.id), m, files);
   } catch {
     return [];
   }
 }
 
 /** What deleting set `m` takes away, one sentence each, in the order an operator should read them. */
-export async function deleteNotes(cfg: LoadedConfig, m: Manifest): Promise<Phrase[]> {
+export async function deleteNotes(cfg: LoadedConfig, m: Manifest, files?: Iterable<FileEntry>): Promise<Phrase[]> {
   const notes: Phrase[] = [];
   const drops = m.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []));
   if (drops.length) notes.push(phrase('delete.dropsSafety', { set: m.id, dbs: drops.join(', '), count: drops.length }));
-  const strays = strayFilesOf(cfg, m);
+  const strays = strayFilesOf(cfg, m, files);
   if (strays.length)
     notes.push(
       phrase('delete.strayFiles', {

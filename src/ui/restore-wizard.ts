@@ -56,6 +56,8 @@ export interface WizardState {
   /** Cursor over the set list (row 0 is `latest` when there is one). */
   setIndex: number;
   manifest: Manifest | null;
+  /** How many file entries the set has when `manifest.files` holds only the first of them (readSetDetails). */
+  fileCount?: number | undefined;
   /** What breaks the chain of the set of `manifest` (a set of this folder): its steps say BROKEN, as the list does. */
   chainProblems: Phrase[];
   /** One per restorable database, then the files row and the roles row when shown. */
@@ -129,7 +131,7 @@ export type WizardEvent =
   | { type: 'mounted' }
   | { type: 'key'; input: string; key: Key; view: WizardView }
   | { type: 'sets-loaded'; sets: SetList }
-  | { type: 'manifest-loaded'; manifest: Manifest; chainProblems?: Phrase[] }
+  | { type: 'manifest-loaded'; manifest: Manifest; chainProblems?: Phrase[]; fileCount?: number }
   | { type: 'planned'; plan: RestorePlan }
   | { type: 'confirmed' }
   | { type: 'key-checked'; locked: KeyLock | null }
@@ -542,7 +544,17 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
       const listed = s.sets?.find((x) => x.id === e.manifest.id);
       const chainProblems = e.chainProblems ?? listed?.chainProblemPhrases ?? [];
       const items = { name: 'items' } as const;
-      const loaded = { ...s, manifest: e.manifest, chainProblems, picked, cursor: 0, busy: null, step: items };
+      const fileCount = e.fileCount;
+      const loaded = {
+        ...s,
+        manifest: e.manifest,
+        fileCount,
+        chainProblems,
+        picked,
+        cursor: 0,
+        busy: null,
+        step: items,
+      };
       // An encrypted delta at a destination: the sets of its chain are decrypted as they are fetched (planning).
       if (s.from && e.manifest.encryption && e.manifest.databases.some((d) => d.base))
         return to(

@@ -122,9 +122,12 @@ export function RestoreScreen({
         // A set of this folder comes with what breaks its chain: its steps say BROKEN, as the list does.
         const load = effect.from
           ? facade.readManifest(effect.id, effect.from).then((manifest) => ({ manifest }))
-          : facade
-              .readManifest(effect.id)
-              .then(async (manifest) => ({ manifest, chainProblems: await facade.chainProblems(manifest.id) }));
+          : // Its head and first files (readSetDetails): the wizard needs only how many files it has
+            facade.readSetDetails(effect.id).then(async ({ manifest, files }) => ({
+              manifest,
+              fileCount: files.count,
+              chainProblems: await facade.chainProblems(manifest.id),
+            }));
         return answer(load, (loaded) => ({ type: 'manifest-loaded', ...loaded }), 'set');
       }
       case 'plan':

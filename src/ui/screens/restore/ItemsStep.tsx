@@ -33,7 +33,7 @@ export function ItemsStep({
       note: formatBytes(d.rawBytes),
     })),
     ...(manifest && filesRow >= 0
-      ? [{ label: t.restore.filesItem(manifest.files.length), checked: derived.chosenFiles }]
+      ? [{ label: t.restore.filesItem(state.fileCount ?? manifest.files.length), checked: derived.chosenFiles }]
       : []),
     ...(rolesRow >= 0 ? [{ label: t.restore.rolesItem, checked: derived.createRoles }] : []),
   ];
