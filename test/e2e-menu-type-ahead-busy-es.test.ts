@@ -117,7 +117,8 @@ describe('keys typed while a screen is busy (es, 80×24)', () => {
     await t.waitFor('EXIT=0', 30_000);
   }, 200_000);
 
-  it('details: a passphrase typed ahead with V reaches its prompt (its r, d, p act nowhere); the verification reads the data', async () => {
+  /** The menu on the details of an encrypted set (option 3, Enter), ready for keys. */
+  async function detailsOfEncryptedSet() {
     const s = demoSetup();
     const m = await encryptedSet(s);
     const t = await menu(s);
@@ -126,6 +127,11 @@ describe('keys typed while a screen is busy (es, 80×24)', () => {
     await t.waitFor(m.id, 30_000);
     await t.key('Enter');
     await t.waitFor('Verificada', 30_000);
+    return { s, m, t };
+  }
+
+  it('details: a passphrase typed ahead with V reaches its prompt (its r, d, p act nowhere); the verification reads the data', async () => {
+    const { s, m, t } = await detailsOfEncryptedSet();
     burst(t, `V${PASSPHRASE}\r`);
     let screen = await t.waitFor((x) => /Verificación (OK|FALLIDA)/.test(x) || x.includes('Restaurar'), 90_000);
     screen = await t.waitFor('cada archivo descifrado', 30_000);
@@ -148,14 +154,7 @@ describe('keys typed while a screen is busy (es, 80×24)', () => {
   }, 200_000);
 
   it('drill: a passphrase typed with t waits while the set is read, reaches its prompt and the drill passes', async () => {
-    const s = demoSetup();
-    const m = await encryptedSet(s);
-    const t = await menu(s);
-    await ready(t);
-    await t.key('3');
-    await t.waitFor(m.id, 30_000);
-    await t.key('Enter');
-    await t.waitFor('Verificada', 30_000);
+    const { m, t } = await detailsOfEncryptedSet();
     burst(t, `t${PASSPHRASE}\r`);
     const screen = await t.waitFor((x) => /Simulacro de la copia \S+ (correcto|FALL)/.test(x), 120_000);
     fits(screen);

@@ -23,14 +23,19 @@ function writeRandom(file: string, mib: number): void {
   }
 }
 
+/** A demo config whose application folder holds a 96 MiB file, and its set (a restore of it takes a while). */
+async function setOfBigFile() {
+  const s = demoSetup();
+  writeRandom(join(s.appDir, 'big.bin'), 96);
+  const cli = (args: string[]) => runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  const made = await cli(['create', '--json']);
+  expect(made.code, describeResult(made)).toBe(0);
+  return { s, cli, m: parseJsonOutput<Manifest>(made.stdout) };
+}
+
 describe('a files restore killed with SIGKILL', () => {
   it('leaves a 0700 partial folder that status names with what to do, and the next restore removes', async () => {
-    const s = demoSetup();
-    writeRandom(join(s.appDir, 'big.bin'), 96);
-    const cli = (args: string[]) => runCli([...args, '--config', s.configFile], { cwd: s.dir });
-    const made = await cli(['create', '--json']);
-    expect(made.code, describeResult(made)).toBe(0);
-    const m = parseJsonOutput<Manifest>(made.stdout);
+    const { s, cli, m } = await setOfBigFile();
     const to = join(s.dir, 'restored');
     const partial = join(s.dir, `.restored.respaldo-partial-${m.id}`);
     const big = join(partial, 'application', 'app', 'big.bin');
@@ -75,12 +80,7 @@ describe('a files restore killed with SIGKILL', () => {
   });
 
   it('into folders it made (--to new/deeper/restored): status names them; the next run removes them, empty', async () => {
-    const s = demoSetup();
-    writeRandom(join(s.appDir, 'big.bin'), 96);
-    const cli = (args: string[]) => runCli([...args, '--config', s.configFile], { cwd: s.dir });
-    const made = await cli(['create', '--json']);
-    expect(made.code, describeResult(made)).toBe(0);
-    const m = parseJsonOutput<Manifest>(made.stdout);
+    const { s, cli, m } = await setOfBigFile();
     const folder = join(s.dir, 'new');
     const to = join(folder, 'deeper', 'restored');
     const partial = join(folder, 'deeper', `.restored.respaldo-partial-${m.id}`);
