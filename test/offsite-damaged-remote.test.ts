@@ -154,21 +154,31 @@ describe('a manifest at a destination larger than any respaldo writes', () => {
     // 1 GiB of zeros (a sparse file): read whole, it took 3 GB of memory to be found unreadable.
     truncateSync(join(nas, 'srv1', newer.id, 'manifest.json'), 1024 ** 3);
     rmSync(s.backupDir, { recursive: true, force: true });
-    const tmpBefore = readdirSync(tmpdir()).filter((n) => n.startsWith('respaldo-manifest-'));
+    // A temporary folder of this test's own (the runs below inherit TMPDIR): other test files running at the same
+    // time make and remove respaldo-manifest-* folders in the shared one.
+    const was = process.env['TMPDIR'];
+    process.env['TMPDIR'] = join(s.dir, 'tmp');
+    mkdirSync(process.env['TMPDIR']);
+    try {
+      const tmpBefore = readdirSync(tmpdir()).filter((n) => n.startsWith('respaldo-manifest-'));
 
-    const list = await cli(s, ['list', '--from', 'nas'], 5);
-    expect(list.stdout).toContain(older.id);
-    expect(list.stdout).toContain(
-      `DAMAGED set srv1/${newer.id} at nas: set srv1/${newer.id} has a bad manifest: larger than 512 MB`,
-    );
-    const byId = await cli(s, ['restore', newer.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
-    expect(byId.stderr).toContain('more than any manifest respaldo writes');
-    const to = join(s.dir, 'users-check.db');
-    expect(await peakRss(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--to', to, '--yes'])).toBeLessThan(
-      400,
-    );
-    expect(await peakRss(s, ['list', '--from', 'nas'], 5)).toBeLessThan(400);
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('respaldo-manifest-'))).toEqual(tmpBefore);
+      const list = await cli(s, ['list', '--from', 'nas'], 5);
+      expect(list.stdout).toContain(older.id);
+      expect(list.stdout).toContain(
+        `DAMAGED set srv1/${newer.id} at nas: set srv1/${newer.id} has a bad manifest: larger than 512 MB`,
+      );
+      const byId = await cli(s, ['restore', newer.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+      expect(byId.stderr).toContain('more than any manifest respaldo writes');
+      const to = join(s.dir, 'users-check.db');
+      expect(
+        await peakRss(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--to', to, '--yes']),
+      ).toBeLessThan(400);
+      expect(await peakRss(s, ['list', '--from', 'nas'], 5)).toBeLessThan(400);
+      expect(readdirSync(tmpdir()).filter((n) => n.startsWith('respaldo-manifest-'))).toEqual(tmpBefore);
+    } finally {
+      if (was === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = was;
+    }
   });
 });
 
