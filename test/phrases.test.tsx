@@ -637,6 +637,7 @@ describe('restore plan phrases', () => {
           ...{ stopped: 'big', rollback: 'To roll back: respaldo restore 1 --db users --yes' },
           ...{ trigger: 'venta_anota', fn: 'public.anota()', tables: 'public.registro', db: 'caja_ventas' },
           ...{ roles: '"cajero"', server: 'db1:5432', at: '2026-12-05 15:27:53' },
+          ...{ stored: 40213, storedBytes: '29.8 GB' },
         }),
       );
 

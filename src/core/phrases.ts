@@ -393,6 +393,8 @@ export const PHRASES_EN = {
   'plan.latestChosen': (p: PhraseParams) => `latest is set ${p['set']}, which holds: ${holdsEn(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Using set ${p['set']}, which holds: ${holdsEn(p)}`,
   'plan.passedOver': (p: PhraseParams) => `newer sets passed over, each with what it lacks: ${p['sets']}`,
+  'plan.passedOverPaths': (p: PhraseParams) =>
+    `${p['count']} newer set(s) do not store ${p['paths']}, passed over: ${p['sets']}`,
 
   // Refusals and their hints
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} failed in set ${p['set']} (${p['reason']}).`,
@@ -843,6 +845,8 @@ export const PHRASES_EN = {
     `Nothing was replaced, so the safety copy taken for this restore (set ${p['id']}) was removed.`,
   'note.passedOverLacking': (p: PhraseParams) => `passed over set ${p['set']} at ${p['dest']}: it lacks ${p['lacks']}`,
   'note.fetching': (p: PhraseParams) => `fetching set ${p['id']}${chainEn(p)} from ${p['name']}: ${filesEn(p)}`,
+  'note.fetchingPart': (p: PhraseParams) =>
+    `only what --path chooses: ${p['count']} of the ${p['stored']} stored file(s) of set ${p['id']} at ${p['name']}, ${p['bytes']} of ${p['storedBytes']}`,
   'note.planRead': (p: PhraseParams) =>
     `read the manifest of set ${p['id']}${chainEn(p)} at ${p['name']} (${filesEn(p)} there, not fetched for a plan)`,
   'note.streamingAsked': (p: PhraseParams) =>

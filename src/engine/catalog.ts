@@ -214,8 +214,11 @@ export interface SetSelection {
   setId: string;
   /** Databases the set holds (stored without error), those that failed in it, and its file count. */
   holds: { databases: string[]; failedDatabases: string[]; files: number };
-  /** For `latest`: newer sets passed over (newest first), each with what it lacks. */
-  skipped: { id: string; lacks: string[] }[];
+  /**
+   * For `latest`: newer sets passed over (newest first), each with what it lacks; `paths` when what it lacks is
+   * stored paths a `restore --files --path` asked for (`lacks` names them).
+   */
+  skipped: { id: string; lacks: string[]; paths?: boolean }[];
 }
 
 /** What a set lacks of `want` (database names, and `files`); empty when it holds everything. */

@@ -278,12 +278,23 @@ export function withChainProblems(cfg: Pick<LoadedConfig, 'backupDir'>, sets: Se
  * `latest` for a restore (selectLatest), passing over a set that is known not to restore a database asked for: its
  * chain cannot be used (a member damaged, missing or failed), or its own stored file is missing, of another size,
  * or failed its verification. The newest set that restores, with those named among the sets passed over; when
- * every candidate is so, the first choice stands and its plan says why.
+ * every candidate is so, the first choice stands and its plan says why. `lacking` (a `--path` restore): what of the
+ * paths asked for a set does not store (empty when it stores them all), asked newest first and only until one stores
+ * them; a set lacking some is passed over too (its skipped entry has `paths`), and when none stores them `noneHolds`
+ * gets the sets asked about (newest first) and its error is thrown.
  */
-export async function selectUsableLatest(cfg: LoadedConfig, want: LatestWant): Promise<SetSelection> {
+export async function selectUsableLatest(
+  cfg: LoadedConfig,
+  want: LatestWant,
+  paths?: {
+    lacking: (id: string) => string[];
+    noneHolds: (looked: string[]) => Error;
+  },
+): Promise<SetSelection> {
   const first = await selectLatest(cfg, want);
   const sets = await listSets(cfg);
   const broken: SetSelection['skipped'] = [];
+  const looked: string[] = [];
   let chainSets: ReturnType<typeof readChainSets> | null = null;
   let sel = first;
   for (;;) {
@@ -291,18 +302,24 @@ export async function selectUsableLatest(cfg: LoadedConfig, want: LatestWant): P
     // Its chains, a whole copy's being itself: a stored file missing or of another size, or a failed verification.
     const asked = m.databases.filter((d) => d.file && !d.error && want.databases.includes(d.name));
     const problem = asked.map((d) => chainOf((chainSets ??= readChainSets(cfg)), m.id, d.name)).find((c) => c.problem);
-    if (!problem) {
+    const lacks = problem || !paths ? [] : paths.lacking(m.id);
+    if (!problem && !lacks.length) {
       if (!broken.length) return sel;
       const skipped = [...first.skipped, ...sel.skipped, ...broken].filter(
         (x, i, all) => all.findIndex((y) => y.id === x.id) === i,
       );
       return { ...sel, skipped: skipped.sort((a, b) => (a.id < b.id ? 1 : -1)) };
     }
-    broken.push({ id: m.id, lacks: [`a usable chain (${problem.problem})`] });
+    if (problem) broken.push({ id: m.id, lacks: [`a usable chain (${problem.problem})`] });
+    else {
+      looked.push(m.id);
+      broken.push({ id: m.id, lacks, paths: true });
+    }
     const next = chooseLatest(
       sets.filter((s) => !broken.some((b) => b.id === s.id)),
       want,
     );
+    if (!next && paths && looked.length) throw paths.noneHolds(looked);
     if (!next) return first;
     const c = next.chosen;
     const holds = { databases: c.databases, failedDatabases: c.failedDatabases, files: c.files };

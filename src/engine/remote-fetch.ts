@@ -16,13 +16,22 @@ import { FetchProgress } from './fetch-progress.js';
 import { makeDirs } from '../core/durable-fs.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
-import { planRestore, planRestoreAt, refusalError, type RestoreOptions, type RestorePlan } from './restore-plan.js';
+import {
+  notInSets,
+  pathsNotStored,
+  planRestore,
+  planRestoreAt,
+  refusalError,
+  type RestoreOptions,
+  type RestorePlan,
+} from './restore-plan.js';
 import { heldLock } from './lock.js';
-import { MANIFEST_NAME, readManifestFile } from './manifest.js';
+import { heldFiles, MANIFEST_NAME, readManifestFile, readManifestLean } from './manifest.js';
 import { mapLimited } from './limited.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { trackTemp } from './temp-journal.js';
-import { expectedFiles } from './verify.js';
+import { expectedFiles, expectedOfFiles } from './verify.js';
+import { choosingPath, normalStoredPath, shownPath } from './restore-files.js';
 import { setDir, type SetSelection } from './catalog.js';
 import {
   latestRemoteSet,
@@ -39,8 +48,9 @@ import {
  * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): its manifests first,
  * for the plan and the checks that need no stored file; then its files into a private, journaled folder of
  * backupDir, every file checked on the way, or streamed into the restore (remote-read.ts) when there is no room
- * here and with `--stream`. Why one file of about 550 lines: choosing the set there, reading its chains and
- * fetching them share the one open destination and the folder they fill.
+ * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 690 lines:
+ * choosing the set there (for `--path`, the newest storing it), reading its chains and fetching them share the one
+ * open destination and the folder they fill.
  */
 
 /** A set fetched from a destination into a hidden folder of backupDir, to be restored from and removed. */
@@ -68,6 +78,8 @@ export interface FetchedSet {
   atSkipped?: AtPlan['skipped'];
   /** For `--at`: the set there was named by the time (planAt's `startedThen`). */
   atStartedThen?: AtPlan['startedThen'];
+  /** With `--path`: the stored files a restore fetches (or streams) of those the set stores there (FetchPart). */
+  part?: FetchPart;
   /**
    * Of a fetch of the manifests alone (`manifestsOnly`) for a restore that fetches the files first: fetches them now,
    * into the same folder, each checked as it arrives (its destination is still open). A restore from a destination
@@ -76,6 +88,17 @@ export interface FetchedSet {
    * streams them instead (its `streamed`). Absent when the files stream anyway (`--stream`, no room here).
    */
   fetchFiles?: (reporter: Reporter, signal?: AbortSignal) => Promise<FetchedSet>;
+}
+
+/**
+ * A `--path` restore from a destination: it fetches `count` stored files (`bytes`) of the `storedCount` files
+ * (`storedBytes`) the set stores there, its databases' asked for included; the earlier sets of their chains apart.
+ */
+export interface FetchPart {
+  count: number;
+  bytes: number;
+  storedCount: number;
+  storedBytes: number;
 }
 
 /**
@@ -103,6 +126,7 @@ export async function fetchPlanned(
   const {
     filesAt,
     fetchedFrom: _f,
+    fetchPart: _p,
     setFolder: _s,
     latestSkipped: _l,
     atSkipped: _a,
@@ -139,8 +163,12 @@ export async function checkKeysThere(f: FetchedSet): Promise<void> {
 export function fetchedRestoreOptions(
   f: FetchedSet,
   name: string,
-): Pick<RestoreOptions, 'setFolder' | 'filesAt' | 'fetchedFrom' | 'latestSkipped' | 'atSkipped' | 'atStartedThen'> {
+): Pick<
+  RestoreOptions,
+  'setFolder' | 'filesAt' | 'fetchedFrom' | 'fetchPart' | 'latestSkipped' | 'atSkipped' | 'atStartedThen'
+> {
   const latest = {
+    ...(f.part ? { fetchPart: f.part } : {}),
     ...(f.passedOver ? { latestSkipped: f.passedOver } : {}),
     ...(f.atSkipped ? { atSkipped: f.atSkipped } : {}),
     ...(f.atStartedThen ? { atStartedThen: f.atStartedThen } : {}),
@@ -187,6 +215,11 @@ export interface FetchSelection {
   at?: Date;
   /** How much of `at` was written (chain.ts atWithin): a set that started within it is named by it. */
   atWithin?: number;
+  /**
+   * With `files`: only the stored files at or below these paths (`restore --files --path`): only those are fetched
+   * (or streamed) with the databases asked for, and `latest` is the newest set that stores every one of them.
+   */
+  paths?: string[];
   /** Stream the files into the restore even when the backup folder has room to fetch them (`--stream`). */
   stream?: boolean;
   /** Fetch only the manifests, for a plan (a dry run): `streamedBecause` still says whether a run would stream. */
@@ -282,6 +315,8 @@ export async function fetchSet(
   // A name the config does not know is said so first, as a local restore says it (not "no set there holds it").
   if (sel.databases?.length) checkConfiguredDatabases(cfg, sel.databases);
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
+  // `--path P`: only the stored files P chooses are fetched; `latest` is the newest set that stores every P.
+  const asked = sel.files && sel.paths?.length ? [...new Set(sel.paths.map(normalStoredPath))] : null;
   let realId = id;
   let candidates: string[] = [];
   let passedOver: SetSelection['skipped'] | undefined;
@@ -326,46 +361,107 @@ export async function fetchSet(
       async (dest, source) => {
         let chainSets: Map<string, ChainSet> | null = null;
         let setId = realId;
-        if (candidates.length > 1) {
+        // The manifest of the set chosen, when `latest --path` read it already (into its folder) to look for P.
+        let read: Manifest | null = null;
+        if (candidates.length > 1 || (asked && candidates.length)) {
           // `latest` as here (selectUsableLatest): a set whose chain there cannot be used for a database asked for (a
           // member missing or damaged, a stored file missing) is passed over for the next one; it refused instead,
-          // though an older whole set was there. When none can be used, the first stands and says why below.
-          chainSets = await remoteChainSets(dest, source);
-          const broken: { id: string; lacks: string[] }[] = [];
-          const usable = candidates.find((cid) => {
-            const set = chainSets!.get(cid);
-            const asked = sel.files && !sel.databases?.length ? [] : wantedDbs;
-            const dbs = Object.keys(set?.entries ?? {}).filter((d) => asked.includes(d) && !set!.entries[d]!.failed);
-            const problem = dbs.map((d) => chainOf([...chainSets!.values()], cid, d)).find((c) => c.problem);
-            if (problem) broken.push({ id: cid, lacks: [`a usable chain (${problem.problem})`] });
-            return !problem;
-          });
+          // though an older whole set was there. When none can be used, the first stands and says why below. With
+          // `--path`, a set that does not store every P is passed over too: the manifests are read one at a time,
+          // newest first, until one stores them (each in a folder of its own, kept for the error when none does).
+          const dbsAsked = sel.files && !sel.databases?.length ? [] : wantedDbs;
+          const broken: { id: string; lacks: string[]; paths?: boolean }[] = [];
+          const looked: string[] = [];
+          let usable: string | undefined;
+          for (const cid of candidates) {
+            if (dbsAsked.length) {
+              chainSets ??= await remoteChainSets(dest, source);
+              const set = chainSets.get(cid);
+              const dbs = Object.keys(set?.entries ?? {}).filter(
+                (d) => dbsAsked.includes(d) && !set!.entries[d]!.failed,
+              );
+              const problem = dbs.map((d) => chainOf([...chainSets!.values()], cid, d)).find((c) => c.problem);
+              if (problem) {
+                broken.push({ id: cid, lacks: [`a usable chain (${problem.problem})`] });
+                continue;
+              }
+            }
+            if (asked) {
+              const at = join(root, `.looked-${cid}`);
+              await ensurePrivateDir(at);
+              const cm = await readRemoteManifest(dest, source, cid, at);
+              const lacks = pathsNotStored({ head: cm, files: heldFiles(cm.files) }, asked);
+              if (lacks.length) {
+                looked.push(cid);
+                broken.push({ id: cid, lacks, paths: true });
+                continue;
+              }
+              read = cm;
+            }
+            usable = cid;
+            break;
+          }
+          if (!usable && looked.length)
+            throw notInSets(
+              looked.map((cid) => readManifestLean(join(root, `.looked-${cid}`))),
+              asked!,
+            );
+          for (const cid of looked) await fsp.rm(join(root, `.looked-${cid}`), { recursive: true, force: true });
           if (usable && broken.length) {
             setId = usable;
             for (const b of broken)
               reporter.emit({
                 type: 'info',
-                ...said('note.passedOverLacking', { set: b.id, dest: name, lacks: b.lacks[0]! }),
+                ...said('note.passedOverLacking', { set: b.id, dest: name, lacks: b.lacks.join(', ') }),
               });
             passedOver = [...(passedOver ?? []), ...broken].sort((a, b) => (a.id < b.id ? 1 : -1));
           }
+          if (usable !== setId) read = null;
         }
         if (sel.at) {
           chainSets = await remoteChainSets(dest, source);
           const atDbs = sel.files && !sel.databases?.length ? [] : wantedDbs;
           const files = Boolean(sel.files);
-          const found = planAt([...chainSets.values()], sel.at, atDbs, { files, within: sel.atWithin ?? 0 });
-          if ('none' in found) throw noSetAt(name, atDbs, sel.at, found.skipped, [...chainSets.values()], files);
+          const all = [...chainSets.values()];
+          let found = planAt(all, sel.at, atDbs, { files, within: sel.atWithin ?? 0 });
+          // With `--path`, as `latest`: the newest set of that time that stores every P, their manifests read there
+          // one at a time (restore-plan.ts planRestoreAt does the same here).
+          const lacking: AtPlan['skipped'] = [];
+          const lookedAt = (cid: string) => join(root, `.looked-${cid}`);
+          while (asked && !('none' in found)) {
+            await ensurePrivateDir(lookedAt(found.setId));
+            const cm = await readRemoteManifest(dest, source, found.setId, lookedAt(found.setId));
+            const lacks = pathsNotStored({ head: cm, files: heldFiles(cm.files) }, asked);
+            if (!lacks.length) {
+              read = cm;
+              break;
+            }
+            lacking.push({ id: found.setId, reason: `it does not store ${lacks.join(', ')}` });
+            const pool = all.filter((x) => !lacking.some((l) => l.id === x.id));
+            found = planAt(pool, sel.at, atDbs, { files, within: sel.atWithin ?? 0 });
+          }
+          if (lacking.length && 'none' in found)
+            throw notInSets(
+              lacking.map((l) => readManifestLean(lookedAt(l.id))),
+              asked!,
+            );
+          for (const l of lacking) await fsp.rm(lookedAt(l.id), { recursive: true, force: true });
+          if ('none' in found) throw noSetAt(name, atDbs, sel.at, found.skipped, all, files);
           setId = found.setId;
-          atSkipped = found.skipped;
+          atSkipped = [...lacking, ...found.skipped];
           atStartedThen = found.startedThen;
         }
         const dir = join(root, setId);
+        if (read) await fsp.rename(join(root, `.looked-${setId}`), dir);
         await ensurePrivateDir(dir);
-        const m = await readRemoteManifest(dest, source, setId, dir);
+        const m = read ?? (await readRemoteManifest(dest, source, setId, dir));
         const onlyFiles = sel.files && !sel.databases?.length;
         const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
-        const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length, { forRestore: true });
+        // With `--path`, the stored files of the entries it chooses (the plan says which P chooses none: exit 8).
+        const chosen = asked ? m.files.filter((e) => choosingPath(shownPath(e), asked) !== undefined) : null;
+        const wanted = chosen
+          ? [...expectedFiles(m, dbs, false, { forRestore: true }), ...expectedOfFiles(chosen, m.codec)]
+          : expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length, { forRestore: true });
         // The earlier sets each delta entry needs, and which databases of each.
         const members = new Map<string, string[]>();
         for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
@@ -409,13 +505,27 @@ export async function fetchSet(
         }
         const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
         // Application files record no stored size: the destination's listing tells it (for the room and progress).
-        const listed = all.some((w) => w.bytes === null)
-          ? new Map((await withRetries(() => dest.listFiles(setKey(source, m.id)))).map((f) => [f.path, f.size]))
-          : new Map<string, number>();
+        const listed =
+          asked || all.some((w) => w.bytes === null)
+            ? new Map((await withRetries(() => dest.listFiles(setKey(source, m.id)))).map((f) => [f.path, f.size]))
+            : new Map<string, number>();
         const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? listed.get(w.path) ?? 0), 0);
         const total = sizeOf(all);
         // What the notes say of the set: its id, the sets of its chain fetched with it, its files.
         const about = { id: m.id, chain: chainIds.length, name, count: all.length, bytes: total };
+        // With `--path`: how much of what the set stores there (every stored file of it) a restore reads.
+        const stored = asked ? expectedFiles(m) : null;
+        const part: FetchPart | undefined = stored
+          ? { count: wanted.length, bytes: sizeOf(wanted), storedCount: stored.length, storedBytes: sizeOf(stored) }
+          : undefined;
+        const partSaid: Record<string, string> = part
+          ? {
+              count: String(part.count),
+              bytes: formatBytes(part.bytes),
+              stored: String(part.storedCount),
+              storedBytes: formatBytes(part.storedBytes),
+            }
+          : {};
         // An encrypted member of the chain is decrypted beside its fetched copy, one member at a time.
         const decrypting = [...memberFiles.values()].filter((x) => x.m.encryption).map((x) => sizeOf(x.files));
         const needed = total + Math.max(0, ...decrypting);
@@ -436,7 +546,14 @@ export async function fetchSet(
               ...said('note.resumed', { error: r.error.message, after: formatBytes(r.at) }),
             });
           const read = remoteFiles(cfg, dest, source, hint, resumed);
-          return { id: setId, dir, chainIds, streamed: read, streamedBecause: why ? why.because : null };
+          return {
+            id: setId,
+            dir,
+            chainIds,
+            streamed: read,
+            streamedBecause: why ? why.because : null,
+            ...(part ? { part } : {}),
+          };
         };
         if (sel.stream) return streamed({ note: 'note.streamingAsked', params: {}, because: '--stream' });
         if (free !== null && needed + RESTORE_ROOM > free) {
@@ -449,6 +566,7 @@ export async function fetchSet(
         }
         const fetchNow = async (rep: Reporter, stop = signal): Promise<Fetched> => {
           rep.emit({ type: 'info', ...said('note.fetching', about) });
+          if (part) rep.emit({ type: 'info', ...said('note.fetchingPart', { id: m.id, name, ...partSaid }) });
           const progress = new FetchProgress(rep, `${m.id} @ ${name}`, total);
           try {
             const parallel = destinationConfig(cfg, name).parallel ?? 4;
@@ -478,7 +596,7 @@ export async function fetchSet(
             if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
             throw err;
           }
-          return { id: setId, dir, chainIds, streamed: null, streamedBecause: null };
+          return { id: setId, dir, chainIds, streamed: null, streamedBecause: null, ...(part ? { part } : {}) };
         };
         if (sel.manifestsOnly)
           return {
@@ -517,7 +635,7 @@ export async function fetchSet(
 }
 
 /** What the fetch inside the destination returns: the set without its removal; `later` fetches its files later. */
-type Fetched = Pick<FetchedSet, 'id' | 'dir' | 'chainIds' | 'streamed' | 'streamedBecause'> & {
+type Fetched = Pick<FetchedSet, 'id' | 'dir' | 'chainIds' | 'streamed' | 'streamedBecause' | 'part'> & {
   later?: (reporter: Reporter, signal?: AbortSignal) => Promise<Fetched>;
 };
 

@@ -1,7 +1,7 @@
 /**
  * The plan of a restore, before anything is changed: the set (or the chain, for `--at`), each database's target and
  * its driver's steps, the files' target, and every refusal (a target that exists or is in use, damage, no room,
- * roles missing). Why one file of about 870 lines: `planRestore` and `planRestoreAt` build the same plan and share
+ * roles missing). Why one file of about 940 lines: `planRestore` and `planRestoreAt` build the same plan and share
  * its refusals and targets; the restore, the drill and the menu all read it.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { shortDiskPhrases, shortDisks } from './restore-room.js';
 /**
  * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
  * databases and files, where each goes, how what is replaced is kept, and what refuses the restore.
- * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 870 lines as one file: the
+ * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 940 lines as one file: the
  * plan's printable types and the one pass over the set's entries that fills them belong together.
  */
 
@@ -69,6 +69,11 @@ export interface RestoreOptions {
    * be there with their sizes and does not hash them a second time.
    */
   fetchedFrom?: string;
+  /**
+   * `--path` at a destination: the stored files a run fetches (or streams) of those the set stores there, said in
+   * the plan (remote-fetch.ts FetchPart).
+   */
+  fetchPart?: { count: number; bytes: number; storedCount: number; storedBytes: number };
   /**
    * Asked by `restore` and the menu: a restore of one database from a local, unencrypted set, or of the files alone
    * from a local set (encrypted too: each file decrypted as it is read), checks each stored file's presence and size
@@ -327,9 +332,18 @@ export function selectionPhrases(sel: SetSelection): Phrase[] {
   const h = sel.holds;
   const params = { set: sel.setId, dbs: h.databases.join(', '), failed: h.failedDatabases.join(', '), files: h.files };
   const out = [phrase(sel.asked === 'latest' ? 'plan.latestChosen' : 'plan.setChosen', params)];
-  if (sel.skipped.length) {
-    const shown = sel.skipped.slice(0, 5).map((s) => `${s.id} (${s.lacks.join(', ')})`);
-    const more = sel.skipped.length > 5 ? ` … +${sel.skipped.length - 5}` : '';
+  // Those that do not store a `--path` asked for are said apart: "2 newer sets do not store config/app.conf".
+  const lacking = sel.skipped.filter((s) => s.paths);
+  const others = sel.skipped.filter((s) => !s.paths);
+  if (lacking.length) {
+    const paths = [...new Set(lacking.flatMap((s) => s.lacks))];
+    const ids = lacking.slice(0, 5).map((s) => s.id);
+    const sets = ids.join(', ') + (lacking.length > 5 ? ` … +${lacking.length - 5}` : '');
+    out.push(phrase('plan.passedOverPaths', { count: String(lacking.length), paths: paths.join(', '), sets }));
+  }
+  if (others.length) {
+    const shown = others.slice(0, 5).map((s) => `${s.id} (${s.lacks.join(', ')})`);
+    const more = others.length > 5 ? ` … +${others.length - 5}` : '';
     out.push(phrase('plan.passedOver', { sets: shown.join(', ') + more }));
   }
   return out;
@@ -386,9 +400,21 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   // `latest` without --db means every configured database; a set lacking one is never latest.
   const wanted = onlyFiles ? [] : opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
   // A set fetched from a destination (restore --from) is read from its folder; the id is its own.
+  // `latest --files --path P` is the newest set that stores every P: the sets before it are read one at a time.
+  const asked = opts.files && opts.paths?.length ? [...new Set(opts.paths.map(normalStoredPath))] : null;
+  const holdsPaths = asked
+    ? {
+        lacking: (sid: string) => pathsNotStored(readManifestLean(setDir(cfg, sid)), asked),
+        noneHolds: (looked: string[]) =>
+          notInSets(
+            looked.map((sid) => readManifestLean(setDir(cfg, sid))),
+            asked,
+          ),
+      }
+    : undefined;
   const picked =
     id === 'latest' && !opts.setFolder
-      ? await selectUsableLatest(cfg, { databases: wanted, files: Boolean(opts.files) })
+      ? await selectUsableLatest(cfg, { databases: wanted, files: Boolean(opts.files) }, holdsPaths)
       : null;
   // The entries of its files gone through as they are checked, none held (a set of 100 000 files held about 40 MiB).
   const { head: m, files: entries } = opts.setFolder
@@ -652,7 +678,6 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
           : join(cfg.baseDir, 'restored', m.id);
     // Counted as they are checked: one reading of the manifest's entries.
     const plan: FilesRestorePlan = { to, count: 0, bytes: 0, symlinks: 0 };
-    const asked = opts.paths?.length ? [...new Set(opts.paths.map(normalStoredPath))] : null;
     const chosen = asked?.map((path) => ({ path, count: 0, symlinks: 0 }));
     const ofSet = { count: 0, symlinks: 0, bytes: 0 };
     const add = (c: { count: number; symlinks: number; bytes?: number }, f: FileEntry): void => {
@@ -679,9 +704,8 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         (c) => !c.count && !c.symlinks && !(m.folders ?? []).some((d) => choosingPath(shownPath(d), [c.path])),
       );
       if (none.length)
-        throw notInSet(
-          m,
-          entries,
+        throw notInSets(
+          [{ head: m, files: entries }],
           none.map((c) => c.path),
         );
       plan.paths = chosen;
@@ -729,32 +753,60 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
 }
 
 /**
- * The error of `--path`s that choose no stored file or folder of set `m` (exit 8), with the stored paths closest to
- * each (by edit distance of the whole path, or of its last part: `app.conf` finds `config/app.conf`). Pure but for
- * reading the manifest's entries once.
+ * Pure but for reading the entries of set `m` once: the `paths` (normalized) it stores no file, symlink nor folder at
+ * (none chosen by one: empty). Stops reading once every path is found.
  */
-function notInSet(m: Manifest, files: ManifestFiles, missing: string[]): NotFoundError {
+export function pathsNotStored(read: { head: Manifest; files: ManifestFiles }, paths: readonly string[]): string[] {
+  const left = new Set(paths);
+  const found = (path: string): void => {
+    for (const p of left) if (choosingPath(path, [p]) !== undefined) left.delete(p);
+  };
+  for (const d of read.head.folders ?? []) found(shownPath(d));
+  if (!left.size) return [];
+  for (const e of read.files.entries()) {
+    found(shownPath(e));
+    if (!left.size) return [];
+  }
+  return paths.filter((p) => left.has(p));
+}
+
+/**
+ * The error of `--path`s that choose no stored file or folder of the sets looked at (newest first; one for a set
+ * named by its id, those `latest` went through for a `--path`), exit 8, with the stored paths closest to each (by
+ * edit distance of the whole path, or of its last part: `app.conf` finds `config/app.conf`), the set of each named
+ * when several were looked at. Pure but for reading each manifest's entries once.
+ */
+export function notInSets(looked: { head: Manifest; files: ManifestFiles }[], missing: string[]): NotFoundError {
+  const several = looked.length > 1;
   const best = new Map<string, { path: string; d: number }[]>(missing.map((p) => [p, []]));
   const last = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
-  const consider = (path: string): void => {
+  const consider = (path: string, id: string): void => {
+    const shown = several ? `${path} (set ${id})` : path;
     for (const [p, top] of best) {
       const d = Math.min(editDistance(p, path), editDistance(last(p), last(path)) + 1);
       if (top.length === 3 && d >= top[2]!.d) continue;
-      if (top.some((t) => t.path === path)) continue;
-      top.push({ path, d });
+      if (top.some((t) => t.path === shown || (several && t.path.startsWith(`${path} (`)))) continue;
+      top.push({ path: shown, d });
       top.sort((a, b) => a.d - b.d || a.path.localeCompare(b.path));
       top.length = Math.min(top.length, 3);
     }
   };
-  for (const e of files.entries()) consider(shownPath(e));
-  for (const d of m.folders ?? []) consider(`${shownPath(d)}/`);
+  for (const { head: m, files } of looked) {
+    for (const e of files.entries()) consider(shownPath(e), m.id);
+    for (const d of m.folders ?? []) consider(`${shownPath(d)}/`, m.id);
+  }
   const quoted = missing.map((p) => JSON.stringify(p)).join(', ');
   const closest = [...best]
     .filter(([, top]) => top.length)
     .map(([p, top]) => `${missing.length > 1 ? `for ${JSON.stringify(p)}, ` : ''}${top.map((t) => t.path).join(', ')}`);
+  const newest = looked[0]!.head.id;
+  const at = missing.length > 1 ? 'those paths' : 'that path';
+  const where = several
+    ? `none of the ${looked.length} sets looked at (${newest} back to ${looked.at(-1)!.head.id}) stores a file or folder at ${at}`
+    : `set ${newest} stores no file or folder at ${at}`;
   return new NotFoundError(
-    `--path ${quoted}: set ${m.id} stores no file or folder at ${missing.length > 1 ? 'those paths' : 'that path'}; nothing was restored.`,
-    `${closest.length ? `Closest stored: ${closest.join('; ')}. ` : ''}Paths are as \`respaldo show ${m.id}\` lists them, the group first (config/…, application/…).`,
+    `--path ${quoted}: ${where}; nothing was restored.`,
+    `${closest.length ? `Closest stored: ${closest.join('; ')}. ` : ''}Paths are as \`respaldo show ${newest}\` lists them, the group first (config/…, application/…).`,
   );
 }
 
@@ -771,7 +823,25 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
   const files = { files: Boolean(opts.files) };
   // With --from, the set of that time and its chains were fetched (remote-fetch.ts fetchSet) and are read there.
   const sets = readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) });
-  const found = planAt(sets, at, wanted, { ...files, within: opts.atWithin ?? 0 });
+  let found = planAt(sets, at, wanted, { ...files, within: opts.atWithin ?? 0 });
+  // With `--path`, as `latest`: the newest set of that time that stores every P (those before it read one at a time;
+  // at a destination, fetchSet chose it there and only it is here).
+  const asked = opts.files && opts.paths?.length ? [...new Set(opts.paths.map(normalStoredPath))] : null;
+  const lacking: AtPlan['skipped'] = [];
+  const leanOf = (id: string) => readManifestLean(join(setsRoot(cfg, opts), id));
+  while (asked && !opts.setFolder && !('none' in found)) {
+    const lacks = pathsNotStored(leanOf(found.setId), asked);
+    if (!lacks.length) break;
+    lacking.push({ id: found.setId, reason: `it does not store ${lacks.join(', ')}` });
+    const pool = sets.filter((x) => !lacking.some((l) => l.id === x.id));
+    found = planAt(pool, at, wanted, { ...files, within: opts.atWithin ?? 0 });
+  }
+  if (asked && lacking.length && 'none' in found)
+    throw notInSets(
+      lacking.map((l) => leanOf(l.id)),
+      asked,
+    );
+  if (lacking.length && !('none' in found)) found = { ...found, skipped: [...lacking, ...found.skipped] };
   if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
     throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
   if ('none' in found) throw noSetAt(null, wanted, at, found.skipped, sets, files.files);

@@ -163,8 +163,9 @@ export async function executeRestore(
     let entries = only(lean.files);
     const held = Boolean(opts.remote || m.encryption);
     if (held) {
-      m = { ...m, files: [...lean.files.entries()] };
-      entries = only(heldFiles(m.files));
+      // With `--path`, only the entries chosen: those alone are decrypted (and, from a destination, fetched).
+      m = { ...m, files: [...only(lean.files).entries()] };
+      entries = heldFiles(m.files);
     }
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({

@@ -168,6 +168,8 @@ export async function withFetchedSet(
     from?: string | undefined;
     db?: string[] | undefined;
     files?: boolean;
+    /** `--path`: only the stored files it chooses are fetched, and `latest` is the newest set that stores them. */
+    path?: string[] | undefined;
     stream?: boolean;
     dryRun?: boolean;
     /** How much of `at` was written (chain.ts atWithin). */
@@ -182,6 +184,7 @@ export async function withFetchedSet(
   const sel = {
     ...(opts.db ? { databases: opts.db } : {}),
     ...(opts.files ? { files: true } : {}),
+    ...(opts.files && opts.path?.length ? { paths: opts.path } : {}),
     ...(at ? { at, atWithin: opts.atWithin ?? 0 } : {}),
     ...(opts.stream ? { stream: true } : {}),
     // Only the manifests (and that the files are there, with their sizes): a plan needs no stored file, and a
@@ -194,6 +197,10 @@ export async function withFetchedSet(
   const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
   try {
     const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
+    const p = fetched.part;
+    const part = p
+      ? ` (only what --path chooses: ${p.count} of the ${p.storedCount} stored file(s), ${formatBytes(p.bytes)} of ${formatBytes(p.storedBytes)})`
+      : '';
     const how = opts.dryRun
       ? `a restore ${fetched.streamedBecause ? `streams them (${fetched.streamedBecause})` : 'fetches them first and checks them'}`
       : fetched.streamedBecause
@@ -201,7 +208,7 @@ export async function withFetchedSet(
         : 'they are fetched and checked against it before anything is restored';
     if (!io.json)
       io.out(
-        `Set ${fetched.id}${chain} at destination "${opts.from}": its files are there with the sizes its manifest records; ${how}.`,
+        `Set ${fetched.id}${chain} at destination "${opts.from}": its files are there with the sizes its manifest records; ${how}${part}.`,
       );
     return await restore(fetched.id, fetched);
   } finally {

@@ -37,17 +37,22 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     `Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${formatLocal(plan.setStartedAt)})`,
   );
   const at = plan.options.filesAt;
+  // `--path` at a destination: only the stored files it chooses (and the databases') are read there.
+  const p = plan.options.fetchPart;
+  const part = p
+    ? ` (only what --path chooses: ${p.count} of the ${p.storedCount} stored file(s), ${formatBytes(p.bytes)} of ${formatBytes(p.storedBytes)})`
+    : '';
   if (at?.streamed) {
     out(
-      `  1. stream each stored file from destination "${at.name}" into the restore, checking its size and sha256 as it is read; a mismatch stops that database before its swap (its target is left as it was)${plan.databases.length > 1 ? ', and the databases after it' : ''}`,
+      `  1. stream each stored file${part} from destination "${at.name}" into the restore, checking its size and sha256 as it is read; a mismatch stops that database before its swap (its target is left as it was)${plan.databases.length > 1 ? ', and the databases after it' : ''}`,
     );
   } else if (at) {
     out(
-      `  1. fetch the stored files from destination "${at.name}" into the backup folder, checking each one's size and sha256 as it arrives; a mismatch stops the restore before anything is restored`,
+      `  1. fetch the stored files${part} from destination "${at.name}" into the backup folder, checking each one's size and sha256 as it arrives; a mismatch stops the restore before anything is restored`,
     );
   } else if (plan.options.fetchedFrom) {
     out(
-      `  1. the stored files were fetched from destination "${plan.options.fetchedFrom}", each checked against the manifest (size + sha256) as it arrived; check they are all here`,
+      `  1. the stored files${part} were fetched from destination "${plan.options.fetchedFrom}", each checked against the manifest (size + sha256) as it arrived; check they are all here`,
     );
   } else if (plan.options.checkAsRead && !plan.databases.length && plan.encrypted) {
     out(

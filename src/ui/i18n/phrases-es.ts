@@ -457,6 +457,8 @@ export const PHRASES_ES = {
   'plan.latestChosen': (p: PhraseParams) => `la más reciente es la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Se usa la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
   'plan.passedOver': (p: PhraseParams) => `copias más recientes descartadas (lo que les falta): ${p['sets']}`,
+  'plan.passedOverPaths': (p: PhraseParams) =>
+    `${p['count']} copia(s) más reciente(s) no guardan ${p['paths']}, descartadas: ${p['sets']}`,
 
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} falló en la copia ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Elija otra copia: respaldo list --db ${p['db']}`,
@@ -900,6 +902,8 @@ export const PHRASES_ES = {
   'note.passedOverLacking': (p: PhraseParams) =>
     `se pasa por alto la copia ${p['set']} de ${p['dest']}: le falta ${(p['lacks'] ?? '').replace(/\bfiles\b/, 'archivos')}`,
   'note.fetching': (p: PhraseParams) => `descargando la copia ${p['id']}${chainEs(p)} de ${p['name']}: ${filesEs(p)}`,
+  'note.fetchingPart': (p: PhraseParams) =>
+    `solo lo que elige --path: ${p['count']} de los ${p['stored']} archivo(s) guardados de la copia ${p['id']} en ${p['name']}, ${p['bytes']} de ${p['storedBytes']}`,
   'note.planRead': (p: PhraseParams) =>
     `leído el manifiesto de la copia ${p['id']}${chainEs(p)} en ${p['name']} (${filesEs(p)} allí, no descargados para un plan)`,
   'note.streamingAsked': (p: PhraseParams) =>
