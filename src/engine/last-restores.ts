@@ -30,6 +30,11 @@ export interface LastRestore {
   to: string | null;
   /** False when the run stopped before this database was restored (nothing of it was touched). */
   reached: boolean;
+  /**
+   * Completed, its run interrupted later (on another database, or the files): when it was stopped. The menu's header
+   * warns of that run (what it had not reached was left as it was).
+   */
+  stoppedAt?: string;
   /** The signal that stopped an interrupted restore (SIGHUP: the terminal closed), when the log says it. */
   signal?: string;
   error?: string;
@@ -128,8 +133,10 @@ function outcomeOf(run: Run, database: string, alive: (pid: number) => boolean):
   const end = run.end;
   const signal = str(end?.signal);
   let r: Omit<LastRestore, 'said'>;
-  if (mine?.outcome === 'ok') r = { ...base, outcome: 'completed', at: str(mine.time)!, reached: true };
-  else if (!end)
+  if (mine?.outcome === 'ok') {
+    const stoppedAt = end?.outcome === 'interrupted' ? str(end.time) : undefined;
+    r = { ...base, outcome: 'completed', at: str(mine.time)!, reached: true, ...(stoppedAt ? { stoppedAt } : {}) };
+  } else if (!end)
     r = {
       ...base,
       outcome: alive(run.pid) ? 'running' : 'killed',
@@ -179,4 +186,46 @@ function saidOf(r: Omit<LastRestore, 'said'>): Phrase {
     case 'interrupted':
       return phrase(r.reached ? 'status.restoreInterrupted' : 'status.restoreInterruptedBefore', p);
   }
+}
+
+/** How long the menu's header warns of a restore that did not end (status says it for LAST_RESTORE_DAYS). */
+export const UNFINISHED_RESTORE_DAYS = 2;
+
+/**
+ * A restore run that is the last restore of at least one database and did not end for it: stopped (`interrupted`:
+ * Ctrl-C, the terminal closed; the target left as it was) or `killed` (no end logged, its process gone: status
+ * lists what it left). What the menu's header warns of, from the same lines as status's "Last restores".
+ */
+export interface UnfinishedRestore {
+  setId: string;
+  pid: number;
+  outcome: 'interrupted' | 'killed';
+  /** When it stopped (interrupted), or started (killed: nothing later was logged). */
+  at: string;
+  /** The databases this run restored before it stopped, whose last restore it still is. */
+  restored: string[];
+}
+
+/**
+ * The runs of `last` (status's last restore of each database) that were interrupted (also after restoring the
+ * databases, on the files) or killed within
+ * UNFINISHED_RESTORE_DAYS of `now`, newest first: a database restored again since is no longer warned of, and a
+ * killed run is warned of even when an earlier one was interrupted (each database says its latest state).
+ */
+export function unfinishedRestores(last: readonly LastRestore[], now: Date): UnfinishedRestore[] {
+  const since = now.getTime() - UNFINISHED_RESTORE_DAYS * 86_400_000;
+  const runOf = (r: LastRestore) => `${r.pid}@${r.startedAt}`;
+  const runs = new Map<string, UnfinishedRestore>();
+  for (const r of last) {
+    const outcome =
+      r.outcome === 'killed' ? 'killed' : r.outcome === 'interrupted' || r.stoppedAt ? 'interrupted' : null;
+    if (!outcome) continue;
+    const at = outcome === 'killed' ? r.startedAt : (r.stoppedAt ?? r.at);
+    if (!(Date.parse(at) >= since)) continue;
+    const run = runs.get(runOf(r));
+    if (!run) runs.set(runOf(r), { setId: r.setId, pid: r.pid, outcome, at, restored: [] });
+    else if (at > run.at) run.at = at;
+  }
+  for (const r of last) if (r.outcome === 'completed') runs.get(runOf(r))?.restored.push(r.database);
+  return [...runs.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
 }

@@ -35,35 +35,3 @@ export function jobsFromLog(backupDir: string, sets: readonly SetSummary[]): Rec
   }
   return out;
 }
-
-/** The newest restore of the last two days' logs, when it was interrupted: what it restored before it stopped. */
-export interface StoppedRestore {
-  setId: string;
-  at: string;
-  restored: string[];
-}
-
-/**
- * The newest `restore-end` line of the daily logs of `now` and the day before, when it says `interrupted` (Ctrl-C,
- * the terminal closed): the next run says so, since whoever lost the terminal saw nothing of the end. Null when
- * the newest restore ended otherwise, or none is logged. Unreadable files and lines are skipped.
- */
-export function stoppedRestore(backupDir: string, now: Date): StoppedRestore | null {
-  type End = { event?: unknown; setId?: unknown; time?: unknown; outcome?: unknown; restored?: unknown };
-  let last: End | null = null;
-  for (const day of [new Date(now.getTime() - 86_400_000), now]) {
-    for (const line of readDailyLog(backupDir, day).split('\n')) {
-      if (!line.includes('"restore-end"')) continue;
-      try {
-        const e = JSON.parse(line) as End;
-        if (e.event === 'restore-end') last = e;
-      } catch {
-        continue;
-      }
-    }
-  }
-  if (!last || last.outcome !== 'interrupted' || typeof last.setId !== 'string' || typeof last.time !== 'string')
-    return null;
-  const restored = Array.isArray(last.restored) ? last.restored.filter((x): x is string => typeof x === 'string') : [];
-  return { setId: last.setId, at: last.time, restored };
-}

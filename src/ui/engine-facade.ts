@@ -1,4 +1,3 @@
-import { stoppedRestore } from '../engine/log-jobs.js';
 import { InterruptedError, RespaldoError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import { english, keepFailureWhy, phrase, type Phrase } from '../core/phrases.js';
@@ -53,6 +52,7 @@ import {
   type RestorePlan,
 } from '../engine/restore.js';
 import { getStatus, type StatusReport } from '../engine/status.js';
+import { unfinishedRestores, type UnfinishedRestore } from '../engine/last-restores.js';
 import { verifySet, type VerifyReport } from '../engine/verify.js';
 import { writeSchedule } from '../scheduler/edit.js';
 import { SCHEDULER_LOCK_DIR } from '../scheduler/state.js';
@@ -317,8 +317,11 @@ export interface HeaderStatus {
   drills: { database: string; at: string; ok: boolean; setId: string; error?: string }[];
   /** Identity and passphrase files other users can read (see looseSecretFiles). */
   looseSecrets: { path: string; mode: string }[];
-  /** The newest restore, when it was interrupted (Ctrl-C, the terminal closed): what it restored first. */
-  stoppedRestore?: { setId: string; at: string; restored: string[] } | null;
+  /**
+   * The restores that are the last of some database and did not end (interrupted: Ctrl-C, the terminal closed;
+   * killed), newest first, from status's last restore of each database; absent: none.
+   */
+  stoppedRestores?: UnfinishedRestore[];
 }
 
 /** One database of planBackupTypes: the type it gets, its base (chains), or why it falls back to a full. */
@@ -515,7 +518,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         freeBytes: st.freeBytes,
         notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
         looseSecrets: looseSecretFiles(cfg).map(({ path, mode }) => ({ path, mode })),
-        stoppedRestore: stoppedRestore(cfg.backupDir, new Date()),
+        stoppedRestores: unfinishedRestores(st.lastRestores, new Date()),
         drills: cfg.databases.flatMap((d) => {
           const x = drilled[d.name];
           return x

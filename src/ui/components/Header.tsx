@@ -73,20 +73,26 @@ export function headerModel(
       warnings.push(t.header.lock(s.lockHolder.purpose, s.lockHolder.pid, formatDate(s.lockHolder.since)));
     if (s.notOffsite.length) warnings.push(t.header.notOffsite(s.notOffsite.join(', ')));
     for (const f of s.looseSecrets) warnings.push(t.header.looseSecret(f.path, f.mode));
-    if (s.stoppedRestore) {
-      // One line at the width: with several databases restored before it stopped, their count (`status` and the
-      // log name them) when their names do not fit.
-      const { setId, at: stopped, restored } = s.stoppedRestore;
-      const fits = (line: string) => line.length <= width - 1;
-      const tries = [
-        t.header.stoppedRestore(setId, formatDate(stopped), restored),
-        t.header.stoppedRestore(setId, formatShortDate(stopped), restored),
-      ];
+    // One line each at the width: a killed run first says its pid (status lists what it left), an interrupted one
+    // the databases it restored before it stopped (their count when their names do not fit; `status` names them).
+    for (const { setId, at: stopped, restored, outcome, pid } of s.stoppedRestores ?? []) {
+      const fits = (line: string) => [...line].length <= width - 1;
+      const tries =
+        outcome === 'killed'
+          ? [
+              t.header.killedRestore(setId, formatDate(stopped), pid),
+              t.header.killedRestore(setId, formatShortDate(stopped), pid),
+              t.header.killedRestore(setId, formatShortDate(stopped), null),
+            ]
+          : [
+              t.header.stoppedRestore(setId, formatDate(stopped), restored),
+              t.header.stoppedRestore(setId, formatShortDate(stopped), restored),
+            ];
       warnings.push(
         tries.find(fits) ??
-          (restored.length > 1
+          (outcome === 'interrupted' && restored.length > 1
             ? t.header.stoppedRestoreCount(setId, formatShortDate(stopped), restored.length)
-            : tries[1]!),
+            : tries.at(-1)!),
       );
     }
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);

@@ -76,6 +76,9 @@ export const en = {
     /** stoppedRestore when its names do not fit the width: how many databases it restored first. */
     stoppedRestoreCount: (id: string, when: string, n: number) =>
       `WARNING: restore of ${id} interrupted ${when}: only ${n} databases`,
+    /** The last restore of a database was killed (no end logged): status lists what it left. */
+    killedRestore: (id: string, when: string, pid: number | null) =>
+      `WARNING: restore of ${id} KILLED ${when}${pid === null ? '' : ` (pid ${pid})`}: see respaldo status`,
     statusFailed: (msg: string) => `Status unavailable: ${msg}`,
     notOffsite: (names: string) => `WARNING: the newest set is not copied off-site to ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `drilled ${age} ✓` : `drill FAILED ${age}`),

@@ -71,6 +71,8 @@ export const es: Catalogue = {
       `AVISO: restauración ${id} interrumpida ${when}: ${restored.length ? `solo se restauró ${restored.join(', ')}` : 'sin cambios'}`,
     stoppedRestoreCount: (id: string, when: string, n: number) =>
       `AVISO: restauración ${id} interrumpida ${when}: solo ${n} bases`,
+    killedRestore: (id: string, when: string, pid: number | null) =>
+      `AVISO: restauración ${id} MATADA ${when}${pid === null ? '' : ` (pid ${pid})`}: vea respaldo status`,
     statusFailed: (msg: string) => `Estado no disponible: ${msg}`,
     notOffsite: (names: string) => `AVISO: la copia más reciente no se envió a ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `simulacro ${age} ✓` : `simulacro FALLIDO ${age}`),
