@@ -216,11 +216,12 @@ const RECORDER =
 export function startRecordedInTmux(
   args: string[],
   cwd: string,
-  opts: { width?: number; height?: number } = {},
+  opts: { width?: number; height?: number; wrap?: string[] } = {},
 ): RecordedTtySession {
   const name = `respaldo-rec-${process.pid}-${++counter}`;
   const endFile = join(cwd, `.tty-end-${name}.json`);
-  const argv = [process.execPath, '-e', RECORDER, endFile, process.execPath, CLI_BIN, ...args];
+  // `wrap`: a command the CLI runs under (strace, to stop it at one system call); the recorder records its end.
+  const argv = [process.execPath, '-e', RECORDER, endFile, ...(opts.wrap ?? []), process.execPath, CLI_BIN, ...args];
   const script = `cd ${shq(cwd)} && exec ${argv.map(shq).join(' ')}`;
   const env = { ...process.env, TERM: 'xterm-256color' };
   execFileSync('tmux', newSession(name, opts.width ?? 100, opts.height ?? 30, script), { env });
