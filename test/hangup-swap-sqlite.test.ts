@@ -1,6 +1,7 @@
 /**
  * A dropped SSH connection (the terminal closed: SIGHUP) while a SQLite restore in place swaps the restored file in,
- * with the built CLI in a real terminal (tmux). The live database has a -wal of committed rows (its application was
+ * with the built CLI in a real terminal (tmux): `respaldo restore`, and the menu's restore (the same, and the menu
+ * ended by the hang-up, logged). The live database has a -wal of committed rows (its application was
  * killed), which the swap sets aside before it renames the restored file over the database. strace stops the run
  * (SIGSTOP injected) at the swap's first step (the run's one chown: the restored file given the live one's owner);
  * the terminal is closed then, its SIGHUP passed on, and the run let go once the signal is pending. The live database
@@ -106,71 +107,105 @@ async function setThenKilledApplication(s: DemoSetup): Promise<string> {
 
 const staging = (id: string) => `.users.db.respaldo-restore-${id}.tmp`;
 
+/**
+ * Runs `args` (a restore of set `id`, or the menu, which `drive` takes to its restore) under strace, stopped as the
+ * swap begins; closes its terminal then; checks the restored database whole, the old one in the safety set.
+ */
+async function hangUpAtTheSwap(
+  s: DemoSetup,
+  id: string,
+  args: string[],
+  drive: (tty: RecordedTtySession) => Promise<void>,
+): Promise<void> {
+  const trace = join(s.dir, 'swap.strace');
+  // The swap's first step gives the restored file the live one's owner: the run's one chown (the files are not
+  // restored, the lock's folder is root's). Stopped there: checked, in use by none, nothing renamed yet.
+  const chowns = 'chown,fchownat';
+  const wrap = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', trace, '-e', `trace=${chowns}`];
+  wrap.push('-e', `inject=${chowns}:signal=SIGSTOP`);
+  const tty = startRecordedInTmux(args, s.dir, { wrap });
+  sessions.push(tty);
+  await drive(tty);
+  // Stopped at the swap: every thread of the run stopped, the restored file beside the live one and its -wal.
+  const pid = await waitFor(
+    () => {
+      const p = cliPid(s.configFile);
+      return p !== null && stopped(p) ? p : null;
+    },
+    'the restore to stop at the swap',
+    120_000,
+    20,
+  ).catch((e: unknown) => {
+    const p = cliPid(s.configFile);
+    const states = p === null ? ['no run'] : readdirSync(`/proc/${p}/task`).map((t) => procStatus(p, 'State', t));
+    const traced = readFileSync(trace, 'utf8');
+    throw new Error(
+      `${String(e)}\n${readdirSync(s.dataDir).join(' ')}\n${states.join(', ')}\n${traced}${tty.screen()}`,
+    );
+  });
+  expect(readdirSync(s.dataDir).filter((n) => n.startsWith('users.db') || n.startsWith('.users.db'))).toEqual(
+    [staging(id), 'users.db', 'users.db-shm', 'users.db-wal'].sort(),
+  );
+  // The terminal goes away (the run's output now fails on a dead pty); its SIGHUP, which the recorder passes to its
+  // child as a shell passes it to its job, stops at strace (it blocks it): passed on to the run here.
+  tty.closeTerminal();
+  stoppedRuns.push(pid);
+  process.kill(pid, 'SIGHUP');
+  // The hang-up is pending (ShdPnd: SIGHUP is bit 0) before the run goes on.
+  await waitFor(() => (BigInt(`0x${procStatus(pid, 'ShdPnd')}`) & 1n) === 1n, 'SIGHUP to be pending', 30_000, 20);
+  process.kill(pid, 'SIGCONT');
+  const end = await tty.ended(120_000);
+  // Stopped by the hang-up (re-raised once the run ended), not by a crash.
+  expect(end).toEqual({ code: null, signal: 'SIGHUP' });
+
+  // The swap was under way: it is finished, never cut between its renames.
+  const left = readdirSync(s.dataDir).filter((n) => n.startsWith('users.db-') || n.startsWith('.users.db'));
+  expect(left).toEqual([]);
+  expect(count(s.dbs.users)).toEqual({ integrity: 'ok', rows: 1000 });
+  expect(log(s)).toMatch(/"event":"restore-database"[^\n]*"db":"users"[^\n]*"outcome":"ok"/);
+  const st = await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir });
+  expect(st.code, describeResult(st)).toBe(0);
+  const json = parseJsonOutput<StatusReport>(st.stdout);
+  expect(json.leftovers).toEqual([]);
+  expect(json.lock.held).toBe(false);
+  expect(json.lastRestores).toEqual([expect.objectContaining({ database: 'users', outcome: 'completed' })]);
+  expect(json.safetySets).toHaveLength(1);
+  // The old database, its -wal's rows too, is in the safety set: restored beside, 1100 rows.
+  const old = join(s.dir, 'users-before.db');
+  const back = await runCli(
+    ['restore', json.safetySets[0]!, '--db', 'users', '--to', old, '--yes', '--config', s.configFile],
+    { cwd: s.dir },
+  );
+  expect(back.code, describeResult(back)).toBe(0);
+  expect(count(old)).toEqual({ integrity: 'ok', rows: 1100 });
+}
+
 describe.skipIf(!straceAvailable)('SIGHUP during a SQLite restore’s swap, in place', () => {
-  it('stopped as the swap begins: the restored database whole, the old one in the safety set', async () => {
+  it('the CLI, stopped as the swap begins: the restored database whole, the old one in the safety set', async () => {
     const s = demoSetup();
     const id = await setThenKilledApplication(s);
-    const trace = join(s.dir, 'swap.strace');
-    // The swap's first step gives the restored file the live one's owner: the run's one chown (the files are not
-    // restored, the lock's folder is root's). Stopped there: checked, in use by none, nothing renamed yet.
-    const chowns = 'chown,fchownat';
-    const wrap = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', trace, '-e', `trace=${chowns}`];
-    wrap.push('-e', `inject=${chowns}:signal=SIGSTOP`);
-    const tty = startRecordedInTmux(['restore', id, '--db', 'users', '--yes', '--config', s.configFile], s.dir, {
-      wrap,
-    });
-    sessions.push(tty);
-    // Stopped at the swap: every thread of the run stopped, the restored file beside the live one and its -wal.
-    const pid = await waitFor(
-      () => {
-        const p = cliPid(s.configFile);
-        return p !== null && stopped(p) ? p : null;
-      },
-      'the restore to stop at the swap',
-      120_000,
-      20,
-    ).catch((e: unknown) => {
-      const p = cliPid(s.configFile);
-      const states = p === null ? ['no run'] : readdirSync(`/proc/${p}/task`).map((t) => procStatus(p, 'State', t));
-      const traced = readFileSync(trace, 'utf8');
-      throw new Error(
-        `${String(e)}\n${readdirSync(s.dataDir).join(' ')}\n${states.join(', ')}\n${traced}${tty.screen()}`,
-      );
-    });
-    expect(readdirSync(s.dataDir).filter((n) => n.startsWith('users.db') || n.startsWith('.users.db'))).toEqual(
-      [staging(id), 'users.db', 'users.db-shm', 'users.db-wal'].sort(),
-    );
-    // The terminal goes away (the run's output now fails on a dead pty); its SIGHUP, which the recorder passes to its
-    // child as a shell passes it to its job, stops at strace (it blocks it): passed on to the run here.
-    tty.closeTerminal();
-    stoppedRuns.push(pid);
-    process.kill(pid, 'SIGHUP');
-    // The hang-up is pending (ShdPnd: SIGHUP is bit 0) before the run goes on.
-    await waitFor(() => (BigInt(`0x${procStatus(pid, 'ShdPnd')}`) & 1n) === 1n, 'SIGHUP to be pending', 30_000, 20);
-    process.kill(pid, 'SIGCONT');
-    const end = await tty.ended(120_000);
-    // Stopped by the hang-up (re-raised once the run ended), not by a crash.
-    expect(end).toEqual({ code: null, signal: 'SIGHUP' });
+    await hangUpAtTheSwap(s, id, ['restore', id, '--db', 'users', '--yes', '--config', s.configFile], async () => {});
+    expect(log(s)).toMatch(/"event":"restore-end"[^\n]*"outcome":"ok"/);
+  }, 300_000);
 
-    // The swap was under way: it is finished, never cut between its renames.
-    const left = readdirSync(s.dataDir).filter((n) => n.startsWith('users.db-') || n.startsWith('.users.db'));
-    expect(left).toEqual([]);
-    expect(count(s.dbs.users)).toEqual({ integrity: 'ok', rows: 1000 });
-    expect(log(s)).toMatch(/"event":"restore-database"[^\n]*"db":"users"[^\n]*"outcome":"ok"/);
-    const st = await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(st.code, describeResult(st)).toBe(0);
-    const json = parseJsonOutput<StatusReport>(st.stdout);
-    expect(json.leftovers).toEqual([]);
-    expect(json.lock.held).toBe(false);
-    expect(json.lastRestores).toEqual([expect.objectContaining({ database: 'users', outcome: 'completed' })]);
-    expect(json.safetySets).toHaveLength(1);
-    // The old database, its -wal's rows too, is in the safety set: restored beside, 1100 rows.
-    const old = join(s.dir, 'users-before.db');
-    const back = await runCli(
-      ['restore', json.safetySets[0]!, '--db', 'users', '--to', old, '--yes', '--config', s.configFile],
-      { cwd: s.dir },
-    );
-    expect(back.code, describeResult(back)).toBe(0);
-    expect(count(old)).toEqual({ integrity: 'ok', rows: 1100 });
+  it('the menu, stopped as its restore swaps: as the CLI, the menu ended by the hang-up and logged', async () => {
+    const s = demoSetup();
+    const id = await setThenKilledApplication(s);
+    await hangUpAtTheSwap(s, id, ['--config', s.configFile], async (tty) => {
+      await tty.waitForScreen('1. Create backup now');
+      tty.send('4');
+      await tty.waitForScreen('Choose the backup set');
+      tty.send('Enter');
+      await tty.waitForScreen('What to restore');
+      tty.send('Enter');
+      await tty.waitForScreen('Where to restore');
+      tty.send('Enter');
+      await tty.waitForScreen('Type RESTORE', 60_000);
+      tty.send('RESTORE', true);
+      await tty.waitForScreen('› RESTORE');
+      tty.send('Enter');
+    });
+    expect(log(s)).toMatch(/"event":"restore-end"[^\n]*"outcome":"ok"/);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"menu"/);
   }, 300_000);
 });
