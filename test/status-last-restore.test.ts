@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
 import type { StatusReport } from '../src/engine/status.js';
+import { uiContext } from '../src/ui/app.js';
+import { headerModel } from '../src/ui/components/Header.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
 import { useBigDb, useBigSet } from './helpers/big-db.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -84,5 +88,16 @@ describe('status: the last restore of each database', () => {
     expect(dead.json.lastRestores).toEqual([
       expect.objectContaining({ database: 'big', outcome: 'killed', pid: killed.pid }),
     ]);
+    // The menu's header says the same: killed (it said "interrupted: no change", from the earlier run's end).
+    const facade = createEngineFacade(await loadConfig({ configPath: s.configFile }));
+    const header = await facade.status();
+    for (const [lang, said] of [
+      ['en', `WARNING: restore of ${set.id} KILLED `],
+      ['es', `AVISO: restauración ${set.id} MATADA `],
+    ] as const) {
+      const ui = uiContext(facade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, lang);
+      const warnings = headerModel(facade.config(), { state: 'done', value: header }, ui, new Date(), 80).warnings;
+      expect(warnings.filter((w) => w.includes(set.id))).toEqual([expect.stringContaining(said)]);
+    }
   });
 });
