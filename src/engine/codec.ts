@@ -297,13 +297,13 @@ export async function* compressedBlocks(
     if (!codec.available()) throw zstdMissing();
     const blockSize = opts.blockSize ?? codec.blockSize;
     const inFlight = opts.inFlight ?? CORES + 1;
-    const free: Buffer[] = spareBlocks(blockSize, inFlight);
+    const free: Buffer[] = [];
     const room = new OutputRoom();
     const queue: { job: Promise<Buffer>; buf: Buffer }[] = [];
     let pos = 0;
     for (;;) {
       opts.signal?.throwIfAborted();
-      const buf = free.pop() ?? Buffer.allocUnsafeSlow(blockSize);
+      const buf = free.pop() ?? spares.get(blockSize)?.pop() ?? Buffer.allocUnsafeSlow(blockSize);
       const filled = await reader.read(buf);
       if (filled === 0) {
         // Nothing read at all: one empty member/frame, as BlockCompressor writes.
@@ -334,7 +334,7 @@ export async function* compressedBlocks(
     }
     // Every block is compressed: the buffers are kept for the next file (not on a failure, where a block may still
     // be in zstd's hands).
-    keepSpare(blockSize, inFlight, free);
+    keepSpare(blockSize, free);
     await leftGarbage();
   } finally {
     await reader.close();
@@ -345,18 +345,17 @@ export async function* compressedBlocks(
  * Block buffers of compressedBlocks kept from one file to the next, by size: a directory dump of 5000 small tables
  * stores 5000 files, and a new 1 MiB buffer for each (V8 counts it as external memory and collects sooner as it
  * grows) cost a create of them 8 of its 15 CPU-seconds in garbage collection (loaded machine; 11 with these kept and
- * each small file counted as SMALL_ITEM_COST of garbage; peak RSS 208–218 MiB against 177–213). At most `inFlight`
- * of a size are kept, taken by one file at a time: files stored at once (several databases) take others or new ones.
+ * each small file counted as SMALL_ITEM_COST of garbage; peak RSS 208–218 MiB against 177–213). Files stored at once
+ * (a dump's members, MEMBERS_AT_ONCE; several databases) take them one buffer at a time as they need them, so each
+ * small file takes one; at most SPARES_KEPT of a size are kept.
  */
 const spares = new Map<number, Buffer[]>();
 
-function spareBlocks(size: number, inFlight: number): Buffer[] {
-  const kept = spares.get(size) ?? [];
-  spares.delete(size);
-  return kept.slice(0, inFlight);
-}
+/** Spare block buffers kept per size: enough for the small files stored at once and a large one beside. */
+const SPARES_KEPT = 12;
 
-function keepSpare(size: number, inFlight: number, buffers: Buffer[]): void {
+function keepSpare(size: number, buffers: Buffer[]): void {
   const kept = spares.get(size) ?? [];
-  spares.set(size, [...kept, ...buffers].slice(0, inFlight));
+  for (const b of buffers) if (kept.length < SPARES_KEPT) kept.push(b);
+  spares.set(size, kept);
 }

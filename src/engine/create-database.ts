@@ -25,6 +25,7 @@ import { driverFor } from '../drivers/registry.js';
 import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { planNextReads, takeNextRead, type NextReads } from './chain-sets.js';
 import { storeStream } from './store.js';
+import { mapAtOnce, MEMBERS_AT_ONCE } from './at-once.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { readManifest } from './catalog.js';
 import { writeLog } from './log.js';
@@ -158,49 +159,56 @@ export async function backupDatabase(
       const progress = throttled((bytes) =>
         reporter.emit({ type: 'item-progress', item: db.name, bytes: before + bytes, ...total }),
       );
-      // Members of a multi-file dump are stored one after another (each on all cores) as the producer
-      // finishes them; their raw bytes count in the progress and in the entry's rawBytes. Each is sealed
-      // (encrypted) on its own, like every stored file.
+      // Members of a multi-file dump are stored several at once (MEMBERS_AT_ONCE) as the producer finishes them,
+      // each a file of its own; their raw bytes count in the progress and in the entry's rawBytes, and their entries
+      // follow in the order they were handed. Each is sealed (encrypted) on its own, like every stored file.
       let membersRaw = 0;
-      // Bytes read of the member being stored and of `stream`, which are stored at the same time: the bytes done are
+      // Bytes read of the members being stored and of `stream`, which are stored at the same time: the bytes done are
       // their sum (the table of contents, read last, said only its own and those of the members stored before).
-      let memberNow = 0;
+      let membersNow = 0;
       let streamNow = 0;
-      const report = (): void => progress(membersRaw + memberNow + streamNow);
-      const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
-        for await (const member of members) {
-          if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name))
-            throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
-          const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
-          const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
-          // Compressed, a member the driver can read into reused buffers is read so (flat memory).
-          const source = (part.compress && member.reader?.()) || member.open();
-          const stored = await storeStream(source, join(staging, memberFile), {
+      const report = (): void => progress(membersRaw + membersNow + streamNow);
+      const storeMember = async (member: DumpMember, stop: AbortSignal): Promise<StoredFile> => {
+        if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name))
+          throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
+        const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
+        const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
+        // Compressed, a member the driver can read into reused buffers is read so (flat memory).
+        const source = (part.compress && member.reader?.()) || member.open();
+        let now = 0;
+        let stored: Awaited<ReturnType<typeof storeStream>>;
+        try {
+          stored = await storeStream(source, join(staging, memberFile), {
             compress: part.compress,
             codec: plan.codec,
             level,
-            signal,
+            signal: stop,
             onProgress: (n) => {
-              memberNow = n;
+              membersNow += n - now;
+              now = n;
               report();
             },
             ...(memberSeal ? { seal: memberSeal } : {}),
           });
-          membersRaw += stored.rawBytes;
-          memberNow = 0;
-          extras.push({
-            file: memberFile,
-            compressed: part.compress,
-            ...(part.compress ? { codec: plan.codec } : {}),
-            rawBytes: stored.rawBytes,
-            storedBytes: stored.storedBytes,
-            md5: stored.md5,
-            sha256: stored.sha256,
-            role: member.role,
-            ...(stored.plain ? { plain: stored.plain } : {}),
-          });
-          await member.stored();
+        } finally {
+          membersNow -= now;
         }
+        membersRaw += stored.rawBytes;
+        await member.stored();
+        return {
+          file: memberFile,
+          compressed: part.compress,
+          ...(part.compress ? { codec: plan.codec } : {}),
+          rawBytes: stored.rawBytes,
+          storedBytes: stored.storedBytes,
+          md5: stored.md5,
+          sha256: stored.sha256,
+          role: member.role,
+          ...(stored.plain ? { plain: stored.plain } : {}),
+        };
+      };
+      const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
+        extras.push(...(await mapAtOnce(members, MEMBERS_AT_ONCE, signal, storeMember)));
       };
       const finished = Promise.allSettled([opened.finished]);
       const [storing, membering] = await Promise.allSettled([
