@@ -1,5 +1,6 @@
 import { promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   DiskFullError,
   InterruptedError,
@@ -190,6 +191,12 @@ export async function backupDatabase(
             },
             ...(memberSeal ? { seal: memberSeal } : {}),
           });
+        } catch (err) {
+          // A reader the store never started is closed here (the dump waits for every member it handed to be read
+          // or closed); closing twice is harmless.
+          if (source instanceof Readable) source.destroy();
+          else await source.close().catch(() => undefined);
+          throw err;
         } finally {
           membersNow -= now;
         }

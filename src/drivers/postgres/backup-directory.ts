@@ -133,16 +133,36 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
       }
     }
   });
+  /**
+   * Members being read: each settles once its end was read (its rows counted) or its reading stopped. The engine
+   * stores several at once, so the last member is handed (and the members' generator ends) before every member is
+   * read: the row counts wait for these too.
+   */
+  const reading = new Set<Promise<void>>();
+  const beingRead = (): (() => void) => {
+    let settle!: () => void;
+    const read = new Promise<void>((resolve) => (settle = resolve));
+    reading.add(read);
+    return settle;
+  };
   /** A data file read into the engine's buffers while pg_dump writes it, its rows counted and its bytes hashed. */
   const dataReader = (name: string): BlockReader => {
     const counter = new RowCounter();
     rows.set(name, counter);
     const source = followReader(join(dir, name), doneOf(name).promise, { signal: ctx.signal });
-    return hashedReader(
+    const settle = beingRead();
+    const reader = hashedReader(
       source,
       (chunk) => counter.count(chunk),
-      (sha256, b) => contents.stored(name, sha256, b),
+      (sha256, b) => {
+        contents.stored(name, sha256, b);
+        settle();
+      },
     );
+    return {
+      read: (into) => reader.read(into),
+      close: () => reader.close().finally(settle),
+    };
   };
   const member = (name: string): DumpMember => ({
     name,
@@ -153,7 +173,9 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
       if (!DATA_FILE.test(name)) return hashedRead(path, counter, (sha256, b) => contents.stored(name, sha256, b));
       rows.set(name, counter);
       const source = followFile(path, doneOf(name).promise, { signal: ctx.signal });
-      return hashedRead(source, counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
+      const read = hashedRead(source, counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
+      read.once('close', beingRead());
+      return read;
     },
     ...(DATA_FILE.test(name) ? { reader: () => dataReader(name) } : {}),
     async stored() {
@@ -247,6 +269,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
         for (const e of parseTocList(list.stdout)) if (e.desc === 'TABLE DATA') fileOf.set(e.oid, `${e.id}.dat`);
         // The engine reads every member before `finished` settles the entry; wait for the counts.
         await consumed;
+        await Promise.all(reading);
         tables = {};
         const missing: TableRef[] = [];
         for (const t of listed.tables) {
