@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { connect, createServer, type Server } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -328,5 +329,136 @@ exec ${real} "$@"
     const body = randomBytes(3 << 20);
     await dest.put('srv1/20261202_120000/a.bin', Readable.from([body]), body.length);
     expect(readFileSync(join(root, 'srv1/20261202_120000/a.bin')).equals(body)).toBe(true);
+  });
+});
+
+/**
+ * A TCP proxy on a free loopback port in front of `port` (s3rver) that counts the HEAD requests (rclone looking an
+ * object up) by path, read from what the client sends.
+ */
+async function headCounter(
+  port: number,
+): Promise<{ port: number; heads: Map<string, number>; close(): Promise<void> }> {
+  const heads = new Map<string, number>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const x of [client, upstream]) x.on('error', () => undefined);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    let tail = ''; // the end of the last chunk: a request line cut in two between chunks is still found
+    client.on('data', (d: Buffer) => {
+      const text = tail + d.toString('latin1');
+      for (const at of text.matchAll(/(?:^|\r\n)HEAD (\S+) HTTP\/1\.1\r\n/g))
+        if (at.index + at[0].length > tail.length) {
+          const path = decodeURIComponent(at[1]!.split('?')[0]!);
+          heads.set(path, (heads.get(path) ?? 0) + 1);
+        }
+      tail = text.slice(-200);
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => client.write(d));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    heads,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('rclone destination: a copy of a set not there yet', () => {
+  it('sends each file without looking it up first; one there of another size is looked up and replaced', async () => {
+    const srv = await startS3rver();
+    const proxy = await headCounter(srv.port);
+    try {
+      const s = demoSetup();
+      const dest = rcloneS3(srv, { id: '${S3_KEY_ID}', secret: '${S3_SECRET_KEY}' }, { copyAfterBackup: false });
+      dest.config.endpoint = `http://127.0.0.1:${proxy.port}`;
+      writeFileSync(
+        s.configFile,
+        JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+      );
+      const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+      const setFolder = `/${srv.bucket}/p/srv1/${m.id}/`;
+      const lookedUp = () =>
+        [...proxy.heads]
+          .filter(([path]) => path.startsWith(setFolder))
+          .map(([path, n]): [string, number] => [path.slice(setFolder.length), n]);
+      const r = parseJsonOutput<{ ok: boolean; filesSent: number }[]>((await cli(s, ['copy', m.id, '--json'])).stdout);
+      expect(r[0]!.filesSent).toBeGreaterThan(3);
+      // The listing of the set's folder found none of its files: rclone sent each without a HEAD of its own (one each
+      // before: a round trip per file to a remote that may be far away).
+      expect(lookedUp()).toEqual([]);
+
+      // A file there of another size (a copy cut short by hand): sent again, looked up first (a remote that keeps two
+      // files of one name would otherwise keep both), and replaced.
+      const file = m.databases.find((d) => d.name === 'users')!.file!;
+      const there = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }));
+      try {
+        await there.put(`srv1/${m.id}/${file}`, Readable.from([Buffer.from('short')]), 5);
+      } finally {
+        await there.close();
+      }
+      const before = new Map(lookedUp());
+      await cli(s, ['copy', m.id]);
+      const during = new Map(lookedUp().map(([path, n]) => [path, n - (before.get(path) ?? 0)]));
+      const other = m.databases.find((d) => d.name === 'inventario')!.file!; // there whole: not sent again
+      expect(during.get(file)).toBe((during.get(other) ?? 0) + 1);
+      await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("checks the set's files while rclone starts; one changed after it was checked is checked again, never sent", async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    for (let i = 0; i < 3; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
+    const dir = makeTmpDir('respaldo-slow-rclone-');
+    const real = execFileSync('sh', ['-c', 'command -v rclone'], { encoding: 'utf8' }).trim();
+    const bin = join(dir, 'rclone');
+    const seen = join(dir, 'read-before-rcd');
+    // The real rclone; its daemon starts once respaldo (the node process above it) has read 64 MiB, or after 60 s,
+    // writing down how much it had read by then; it then changes one file of the set (same size) behind respaldo.
+    writeFileSync(
+      bin,
+      `#!/bin/sh
+if [ "$1" = rcd ]; then
+  p=$PPID
+  while [ "$p" -gt 1 ] && [ "$(readlink /proc/$p/exe)" != ${JSON.stringify(process.execPath)} ]; do
+    p=$(cut -d' ' -f4 /proc/$p/stat)
+  done
+  i=0
+  while [ $i -lt 600 ]; do
+    r=$(sed -n 's/^rchar: //p' /proc/$p/io)
+    [ "$r" -ge 67108864 ] && break
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "$r" > ${JSON.stringify(seen)}
+  f=$(cat ${JSON.stringify(join(dir, 'change'))} 2>/dev/null)
+  if [ -n "$f" ]; then
+    b=$(dd if="$f" bs=1 skip=1000 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+    printf "\\\\$(printf %o $(( (b + 1) % 256 )))" | dd of="$f" bs=1 seek=1000 conv=notrunc 2>/dev/null
+  fi
+fi
+exec ${real} "$@"
+`,
+    );
+    chmodSync(bin, 0o755);
+    withRcloneS3(s, srv, { copyAfterBackup: false, binPath: bin, timeoutSeconds: 300 });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    // The first of the three in the order they are sent: hashed whole before the daemon started.
+    const changed = m.files.find((f) => f.relative.endsWith('big0.bin'))!.stored!;
+    writeFileSync(join(dir, 'change'), join(s.backupDir, m.id, changed));
+    const r = await cli(s, ['copy', m.id, '--json'], 12);
+    // 72 MiB of the set were read (hashed) before the daemon started; before, nothing until it had listed the set.
+    expect(Number(readFileSync(seen, 'utf8'))).toBeGreaterThanOrEqual(64 * MiB);
+    // big0 was hashed before it changed: checked again when sent, it no longer matches its manifest.
+    expect(r.stderr).toContain(`${changed} does not match its manifest (sha256); it was not copied`);
+    const there = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }));
+    const listed = (await there.listFiles(`srv1/${m.id}`)).map((f) => f.path);
+    await there.close();
+    expect(listed).not.toContain(changed);
+    expect(listed).not.toContain('manifest.json');
   });
 });

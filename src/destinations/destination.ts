@@ -53,6 +53,12 @@ export interface Destination {
     opts: { check: (sha256: string, bytes: number) => void; sha256?: string; signal?: AbortSignal },
   ): Promise<void>;
   /**
+   * A hint given before the destination is listed: the local files `putFile` will likely be asked to send (a set
+   * not copied there yet). A destination that checks each file before it sends it (rclone) may check them now, while
+   * it starts and lists; nothing is sent or written. `putFile` checks each file all the same.
+   */
+  expectFiles?(files: { source: string; size: number }[]): void;
+  /**
    * Streams the file at `key`, from byte `offset` when given (a read that failed in the middle is resumed there).
    * Throws a DestinationError (`notFound`) when it does not exist.
    */

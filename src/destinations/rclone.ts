@@ -1,3 +1,4 @@
+import { promises as fsp, type BigIntStats } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { basename, dirname, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -31,6 +32,12 @@ export class RcloneDestination implements Destination {
 
   /** Keys of the files `listFiles` found (so `get` need not look for them again). */
   private readonly listed = new Set<string>();
+  /** Folders `listFiles` listed whole, and keys sent since: a key below one, never listed nor sent, is not there. */
+  private readonly listedDirs = new Set<string>();
+  private readonly tried = new Set<string>();
+  /** Local files checked ahead (`expectFiles`), by path, one at a time in the order given. */
+  private readonly ahead = new Map<string, { started: boolean; done: Promise<CheckedAhead | null> }>();
+  private aheadTail: Promise<unknown> = Promise.resolve();
   private sizeFlag: Promise<boolean> | undefined;
   private readonly closing = new AbortController();
   private readonly daemon: RcloneDaemon;
@@ -154,10 +161,49 @@ export class RcloneDestination implements Destination {
   }
 
   /**
+   * The local files `putFile` will likely be asked to send (the set is not copied here yet): each is hashed now, one
+   * at a time in this order, while the daemon starts and the destination is listed, where each waited for its own
+   * hash before it was sent. Nothing is sent here; a file not sent after all cost only its reading.
+   */
+  expectFiles(files: { source: string; size: number }[]): void {
+    // Called again (once the destination was listed): those no longer expected are not hashed.
+    const expected = new Set(files.map((f) => f.source));
+    for (const source of this.ahead.keys()) if (!expected.has(source)) this.ahead.delete(source);
+    for (const f of files) {
+      if (this.ahead.has(f.source)) continue;
+      const entry = { started: false, done: Promise.resolve<CheckedAhead | null>(null) };
+      entry.done = this.aheadTail.then(() => {
+        if (this.closing.signal.aborted || this.ahead.get(f.source) !== entry) return null;
+        entry.started = true;
+        return checkAhead(f.source, f.size);
+      });
+      // A file that cannot be read now is read again when it is sent, and fails there if it must.
+      this.aheadTail = entry.done.catch(() => null);
+      this.ahead.set(f.source, entry);
+    }
+  }
+
+  /**
+   * Length and SHA-256 of the local file: hashed ahead (`expectFiles`) when it is still the file that was hashed (the
+   * same inode, size, modification and change times: a write since changes its change time), else hashed now.
+   */
+  private async localDigest(source: string, size: number) {
+    const entry = this.ahead.get(source);
+    this.ahead.delete(source); // not yet started: hashed here, not by the queue
+    const early = entry?.started ? await entry.done.catch(() => null) : null;
+    if (early && sameFile(early.stat, await fsp.stat(source, { bigint: true }).catch(() => null))) return early.digest;
+    return sha256OfFile(source, size);
+  }
+
+  /**
    * A file of the local set, sent by the daemon's `operations/copyfile`: rclone reads it itself and checks what
    * arrived (size, and the hash both sides know), as `rclone copy` does. The local file is first checked against
    * its manifest (`check`), so a damaged one is never sent. What rclone would write over is replaced whatever
-   * its size and time (`--ignore-times`): the engine sends only what is missing or differs there.
+   * its size and time (`--ignore-times`): the engine sends only what is missing or differs there. A key below a
+   * folder this destination listed, found neither there nor sent since, is sent without rclone looking it up first
+   * (`NoCheckDest`: one request to the remote fewer per file); any other (one there, one sent again after a failure
+   * that may have left it there) is looked up, so that a remote that keeps two files of one name (Google Drive)
+   * replaces it.
    */
   async putFile(
     key: string,
@@ -165,13 +211,21 @@ export class RcloneDestination implements Destination {
     size: number,
     opts: { check: (sha256: string, bytes: number) => void; signal?: AbortSignal },
   ): Promise<void> {
-    const local = await sha256OfFile(source, size);
+    const local = await this.localDigest(source, size);
     opts.check(local.sha256, local.bytes);
+    const absent = !this.listed.has(key) && !this.tried.has(key) && [...this.listedDirs].some((d) => key.startsWith(d));
+    this.tried.add(key);
     try {
       await this.daemon.call(
         'operations/copyfile',
-        // An absolute path: rclone would take a relative one such as `old:sets/…` for a remote named `old`.
-        { srcFs: resolve(dirname(source)), srcRemote: basename(source), dstFs: this.fs(), dstRemote: key },
+        {
+          // An absolute path: rclone would take a relative one such as `old:sets/…` for a remote named `old`.
+          srcFs: resolve(dirname(source)),
+          srcRemote: basename(source),
+          dstFs: this.fs(),
+          dstRemote: key,
+          ...(absent ? { _config: { NoCheckDest: true } } : {}),
+        },
         opts.signal,
       );
     } catch (err) {
@@ -334,6 +388,7 @@ export class RcloneDestination implements Destination {
   async listFiles(dir: string): Promise<RemoteFile[]> {
     const files = (await this.lsjson(dir, null)).filter((e) => !e.IsDir);
     for (const e of files) this.listed.add(`${dir}/${e.Path}`);
+    if (dir) this.listedDirs.add(`${dir}/`);
     return files.map((e) => {
       const at = e.ModTime ? new Date(e.ModTime) : null;
       return { path: e.Path, size: e.Size, ...(at && !isNaN(at.getTime()) ? { modifiedAt: at.toISOString() } : {}) };
@@ -386,6 +441,29 @@ export class RcloneDestination implements Destination {
     this.closing.abort();
     await this.daemon.close();
   }
+}
+
+/** A local file hashed ahead, with what it was when it was read. */
+interface CheckedAhead {
+  stat: BigIntStats;
+  digest: { sha256: string; bytes: number };
+}
+
+async function checkAhead(source: string, size: number): Promise<CheckedAhead> {
+  const stat = await fsp.stat(source, { bigint: true });
+  return { stat, digest: await sha256OfFile(source, size) };
+}
+
+/** Whether `now` is still the file `then` was: same inode, size, and modification and change times (ns). */
+function sameFile(then: BigIntStats, now: BigIntStats | null): boolean {
+  return (
+    now !== null &&
+    now.ino === then.ino &&
+    now.dev === then.dev &&
+    now.size === then.size &&
+    now.mtimeNs === then.mtimeNs &&
+    now.ctimeNs === then.ctimeNs
+  );
 }
 
 export const rcloneFactory = {

@@ -255,10 +255,14 @@ export async function copySet(
       const why = phrase('verify.nextBackupOnly', { file: printedName(x.file), problem: 'missing', db: x.db });
       reporter.emit({ type: 'warning', ...saidOf(why) });
     }
+    // A set not copied there yet (its mark says so): its files are checked while the destination starts and is listed.
+    const mark = readCopies(dir)[destName];
+    const sealed = Boolean(dc.encrypt && !m.encryption && cfg.encryption);
+    if (dest.expectFiles && !opts.verify && !sealed && (!mark?.ok || mark.prunedAt))
+      dest.expectFiles(files.map((f) => ({ source: join(dir, f.path), size: f.size })));
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
     // A folder (S3: a prefix) at a name this copy writes is refused before anything is written or claimed.
-    const sealing = Boolean(dc.encrypt && !m.encryption && cfg.encryption);
-    const names = [...files.map((f) => (sealing ? f.path + AGE_EXTENSION : f.path)), MANIFEST_NAME];
+    const names = [...files.map((f) => (sealed ? f.path + AGE_EXTENSION : f.path)), MANIFEST_NAME];
     const inTheWay = folderAmong(listed, names);
     if (inTheWay) throw folderInTheWay(destName, `${key}/${inTheWay}`, `${dest.describe()}/${key}/${inTheWay}`);
     missingRoot = listed.length ? null : await withRetries(async () => (await dest!.missingRoot?.()) ?? null);
@@ -303,6 +307,9 @@ export async function copySet(
         )
       : false;
     const todo = sealer || verified ? [] : files.filter((f) => remote.get(f.path) !== f.size);
+    // Those there already are not checked ahead after all.
+    if (dest.expectFiles && !opts.verify && !sealed)
+      dest.expectFiles(todo.map((f) => ({ source: join(dir, f.path), size: f.size })));
     if (!verified) result.filesAlreadyThere = files.length - todo.length;
     if (sealer && !verified)
       await copySealed(destName, dest, dir, key, m, files, remote, sealer, result, dc.parallel ?? 4, opts);
