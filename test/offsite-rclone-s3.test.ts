@@ -3,7 +3,8 @@
  * through `rclone rcat` with its size told up front, so rclone sends it as it would a local file of that size
  * (one streamed request, where a stream of unknown length goes in parts through memory) and a body of another
  * length fails the upload. rclone 1.60's s3 backend cannot run with AWS_CA_BUNDLE set (see rclone-errors), so
- * this file's process and the CLI it starts run without it.
+ * this file's process and the CLI it starts run without it. Why one file of about 470 lines: every test here needs
+ * the same s3rver remote given by `config` and its helpers (the daemons of a remote, a set on it).
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';

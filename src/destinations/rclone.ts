@@ -25,7 +25,8 @@ import { rcloneRules, rcloneSecret } from './rules.js';
  * files made on the way (encrypted copies), and `rclone cat` to read under a remote path the daemon cannot name
  * (one with `]`). The remote is `remote` in rclone's own config, or defined
  * entirely by `config`, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables in its own environment
- * (never argv).
+ * (never argv). Why one file of about 480 lines: every operation goes through the same daemon, environment and
+ * failure wording (the daemon itself: rclone-daemon.ts; rclone's messages: rclone-errors.ts).
  */
 export class RcloneDestination implements Destination {
   readonly type = 'rclone' as const;
@@ -175,7 +176,7 @@ export class RcloneDestination implements Destination {
       entry.done = this.aheadTail.then(() => {
         if (this.closing.signal.aborted || this.ahead.get(f.source) !== entry) return null;
         entry.started = true;
-        return checkAhead(f.source, f.size);
+        return checkAhead(f.source, f.size, this.closing.signal);
       });
       // A file that cannot be read now is read again when it is sent, and fails there if it must.
       this.aheadTail = entry.done.catch(() => null);
@@ -449,9 +450,10 @@ interface CheckedAhead {
   digest: { sha256: string; bytes: number };
 }
 
-async function checkAhead(source: string, size: number): Promise<CheckedAhead> {
+/** `source` hashed ahead; stopped between two reads once the destination is closed (the copy ended or was stopped). */
+async function checkAhead(source: string, size: number, closing: AbortSignal): Promise<CheckedAhead> {
   const stat = await fsp.stat(source, { bigint: true });
-  return { stat, digest: await sha256OfFile(source, size) };
+  return { stat, digest: await sha256OfFile(source, size, closing) };
 }
 
 /** Whether `now` is still the file `then` was: same inode, size, and modification and change times (ns). */

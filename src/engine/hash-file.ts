@@ -92,6 +92,7 @@ async function hashOnThisThread(
   size: number,
   onBytes: undefined,
   withMd5: false,
+  signal?: AbortSignal,
 ): Promise<WholeFileDigest>;
 async function hashOnThisThread(
   file: FileHandle,
@@ -135,12 +136,12 @@ async function hashOnThisThread(
  * Length and SHA-256 of the file at `path` (no MD5), on this thread: a copy checks a local file against its
  * manifest with it before a tool that reads the file itself sends it (rclone). SHA-256 runs at 1.2–1.5 GB/s
  * here while the tool sends; a hashing thread would add its own memory (about 25 MiB) to a copy's. `size`: the
- * file's, when the caller knows it.
+ * file's, when the caller knows it; `signal` stops it between two reads.
  */
-export async function sha256OfFile(path: string, size?: number): Promise<WholeFileDigest> {
+export async function sha256OfFile(path: string, size?: number, signal?: AbortSignal): Promise<WholeFileDigest> {
   const file = await fsp.open(path, 'r');
   try {
-    return await hashOnThisThread(file, size ?? (await file.stat()).size, undefined, false);
+    return await hashOnThisThread(file, size ?? (await file.stat()).size, undefined, false, signal);
   } finally {
     await file.close();
   }
