@@ -393,8 +393,12 @@ for (const c of cases.filter((x) => only.includes(x.key))) {
     oursServerCpu: o.serverCpu === null ? null : Math.min(b.oursServerCpu, o.serverCpu),
     rss: Math.max(b.rss, o.rssKb),
   });
+  // Each copy is of a set not copied there yet, as the first copy of a new set is: its mark beside the set (which a
+  // copy reads to tell a first copy from a rerun) goes with what the destination held.
+  const fresh = () => rmSync(join(setDir, 'copies.json'), { force: true });
   for (let i = 0; i < rounds; i++) {
     c.clear();
+    fresh();
     const p = withServer(c.server, c.peer);
     best = {
       ...keepBest(
@@ -407,6 +411,7 @@ for (const c of cases.filter((x) => only.includes(x.key))) {
     };
     if (baseCli) {
       c.clear();
+      fresh();
       base = keepBest(
         base,
         withServer(c.server, () => c.ours(baseCli)),
