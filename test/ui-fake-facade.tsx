@@ -466,9 +466,9 @@ export class FakeFacade implements EngineFacade {
       );
     return m;
   }
-  async readSetDetails(id: string): Promise<SetDetails> {
-    this.record('readSetDetails', id);
-    const m = await this.readManifest(id);
+  async readSetDetails(id: string, from?: string): Promise<SetDetails> {
+    this.record('readSetDetails', ...(from ? [id, from] : [id]));
+    const m = await this.readManifest(id, from);
     return {
       manifest: { ...m, files: m.files.slice(0, DETAILS_FILES) },
       files: {

@@ -143,17 +143,21 @@ function checkedManifest(setDir: string): Manifest {
  * the manifest was read whole (text this does not read in pieces); `files` goes through them. Checked as
  * readManifestFile checks it, with the same errors: each entry of `files` as it is parsed, then kept by none. The
  * manifest of a set of 100 000 files parsed whole held about 40 MiB of entries: `list`, `verify` and a files
- * restore need each entry one at a time.
+ * restore need each entry one at a time. `remember: false`: a copy about to be removed (a destination's, read in a
+ * scratch folder), neither looked up among the last reads nor kept with them.
  */
-export function readManifestLean(setDir: string): { head: Manifest; files: ManifestFiles } {
+export function readManifestLean(
+  setDir: string,
+  opts: { remember?: boolean } = {},
+): { head: Manifest; files: ManifestFiles } {
   const file = join(setDir, MANIFEST_NAME);
   const st = statSync(file, { throwIfNoEntry: false });
   const stamp = st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '';
-  const known = st ? leanRead.get(file) : undefined;
+  const known = st && opts.remember !== false ? leanRead.get(file) : undefined;
   // Each caller gets its own head (some add to what they are given); `files` reads the file again, as it was.
   if (known?.stamp === stamp) return { head: structuredClone(known.read.head), files: known.read.files };
   const read = heldYoung(() => leanManifest(file, st), st?.size ?? 0);
-  if (st && read.head.files.length === 0) {
+  if (st && read.head.files.length === 0 && opts.remember !== false) {
     leanRead.delete(file);
     leanRead.set(file, { stamp, read: { head: structuredClone(read.head), files: read.files } });
     if (leanRead.size > LEAN_READS_KEPT) leanRead.delete(leanRead.keys().next().value!);

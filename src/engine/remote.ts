@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { DestinationError, InterruptedError, NotFoundError, UsageError, VerifyError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
-import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
+import type { FileEntry, LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { SOURCE_PATTERN } from '../destinations/config.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
@@ -18,7 +18,7 @@ import { FILE_MODE } from './fs-util.js';
 import { mapLimited } from './limited.js';
 import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
-import { MANIFEST_NAME, nextBackupOnly, readManifestFile } from './manifest.js';
+import { MANIFEST_NAME, heldFiles, nextBackupOnly, readManifestFile, readManifestLean } from './manifest.js';
 import { isSetId } from './set-id.js';
 import { expectedFiles, nextBackupWarning, readThroughCheck, type FileCheck, type VerifyReport } from './verify.js';
 import { readThrough } from './stored-check.js';
@@ -28,7 +28,7 @@ import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
  * a set there (sizes, or every byte re-hashed with --read-data); with the destination's opening and closing on
  * interruption that fetching a set for a restore (remote-fetch.ts) shares. Copying is copy.ts, pruning
- * remote-prune.ts. Why one file of about 540 lines: listing, reading the manifests, the chains they make there and
+ * remote-prune.ts. Why one file of about 610 lines: listing, reading the manifests, the chains they make there and
  * verifying a set are each a reading of the same listing and manifests.
  */
 
@@ -200,6 +200,47 @@ export async function readRemoteManifest(
   id: string,
   scratch?: string,
 ): Promise<Manifest> {
+  return readRemoteWith(dest, source, id, scratch, readManifestFile);
+}
+
+/** A manifest at a destination read lean (readRemoteManifestLean). */
+export interface LeanRemoteManifest {
+  /** The manifest but for its files: `files` holds the first of them alone. */
+  head: Manifest;
+  /** What all its file entries are. */
+  files: { count: number; bytes: number; groups: ReadonlySet<FileEntry['group']> };
+}
+
+/**
+ * readRemoteManifest with none but the first `first` entries of its `files` kept (each checked as it is read,
+ * manifest.ts readManifestLean), for what needs the head and how many files the set has: read whole, the manifest of
+ * a set of 100 000 files there held 40 MiB of entries, and the menu's list of a destination held every set's at once.
+ */
+export async function readRemoteManifestLean(
+  dest: Destination,
+  source: string,
+  id: string,
+  first = 0,
+): Promise<LeanRemoteManifest> {
+  let files: LeanRemoteManifest['files'] | undefined;
+  const head = await readRemoteWith(dest, source, id, undefined, (dir) => {
+    const read = readManifestLean(dir, { remember: false });
+    const kept: FileEntry[] = [];
+    if (first > 0 && read.head.files.length === 0)
+      for (const f of read.files.entries()) if (kept.push(f) >= first) break;
+    files = { count: read.files.count, bytes: read.files.bytes, groups: read.files.groups };
+    return { ...read.head, files: read.head.files.length ? read.head.files.slice(0, first) : kept };
+  });
+  return { head, files: files! };
+}
+
+async function readRemoteWith(
+  dest: Destination,
+  source: string,
+  id: string,
+  scratch: string | undefined,
+  read: (dir: string) => Manifest,
+): Promise<Manifest> {
   if (!isSetId(id))
     throw new UsageError(
       `"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`,
@@ -224,7 +265,7 @@ export async function readRemoteManifest(
     }
     if (!whole) throw bad(`larger than ${formatBytes(limit)}, more than any manifest respaldo writes`);
     try {
-      return readManifestFile(dir);
+      return read(dir);
     } catch (err) {
       if (!(err instanceof VerifyError)) throw err;
       throw bad(err.message.replace(`${join(dir, MANIFEST_NAME)}: `, ''));
@@ -266,6 +307,16 @@ export interface RemoteListing {
   damaged: RemoteDamagedSet[];
 }
 
+/**
+ * A manifest readRemoteManifests read, with what its file entries are; `m.files` is empty when it was read lean (the
+ * head alone).
+ */
+export interface RemoteManifestRead {
+  source: string;
+  m: Manifest;
+  files: LeanRemoteManifest['files'];
+}
+
 /** Manifests read from a destination at once (list --from, chains, prune there). */
 export const MANIFESTS_AT_ONCE = 8;
 
@@ -276,20 +327,29 @@ export const MANIFESTS_AT_ONCE = 8;
 export async function readRemoteManifests(
   dest: Destination,
   refs: { source: string; id: string }[],
-): Promise<{ manifests: { source: string; m: Manifest }[]; damaged: RemoteDamagedSet[] }> {
-  const manifests: { source: string; m: Manifest }[] = [];
+  opts: { lean?: boolean } = {},
+): Promise<{ manifests: RemoteManifestRead[]; damaged: RemoteDamagedSet[] }> {
+  const manifests: RemoteManifestRead[] = [];
   const damaged: RemoteDamagedSet[] = [];
+  const readOne = async (r: { source: string; id: string }): Promise<Omit<RemoteManifestRead, 'source'>> => {
+    if (opts.lean) {
+      const { head, files } = await readRemoteManifestLean(dest, r.source, r.id);
+      return { m: head, files };
+    }
+    const m = await readRemoteManifest(dest, r.source, r.id);
+    return { m, files: heldFiles(m.files) };
+  };
   // Several at once: each read costs round trips (SFTP: stat, open, read, close), 40 ms each to a distant server.
   const read = await mapLimited(refs, MANIFESTS_AT_ONCE, async (r) => {
     try {
-      return { r, m: await readRemoteManifest(dest, r.source, r.id) };
+      return { r, read: await readOne(r) };
     } catch (err) {
       if (!(err instanceof VerifyError)) throw err;
-      return { r, problem: err.message.replace(`destination "${dest.name}": `, '') };
+      return { r, read: null, problem: err.message.replace(`destination "${dest.name}": `, '') };
     }
   });
   for (const x of read) {
-    if (x.m) manifests.push({ source: x.r.source, m: x.m });
+    if (x.read) manifests.push({ source: x.r.source, m: x.read.m, files: x.read.files });
     else damaged.push({ source: x.r.source, id: x.r.id, destination: dest.name, problem: x.problem });
   }
   damaged.sort((a, b) => (a.id === b.id ? (a.source < b.source ? -1 : 1) : a.id < b.id ? 1 : -1));
@@ -325,12 +385,14 @@ export async function listRemote(
           english(hint),
         ).withPhrases(said, hint);
       }
-      const { manifests, damaged } = await readRemoteManifests(dest, refs);
+      // Their heads alone: the list says how many files each set has, never which (one held 40 MiB at 100 000 files).
+      const { manifests, damaged } = await readRemoteManifests(dest, refs, { lean: true });
       // A differential or incremental whose chain there lacks a set (never copied, deleted or pruned there): BROKEN,
       // as `list` says of one here; read from the manifests alone (`verify ID --from` also checks the files' sizes).
       const chainSets = new Map<string, ChainSet[]>();
-      for (const { source: src, m } of manifests) chainSets.set(src, [...(chainSets.get(src) ?? []), chainSetOf(m)]);
-      const sets = manifests.map(({ source: src, m }) => {
+      for (const { source: src, m, files } of manifests)
+        chainSets.set(src, [...(chainSets.get(src) ?? []), chainSetOf(m, {}, {}, files.count)]);
+      const sets = manifests.map(({ source: src, m, files }) => {
         const breaks = m.databases
           .filter((d) => d.base && !d.error)
           .map((d) => chainOf(chainSets.get(src) ?? [], m.id, d.name))
@@ -338,7 +400,12 @@ export async function listRemote(
           .map((c) => c.problemPhrase ?? phrase('chain.raw', { text: c.problem! }));
         const phrases = breaks.filter((p, i) => breaks.findIndex((q) => english(q) === english(p)) === i);
         return {
-          ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
+          ...summaryFromManifest(
+            m,
+            `${dest.describe()}/${setKey(src, m.id)}`,
+            { keep: false, lastVerified: null },
+            files,
+          ),
           ...(phrases.length ? { chainProblems: phrases.map(english), chainProblemPhrases: phrases } : {}),
           source: src,
           destination: name,
@@ -414,8 +481,9 @@ export async function remoteChainSets(dest: Destination, source: string): Promis
   for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
   const out = new Map<string, ChainSet>();
   // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
-  const { manifests } = await readRemoteManifests(dest, await withRetries(() => dest.listSets(source)));
-  for (const { m } of manifests) {
+  const refs = await withRetries(() => dest.listSets(source));
+  const { manifests } = await readRemoteManifests(dest, refs, { lean: true });
+  for (const { m, files } of manifests) {
     const problems: Record<string, Phrase> = {};
     for (const d of m.databases) {
       // A file only the next backup reads (SQLite's page map) is never fetched for a restore: not needed there
@@ -428,7 +496,7 @@ export async function remoteChainSets(dest: Destination, source: string): Promis
         if (problems[d.name]) break;
       }
     }
-    out.set(m.id, chainSetOf(m, problems));
+    out.set(m.id, chainSetOf(m, problems, {}, files.count));
   }
   return out;
 }

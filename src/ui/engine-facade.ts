@@ -28,7 +28,8 @@ import { keepSet } from '../engine/remote-keep.js';
 import { deleteNotes } from '../engine/before-delete.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
-import { listRemote, readRemoteManifest, withDestination } from '../engine/remote.js';
+import { listRemote, readRemoteManifest, readRemoteManifestLean, withDestination } from '../engine/remote.js';
+import type { Destination } from '../destinations/destination.js';
 import { remoteSources } from '../engine/remote-sources.js';
 import {
   checkBeforeFetch,
@@ -108,7 +109,7 @@ export interface MenuHealth {
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 730 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 750 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -135,9 +136,10 @@ export interface EngineFacade {
   /**
    * What a set's details show of this backup folder's set `id` (`latest` allowed), its manifest read lean: `manifest`
    * is whole but for `files`, which holds its first DETAILS_FILES entries; `files` counts them all. The manifest of a
-   * set of 100 000 files read whole took a minute and about 140 MiB in the menu.
+   * set of 100 000 files read whole took a minute and about 140 MiB in the menu. `from`: the set at that destination
+   * (its id), its manifest read there as lean (the menu's restore and drill from a destination need no more).
    */
-  readSetDetails(id: string): Promise<SetDetails>;
+  readSetDetails(id: string, from?: string): Promise<SetDetails>;
   /**
    * What breaks the chain of set `id` of this server's backup folder, as listSets's `chainProblemPhrases` say it (a
    * set it applies on deleted or pruned, a member damaged); [] when its chains restore, and for a full.
@@ -571,7 +573,12 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     },
     readManifest: (id, from) =>
       from ? withDestination(cfg, from, (dest, source) => readRemoteManifest(dest, source, id)) : readManifest(cfg, id),
-    async readSetDetails(id) {
+    async readSetDetails(id, from) {
+      if (from) {
+        const lean = (dest: Destination, source: string) => readRemoteManifestLean(dest, source, id, DETAILS_FILES);
+        const { head, files } = await withDestination(cfg, from, lean);
+        return { manifest: head, files: { count: files.count, bytes: files.bytes, groups: [...files.groups] } };
+      }
       // The first few entries read, the others counted as the manifest was read: never the whole list at once.
       const { head, files } = await readManifestLeanOf(cfg, id);
       const first: Manifest['files'] = [];
@@ -630,9 +637,10 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       if (from) {
         await releaseFetched();
         // Its files too when it has some, as a local set's drill (its manifest there says).
-        const there = await withDestination(cfg, from, (d, source) => readRemoteManifest(d, source, id), signal);
-        const opts = { files: there.files.length > 0, operation: 'menu', ...(signal ? { signal } : {}) };
-        return runDrillFrom(cfg, from, there.id, opts, reporter);
+        const lean = (d: Destination, source: string) => readRemoteManifestLean(d, source, id);
+        const there = await withDestination(cfg, from, lean, signal);
+        const opts = { files: there.files.count > 0, operation: 'menu', ...(signal ? { signal } : {}) };
+        return runDrillFrom(cfg, from, there.head.id, opts, reporter);
       }
       const { head: m, files } = await readManifestLeanOf(cfg, id);
       return runDrill(

@@ -138,8 +138,10 @@ export function DrillScreen({
   // An encrypted set whose key is passphrase-protected (and not opened yet), or that is encrypted to a
   // passphrase no file gives: the passphrase first.
   useEffect(() => {
-    // Here, its head alone (readSetDetails): a set of 100 000 files read whole took seconds and 200 MiB
-    (from ? facade.readManifest(id, from) : facade.readSetDetails(id).then((d) => d.manifest))
+    // Its head alone (readSetDetails), here or there: a set of 100 000 files read whole took seconds and 200 MiB
+    facade
+      .readSetDetails(id, from)
+      .then((d) => d.manifest)
       .then(async (m) => (m.encryption ? facade.keyLocked({ setId: m.id, ...(from ? { from } : {}) }) : null))
       .then((lock) => live.current && (lock ? setStep({ name: 'passphrase', lock }) : start()), fail);
   }, [id]);

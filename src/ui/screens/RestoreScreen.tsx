@@ -120,10 +120,12 @@ export function RestoreScreen({
       }
       case 'load-manifest': {
         // A set of this folder comes with what breaks its chain: its steps say BROKEN, as the list does.
+        // Its head and first files (readSetDetails): the wizard needs only how many files it has
         const load = effect.from
-          ? facade.readManifest(effect.id, effect.from).then((manifest) => ({ manifest }))
-          : // Its head and first files (readSetDetails): the wizard needs only how many files it has
-            facade.readSetDetails(effect.id).then(async ({ manifest, files }) => ({
+          ? facade
+              .readSetDetails(effect.id, effect.from)
+              .then(({ manifest, files }) => ({ manifest, fileCount: files.count }))
+          : facade.readSetDetails(effect.id).then(async ({ manifest, files }) => ({
               manifest,
               fileCount: files.count,
               chainProblems: await facade.chainProblems(manifest.id),
