@@ -579,9 +579,13 @@ export async function deleteSetChecked(cfg: LoadedConfig, id: string): Promise<v
 async function removeTree(dir: string): Promise<void> {
   let failed: unknown = null;
   const pending: Promise<void>[] = [];
+  // A folder its listing did not say is one (a file system without entry types): removed as a folder.
   const remove = (path: string) =>
-    fsp.unlink(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') failed ??= err;
+    fsp.unlink(path).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EISDIR' || err.code === 'EPERM')
+        // Not a folder after all (unlink refused a file): that refusal is the error.
+        await removeTree(path).catch((e: NodeJS.ErrnoException) => (failed ??= e.code === 'ENOTDIR' ? err : e));
+      else if (err.code !== 'ENOENT') failed ??= err;
     });
   for await (const e of await fsp.opendir(dir)) {
     const path = join(dir, e.name);
