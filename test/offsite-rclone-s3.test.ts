@@ -2,8 +2,9 @@
  * The rclone destination with an object-store remote: rclone's s3 backend against s3rver. A copy sends each file
  * through one `rclone rcd` (`operations/copyfile`, rclone reading the local file itself, checked against the
  * manifest first; a file the listing found absent sent without rclone looking it up); a read goes through the same
- * daemon; `rclone rcat`, its size told up front, sends the files made on the way (an encrypted copy). rclone 1.60's s3 backend cannot run with AWS_CA_BUNDLE set (see rclone-errors), so
- * this file's process and the CLI it starts run without it. Why one file of about 470 lines: every test here needs
+ * daemon; `rclone rcat`, its size told up front, sends the files made on the way (an encrypted copy). rclone
+ * 1.60's s3 backend cannot run with AWS_CA_BUNDLE set (see rclone-errors), so this file's process and the CLI it
+ * starts run without it. Why one file of about 470 lines: every test here needs
  * the same s3rver remote given by `config` and its helpers (the daemons of a remote, a set on it).
  */
 import { randomBytes } from 'node:crypto';
