@@ -141,6 +141,23 @@ export async function backupDatabase(
     const extras: StoredFile[] = [];
     const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? levelFor(cfg, db, plan.codec);
     const ext = codec(plan.codec).extension;
+    /** A file of this database stored (a dump's member, or a part beside the main file) as its manifest lists it. */
+    const storedFile = (
+      path: string,
+      stored: Awaited<ReturnType<typeof storeStream>>,
+      role: string,
+      compress: boolean,
+    ): StoredFile => ({
+      file: path,
+      compressed: compress,
+      ...(compress ? { codec: plan.codec } : {}),
+      rawBytes: stored.rawBytes,
+      storedBytes: stored.storedBytes,
+      md5: stored.md5,
+      sha256: stored.sha256,
+      role,
+      ...(stored.plain ? { plain: stored.plain } : {}),
+    });
     // Raw bytes of the parts stored before this one: a database's bytes done count on across its parts (the roles
     // after the dump), never back from 0.
     let partsRaw = 0;
@@ -202,17 +219,7 @@ export async function backupDatabase(
         }
         membersRaw += stored.rawBytes;
         await member.stored();
-        return {
-          file: memberFile,
-          compressed: part.compress,
-          ...(part.compress ? { codec: plan.codec } : {}),
-          rawBytes: stored.rawBytes,
-          storedBytes: stored.storedBytes,
-          md5: stored.md5,
-          sha256: stored.sha256,
-          role: member.role,
-          ...(stored.plain ? { plain: stored.plain } : {}),
-        };
+        return storedFile(memberFile, stored, member.role, part.compress);
       };
       const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
         extras.push(...(await mapAtOnce(members, MEMBERS_AT_ONCE, signal, storeMember)));
@@ -261,17 +268,7 @@ export async function backupDatabase(
           ...(stored.plain ? { plain: stored.plain } : {}),
         });
       } else {
-        extras.push({
-          file,
-          compressed: part.compress,
-          ...(part.compress ? { codec: plan.codec } : {}),
-          rawBytes: stored.rawBytes,
-          storedBytes: stored.storedBytes,
-          md5: stored.md5,
-          sha256: stored.sha256,
-          role: part.role,
-          ...(stored.plain ? { plain: stored.plain } : {}),
-        });
+        extras.push(storedFile(file, stored, part.role, part.compress));
       }
     }
     if (extras.length) entry.extras = extras;
