@@ -11,7 +11,7 @@ import type {
   SetSummary,
   SetType,
 } from '../core/types.js';
-import { writeFileAtomic } from './fs-util.js';
+import { removeTreeBounded, writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
 import { heldFiles, readManifestFile, readManifestLean, type ManifestFiles } from './manifest.js';
@@ -570,42 +570,6 @@ export async function deleteSetChecked(cfg: LoadedConfig, id: string): Promise<v
   await deleteSetUnlocked(cfg, id);
 }
 
-/**
- * Removes folder `dir` and all below it, each folder's entries read a few at a time and removed REMOVED_AT_ONCE at a
- * time. `fs.promises.rm(dir, { recursive: true })` of a set of 100 000 files peaked at 299 MiB RSS (Node 24), as it
- * held every entry and its pending removal at once. Whatever it cannot remove is an error, as it was; a folder that
- * something wrote into meanwhile is removed by `rm` after all.
- */
-async function removeTree(dir: string): Promise<void> {
-  let failed: unknown = null;
-  const pending: Promise<void>[] = [];
-  // A folder its listing did not say is one (a file system without entry types): removed as a folder.
-  const remove = (path: string) =>
-    fsp.unlink(path).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EISDIR' || err.code === 'EPERM')
-        // Not a folder after all (unlink refused a file): that refusal is the error.
-        await removeTree(path).catch((e: NodeJS.ErrnoException) => (failed ??= e.code === 'ENOTDIR' ? err : e));
-      else if (err.code !== 'ENOENT') failed ??= err;
-    });
-  for await (const e of await fsp.opendir(dir)) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) await removeTree(path);
-    else pending.push(remove(path));
-    if (pending.length >= REMOVED_AT_ONCE) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  if (failed) throw failed;
-  try {
-    await fsp.rmdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err;
-    await fsp.rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Files removeTree removes at once. */
-const REMOVED_AT_ONCE = 32;
-
 export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<void> {
   // Its head alone: what it keeps on a server is in its databases (its files held, 100 000 of them took 40 MiB)
   const m = (await readManifestLeanOf(cfg, id)).head;
@@ -633,7 +597,7 @@ export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<
   const trash = join(cfg.backupDir, `.deleting-${m.id}-${process.pid}`);
   await fsp.rename(dir, trash);
   try {
-    await removeTree(trash);
+    await removeTreeBounded(trash);
   } catch (err) {
     // Out of sight already (no half-deleted set is listed): said as what it is, not as a set left as it was.
     writeLog(cfg.backupDir, 'delete', { setId: m.id, outcome: 'partly', left: trash, ranBy: ranBy() }, cfg.secrets);

@@ -92,3 +92,40 @@ export async function freeBytesAt(dir: string): Promise<number | null> {
     return null;
   }
 }
+
+/**
+ * Removes folder `dir` and all below it (a set's own folder: removeTree above, for folders restored with any modes,
+ * still goes through `fs.promises.rm`), each folder's entries read a few at a time and removed REMOVED_AT_ONCE at a
+ * time. `fs.promises.rm(dir, { recursive: true })` of a set of 100 000 files peaked at 299 MiB RSS (Node 24), as it
+ * held every entry and its pending removal at once. Whatever it cannot remove is an error, as it was; a folder that
+ * something wrote into meanwhile is removed by `rm` after all.
+ */
+export async function removeTreeBounded(dir: string): Promise<void> {
+  let failed: unknown = null;
+  const pending: Promise<void>[] = [];
+  // A folder its listing did not say is one (a file system without entry types): removed as a folder.
+  const remove = (path: string) =>
+    fsp.unlink(path).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EISDIR' || err.code === 'EPERM')
+        // Not a folder after all (unlink refused a file): that refusal is the error.
+        await removeTreeBounded(path).catch((e: NodeJS.ErrnoException) => (failed ??= e.code === 'ENOTDIR' ? err : e));
+      else if (err.code !== 'ENOENT') failed ??= err;
+    });
+  for await (const e of await fsp.opendir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) await removeTreeBounded(path);
+    else pending.push(remove(path));
+    if (pending.length >= REMOVED_AT_ONCE) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+  if (failed) throw failed;
+  try {
+    await fsp.rmdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err;
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Files removeTreeBounded removes at once. */
+const REMOVED_AT_ONCE = 32;
