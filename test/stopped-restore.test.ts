@@ -10,9 +10,11 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
+import { english } from '../src/core/phrases.js';
 import { lastRestores } from '../src/engine/last-restores.js';
 import { logFile } from '../src/engine/log.js';
 import { uiContext } from '../src/ui/app.js';
+import { say } from '../src/ui/i18n/index.js';
 import { headerModel } from '../src/ui/components/Header.js';
 import { createEngineFacade, type EngineFacade } from '../src/ui/engine-facade.js';
 import { demoSetup, removeTmpDirs, type DemoSetup } from './helpers/tmp.js';
@@ -142,5 +144,22 @@ describe('a restore that did not end is said by the next run', () => {
       expect(said.en, `${width}`).toEqual([expect.stringMatching(en)]);
       expect(said.es, `${width}`).toEqual([expect.stringMatching(es)]);
     }
+    // Status says each database completed, and that the run it completed in was stopped afterwards (it said
+    // "completed" alone: the header's warning had no echo there, but for `stoppedAt` in --json).
+    const last = lastRestores(s.backupDir, restored);
+    expect(last.map((r) => [r.database, r.outcome])).toEqual(restored.map((db) => [db, 'completed']));
+    for (const r of last) {
+      expect(r.stoppedAt).toBeDefined();
+      expect(english(r.said)).toMatch(
+        /^completed \S+ \S+ from set 20261205_121408; the same restore was then INTERRUPTED \S+ \S+: what it restored after this database is not complete$/,
+      );
+      expect(say('es', r.said, english(r.said))).toMatch(
+        /^completada \S+ \S+ desde el conjunto 20261205_121408; la misma restauración se INTERRUMPIÓ después, \S+ \S+: lo que restauró tras esta base de datos no está completo$/,
+      );
+    }
+    // A restore that ended: completed alone.
+    restoreLines(s, process.pid, '20261205_121408', ['users'], [dbLine('users', 'ok'), endLine('ok', ['users'])]);
+    const users = lastRestores(s.backupDir, ['users'])[0]!;
+    expect(english(users.said)).toMatch(/^completed \S+ \S+ from set 20261205_121408$/);
   });
 });

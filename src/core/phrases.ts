@@ -1082,6 +1082,10 @@ export const PHRASES_EN = {
   // status's last restore of each database (last-restores.ts), after `DATABASE: `; `to` empty: in place
   'status.restoreCompleted': (p: PhraseParams) =>
     `completed ${p['at']} from set ${p['set']}${p['to'] ? `, to ${p['to']}` : ''}`,
+  /** Its database restored, the same run stopped later (on another database, or on the files). */
+  'status.restoreCompletedThenInterrupted': (p: PhraseParams) =>
+    `completed ${p['at']} from set ${p['set']}${p['to'] ? `, to ${p['to']}` : ''}; the same restore was then ` +
+    `INTERRUPTED ${p['stopped']}: what it restored after this database is not complete`,
   'status.restoreRunning': (p: PhraseParams) => `running since ${p['started']} from set ${p['set']} (pid ${p['pid']})`,
   'status.restoreKilled': (p: PhraseParams) =>
     `KILLED: started ${p['started']} from set ${p['set']} (pid ${p['pid']}), no end logged (SIGKILL, a power cut); ` +

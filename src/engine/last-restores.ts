@@ -174,7 +174,9 @@ function saidOf(r: Omit<LastRestore, 'said'>): Phrase {
   };
   switch (r.outcome) {
     case 'completed':
-      return phrase('status.restoreCompleted', p);
+      return r.stoppedAt
+        ? phrase('status.restoreCompletedThenInterrupted', { ...p, stopped: formatLocal(r.stoppedAt) })
+        : phrase('status.restoreCompleted', p);
     case 'running':
       return phrase('status.restoreRunning', p);
     case 'killed':

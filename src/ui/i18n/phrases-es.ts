@@ -1144,6 +1144,9 @@ export const PHRASES_ES = {
     'restauración de nuevo',
   'status.restoreCompleted': (p: PhraseParams) =>
     `completada ${p['at']} desde el conjunto ${p['set']}${p['to'] ? `, en ${p['to']}` : ''}`,
+  'status.restoreCompletedThenInterrupted': (p: PhraseParams) =>
+    `completada ${p['at']} desde el conjunto ${p['set']}${p['to'] ? `, en ${p['to']}` : ''}; la misma ` +
+    `restauración se INTERRUMPIÓ después, ${p['stopped']}: lo que restauró tras esta base de datos no está completo`,
   'status.restoreRunning': (p: PhraseParams) =>
     `en curso desde ${p['started']}, conjunto ${p['set']} (pid ${p['pid']})`,
   'status.restoreKilled': (p: PhraseParams) =>
