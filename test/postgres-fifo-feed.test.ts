@@ -43,11 +43,17 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 5));
 }
 
-/** `lines` lines of text, in chunks, then (when `failAfter`) an error instead of the end. */
-function source(lines: number, failAfter?: number): Readable {
+/**
+ * `lines` lines of text, in chunks, then (when `failAfter`) an error instead of the end, once `beforeFailing`
+ * resolved.
+ */
+function source(lines: number, failAfter?: number, beforeFailing?: () => Promise<void>): Readable {
   async function* gen() {
     for (let i = 0; i < lines; i++) {
-      if (failAfter !== undefined && i === failAfter) throw new Error('unexpected end of file');
+      if (failAfter !== undefined && i === failAfter) {
+        await beforeFailing?.();
+        throw new Error('unexpected end of file');
+      }
       yield Buffer.from(`${i}\trow ${i}\n`);
     }
   }
@@ -104,16 +110,18 @@ describe.skipIf(!posix)('FifoFeeder (real named pipes and reader processes)', ()
       expect(await makeFifos(dir, ['bad.dat'])).toBe(true);
       const r = reader('bad.dat', 'bad.out');
       let failure: Error | undefined;
-      const feeder = new FifoFeeder(dir, [{ name: 'bad.dat', open: () => source(50_000, 30_000) }], {
+      // The stored file fails once the reader has every byte before the failure (what the feeder still held for a
+      // full pipe when its source failed is dropped: a loaded machine's slow reader then saw fewer).
+      const arrived = () => until(() => statSync(join(dir, 'bad.out')).size === expected(30_000).length);
+      const feeder = new FifoFeeder(dir, [{ name: 'bad.dat', open: () => source(50_000, 30_000, arrived) }], {
         onBytes: () => undefined,
         onFailure: (err) => (failure = err),
       });
       feeder.start();
       const gone = childGone(r.child);
-      // Every byte before the failure arrived, and the reader sleeps in read(): it was given no end of file
-      // (with one, `cat` would have exited 0 instead, and its /proc entry would be gone).
+      // The reader sleeps in read(): it was given no end of file (with one, `cat` would have exited 0 instead,
+      // and its /proc entry would be gone).
       await until(() => failure !== undefined);
-      await until(() => statSync(join(dir, 'bad.out')).size === expected(30_000).length);
       await until(() => /pipe_read/.test(readFileSync(`/proc/${r.child.pid}/wchan`, 'utf8')));
       expect(r.child.exitCode).toBeNull();
       r.child.kill('SIGTERM'); // what the restore does with pg_restore
