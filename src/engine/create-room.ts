@@ -1,12 +1,13 @@
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { RefusedError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { english, phrase, said, type Said } from '../core/phrases.js';
-import type { DatabaseConfig, DatabaseEntry, LoadedConfig } from '../core/types.js';
+import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetType } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { driverFor } from '../drivers/registry.js';
-import { listSets, readManifest } from './catalog.js';
+import { readManifestLeanOf } from './catalog.js';
+import { isSetId } from './set-id.js';
 import type { BackupPlan } from './create-plan.js';
 
 /**
@@ -54,14 +55,45 @@ async function snapshotBytes(cfg: LoadedConfig, db: DatabaseConfig, entries: Dat
 }
 
 /**
+ * The newest published set of `type` that did not fail, its manifest read lean (its `files` not held), the newest
+ * looked at first and the search stopped there. The estimate read every set's manifest (listSets), twice: a
+ * PostgreSQL database of 5000 tables kept in 8 sets spent about 1.5 s of a 12 s create reading 16 manifests of 5000
+ * entries before the first byte was dumped, and more with every set kept. Newest by id, which is named after the
+ * set's start time.
+ */
+async function newestSetOf(cfg: LoadedConfig, type: SetType): Promise<Manifest | null> {
+  const ids = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(isSetId).sort().reverse() : [];
+  for (const id of ids) {
+    // A set that cannot be read is no estimate; `list` and `verify` say what is wrong with it.
+    const head = await readManifestLeanOf(cfg, id).then(
+      (r) => r.head,
+      () => null,
+    );
+    if (head && head.type === type && head.status !== 'failed') return head;
+  }
+  return null;
+}
+
+/** shortOfRoom of each plan, worked out once: the refusal and the warning of a create both ask. */
+const shortOfPlan = new WeakMap<BackupPlan, Promise<Short | null>>();
+
+function shortOfRoomOnce(cfg: LoadedConfig, plan: BackupPlan): Promise<Short | null> {
+  let short = shortOfPlan.get(plan);
+  if (!short) {
+    short = shortOfRoom(cfg, plan).catch(() => null);
+    shortOfPlan.set(plan, short);
+  }
+  return short;
+}
+
+/**
  * The newest set of the same type needed its stored size, plus what was written beside it uncompressed while it was
  * (SQLite snapshots at their size now: snapshotBytes; PostgreSQL's staged dump files: dumpStaged), with a fifth to
  * spare: null when the backup folder's disk has that free (or there is no such set).
  */
 async function shortOfRoom(cfg: LoadedConfig, plan: BackupPlan): Promise<Short | null> {
-  const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
-  if (!previous) return null;
-  const m = await readManifest(cfg, previous.id);
+  const m = await newestSetOf(cfg, plan.setType);
+  if (!m) return null;
   let snapshots = 0;
   for (const p of plan.databases) {
     const db = cfg.databases.find((d) => d.name === p.name);
@@ -69,9 +101,7 @@ async function shortOfRoom(cfg: LoadedConfig, plan: BackupPlan): Promise<Short |
   }
   // A PostgreSQL differential or incremental stores only the dump files that changed, but pg_dump writes them all
   // again: what it stages is read from the newest full's entry (which stores every file), when that is more.
-  const fullSet =
-    plan.setType === 'full' ? null : (await listSets(cfg, { type: 'full' })).find((s) => s.status !== 'failed');
-  const full = fullSet ? await readManifest(cfg, fullSet.id).catch(() => null) : null;
+  const full = plan.setType === 'full' ? null : await newestSetOf(cfg, 'full');
   const staged = m.databases.reduce((n, d) => {
     const inFull = full?.databases.find((f) => f.name === d.name && f.engine === d.engine);
     return n + Math.max(dumpStaged(d), inFull ? dumpStaged(inFull) : 0);
@@ -79,12 +109,12 @@ async function shortOfRoom(cfg: LoadedConfig, plan: BackupPlan): Promise<Short |
   const needed = (m.totals.storedBytes + snapshots + staged) * 1.2;
   const st = await fsp.statfs(cfg.backupDir);
   const free = st.bavail * st.bsize;
-  return free >= needed ? null : { free, needed, set: previous.id, stored: m.totals.storedBytes };
+  return free >= needed ? null : { free, needed, set: m.id, stored: m.totals.storedBytes };
 }
 
 /** A warning when the backup folder's disk is short of room (shortOfRoom): said before the run, not after it fails. */
 export async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<Said | null> {
-  const short = await shortOfRoom(cfg, plan).catch(() => null);
+  const short = await shortOfRoomOnce(cfg, plan);
   if (!short) return null;
   return said('warn.lowSpace', {
     dir: cfg.backupDir,
@@ -104,7 +134,7 @@ export async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<Sai
  * the disk is full. On another disk the short disk is lowSpace's warning. `create --ignore-free-space` skips this.
  */
 export async function refuseFillingDatabaseDisk(cfg: LoadedConfig, plan: BackupPlan): Promise<void> {
-  const short = await shortOfRoom(cfg, plan).catch(() => null);
+  const short = await shortOfRoomOnce(cfg, plan);
   if (!short) return;
   const device = (await fsp.stat(cfg.backupDir)).dev;
   const servers: string[] = [];

@@ -2,6 +2,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { DIR_MODE, fsyncPath, makeDirs } from '../core/durable-fs.js';
+import { mapAtOnce } from './at-once.js';
 
 export { DIR_MODE, FILE_MODE, fsyncPath, writeFileAtomic } from '../core/durable-fs.js';
 
@@ -27,16 +28,24 @@ export async function folderSize(dir: string): Promise<number> {
   return total;
 }
 
-/** Fsyncs every file and folder below `dir`, then `dir` itself. */
+/**
+ * How many files fsyncTree fsyncs at once: the file system commits its journal once for all those waiting (one
+ * after another, a set of 5000 small files waited on 5000 commits). libuv's thread pool runs four at a time.
+ */
+const FSYNCS_AT_ONCE = 16;
+
+/** Fsyncs every file and folder below `dir`, and `dir` itself, several at once; throws the first failure. */
 export async function fsyncTree(dir: string | Buffer): Promise<void> {
-  // By bytes: a restored name that is not valid UTF-8 would read as another (FileEntry.relativeBytes).
-  const entries = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
-  for (const e of entries) {
-    const p = Buffer.concat([Buffer.from(dir), Buffer.from('/'), e.name]);
-    if (e.isDirectory()) await fsyncTree(p);
-    else if (e.isFile()) await fsyncPath(p);
+  async function* paths(at: string | Buffer): AsyncGenerator<string | Buffer> {
+    // By bytes: a restored name that is not valid UTF-8 would read as another (FileEntry.relativeBytes).
+    for (const e of await fsp.readdir(at, { withFileTypes: true, encoding: 'buffer' })) {
+      const p = Buffer.concat([Buffer.from(at), Buffer.from('/'), e.name]);
+      if (e.isDirectory()) yield* paths(p);
+      else if (e.isFile()) yield p;
+    }
+    yield at;
   }
-  await fsyncPath(dir);
+  await mapAtOnce(paths(dir), FSYNCS_AT_ONCE, new AbortController().signal, (p) => fsyncPath(p));
 }
 
 /**
