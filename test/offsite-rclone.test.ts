@@ -191,10 +191,10 @@ describe('rclone destination (sftp backend against sshd)', () => {
       .filter((l) => l.includes('rc: "operations/list": with parameters') && l.includes('recurse:true'));
     expect(listings).toEqual([
       expect.stringMatching(
-        /_config:map\[MaxDepth:2\] fs:offsite:\S+sftp-root opt:map\[noMimeType:true recurse:true\] remote:srv1\]/,
+        /_config:map\[MaxDepth:2 UseServerModTime:true\] fs:offsite:\S+sftp-root opt:map\[noMimeType:true recurse:true\] remote:srv1\]/,
       ),
       expect.stringMatching(
-        /_config:map\[MaxDepth:3\] fs:offsite:\S+sftp-root opt:map\[noMimeType:true recurse:true\] remote:\]/,
+        /_config:map\[MaxDepth:3 UseServerModTime:true\] fs:offsite:\S+sftp-root opt:map\[noMimeType:true recurse:true\] remote:\]/,
       ),
     ]);
   });
