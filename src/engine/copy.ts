@@ -81,6 +81,11 @@ export interface CopyResult {
   /** `error` as a phrase, when the error has one. */
   errorPhrase?: Phrase;
   hint?: string;
+  /**
+   * Requests tried again after a transient failure (a connection lost, a timeout, a 5xx answer), when any: the copy
+   * completed all the same, over a link that failed on the way.
+   */
+  retries?: number;
   /** With `verify`: the files there read back and re-hashed. */
   reread?: number;
   /** With `verify`: the files of a set already there that were missing or differed, and were sent again. */
@@ -114,6 +119,8 @@ export interface CopyOptions {
   /** Attempts per file on transient errors (default 4); backoff doubles from `backoffMs` (default 250). */
   attempts?: number;
   backoffMs?: number;
+  /** Told of each transient failure about to be tried again (copySet counts them: CopyResult.retries). */
+  onRetry?: (err: DestinationError) => void;
   /** `copy --verify`: what is there read back and re-hashed, what is missing or differs sent again (copy-repair.ts). */
   verify?: boolean;
   /**
@@ -160,6 +167,7 @@ export async function withRetries<T>(op: () => Promise<T>, opts: CopyOptions = {
       return await op();
     } catch (err) {
       if (!(err instanceof DestinationError && err.transient) || i >= attempts || opts.signal?.aborted) throw err;
+      opts.onRetry?.(err);
       await new Promise((r) => setTimeout(r, wait));
       wait *= 2;
     }
@@ -231,7 +239,7 @@ export async function copySet(
   id: string,
   destName: string,
   reporter: Reporter,
-  opts: CopyOptions = {},
+  given: CopyOptions = {},
 ): Promise<CopyResult> {
   // As declared: a `${VAR}` of it not set is said by openDestination below, as this copy's failure.
   const dc = declaredDestination(cfg, destName);
@@ -240,6 +248,15 @@ export async function copySet(
   const t0 = Date.now();
   let dest: Destination | undefined;
   const result = nothingSent(m.id, destName);
+  // Each request tried again is counted: said in the result and the log, where a copy over a failing link that
+  // completed on its retries looked like any other.
+  const opts: CopyOptions = {
+    ...given,
+    onRetry: (err) => {
+      result.retries = (result.retries ?? 0) + 1;
+      given.onRetry?.(err);
+    },
+  };
   // Interrupted: the destination is closed, which fails what is in flight there (a request a frozen store never
   // answers included); withRetries then retries nothing.
   const onAbort = () => void dest?.close().catch(() => undefined);
@@ -336,7 +353,9 @@ export async function copySet(
     result.ok = true;
     reporter.emit({
       type: 'info',
-      message: `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there`,
+      message:
+        `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there` +
+        (result.retries ? `, ${result.retries} request(s) retried after a transient failure` : ''),
     });
   } catch (caught) {
     // Stopped by the operator: the destination's connection was closed for it, which it would blame on the server
@@ -400,6 +419,7 @@ export async function copySet(
       outcome: result.ok ? 'ok' : 'failed',
       filesSent: result.filesSent,
       bytesSent: result.bytesSent,
+      ...(result.retries ? { retries: result.retries } : {}),
       error: result.error ?? null,
       ...(result.claimTakenOver ? { claimTakenOver: result.claimTakenOver } : {}),
       durationMs: Date.now() - t0,

@@ -33,6 +33,11 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
         `NOT copied: ${r.setId} to ${r.destination}: ${r.error ?? 'failed'}${r.hint ? `\n  hint: ${r.hint}` : ''}`,
       );
     if (r.created) io.out(`  ${english(phrase('dest.created', { path: r.created, dest: r.destination }))}`);
+    if (r.retries)
+      (r.ok ? io.out : io.err)(
+        `  ${r.retries} request(s) to ${r.destination} tried again after a transient failure (a connection lost, a ` +
+          'timeout, a server error): check the link if it recurs',
+      );
     if (r.resent?.length)
       (r.ok ? io.out : io.err)(
         `  re-sent ${r.resent.length} file(s) that differed at ${r.destination}: ${r.resent.map((f) => `${printedName(f.path)} (${f.problem})`).join(', ')}`,

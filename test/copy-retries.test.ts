@@ -1,0 +1,102 @@
+/**
+ * A copy over a link that fails on the way and completes on its retries says so: how many requests were tried again,
+ * in `--json`, the output and the log. Before, such a copy looked like any other, and the first sign of a failing link
+ * was the copy that failed. A real s3rver behind an HTTP proxy that answers the first uploads of one file with 503.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import { logFile } from '../src/engine/log.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli } from './helpers/offsite.js';
+import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { demoSetup, removeTmpDirs } from './helpers/tmp.js';
+
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const s of servers) s.closeAllConnections();
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await stopAllS3rvers();
+  removeTmpDirs();
+});
+
+/** A proxy to s3rver on `port` that answers the next `fail(n)` uploads (PUT) of a path ending in `suffix` with 503. */
+async function failingUploads(
+  port: number,
+  suffix: string,
+): Promise<{ port: number; fail(n: number): void; failed(): number }> {
+  let armed = 0;
+  let failed = 0;
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(req.url!.split('?')[0]!);
+    if (req.method === 'PUT' && path.endsWith(suffix) && armed > 0) {
+      armed--;
+      failed++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Slow down</Message></Error>',
+        );
+      });
+      return;
+    }
+    const { expect: _continue, ...headers } = req.headers; // answered here already
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    fail: (n) => void (armed = n),
+    failed: () => failed,
+  };
+}
+
+describe('a copy that completes on its retries', () => {
+  it('says how many requests were tried again: --json, the output, the log; the copy is whole there', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    const proxy = await failingUploads(srv.port, '.sqlite.zst');
+    const dest = s3Destination(
+      { endpoint: `http://127.0.0.1:${proxy.port}`, bucket: srv.bucket },
+      { forcePathStyle: true, source: 'srv1', copyAfterBackup: false },
+    );
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+    );
+    const created = async () =>
+      parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--db', 'users', '--no-files'])).stdout);
+    const m = await created();
+    proxy.fail(2);
+    const [r] = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout);
+    expect(proxy.failed()).toBe(2);
+    expect(r).toMatchObject({ ok: true, retries: 2 });
+    const copyLine = readFileSync(logFile(s.backupDir), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .findLast((e) => e['event'] === 'copy');
+    expect(copyLine).toMatchObject({ setId: m.id, outcome: 'ok', retries: 2 });
+    await cli(s, ['verify', m.id, '--from', 'offsite', '--read-data']);
+
+    // The output says it too; a copy with nothing retried says nothing of it.
+    const m2 = await created();
+    proxy.fail(1);
+    expect((await cli(s, ['copy', m2.id])).stdout).toContain(
+      '1 request(s) to offsite tried again after a transient failure',
+    );
+    expect(proxy.failed()).toBe(3);
+    const [quiet] = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m2.id, '--verify', '--json'])).stdout);
+    expect(quiet).toMatchObject({ ok: true });
+    expect(quiet!.retries).toBeUndefined();
+  });
+});
