@@ -4,20 +4,19 @@
  * was the copy that failed. A real s3rver behind an HTTP proxy that answers the first uploads of one file with 503.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import { logFile } from '../src/engine/log.js';
 import { parseJsonOutput } from './helpers/cli.js';
+import { startHttpProxy, type HttpProxy } from './helpers/http-proxy.js';
 import { cli } from './helpers/offsite.js';
 import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { demoSetup, removeTmpDirs } from './helpers/tmp.js';
 
-const servers: Server[] = [];
+const proxies: HttpProxy[] = [];
 afterAll(async () => {
-  for (const s of servers) s.closeAllConnections();
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(proxies.map((p) => p.close()));
   await stopAllS3rvers();
   removeTmpDirs();
 });
@@ -29,35 +28,19 @@ async function failingUploads(
 ): Promise<{ port: number; fail(n: number): void; failed(): number }> {
   let armed = 0;
   let failed = 0;
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(req.url!.split('?')[0]!);
-    if (req.method === 'PUT' && path.endsWith(suffix) && armed > 0) {
-      armed--;
-      failed++;
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(503, { 'content-type': 'application/xml' });
-        res.end(
-          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Slow down</Message></Error>',
-        );
-      });
-      return;
-    }
-    const { expect: _continue, ...headers } = req.headers; // answered here already
-    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode!, answer.headers);
-      answer.pipe(res);
+  const proxy = await startHttpProxy(port, (req, res, { method, path }) => {
+    if (method !== 'PUT' || !path.endsWith(suffix) || armed === 0) return false;
+    armed--;
+    failed++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(503, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Slow down</Message></Error>');
     });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    return true;
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    fail: (n) => void (armed = n),
-    failed: () => failed,
-  };
+  proxies.push(proxy);
+  return { port: proxy.port, fail: (n) => void (armed = n), failed: () => failed };
 }
 
 describe('a copy that completes on its retries', () => {
