@@ -6,6 +6,7 @@ import type { DatabaseEntry } from '../core/types.js';
 import { english, phrase } from '../core/phrases.js';
 import { codecOfEntry } from './codec.js';
 import { readChunkFor } from './fs-util.js';
+import { leftGarbage, madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 
 /**
  * Opens the raw stored bytes of a file of one set by its path in the set (`users.sqlite.zst`), as a fresh
@@ -30,9 +31,24 @@ export function openStoredPart(dir: string | StoredReader, entry: DatabaseEntry,
   if (!part?.file) throw new NotFoundError(`The backup of ${entry.name} has no ${role} file${where}.`);
   const raw = (typeof dir === 'string' ? localReader(dir, entry.name) : dir)(part.file);
   const codec = codecOfEntry(part);
-  if (!codec) return raw;
+  if (!codec) return Readable.from(counted(raw), { objectMode: false });
   const decoded = pipeline(raw, codec.decompressor(), () => undefined);
-  return Readable.from(undecodableIsDamage(decoded, part.file, entry.name), { objectMode: false });
+  return Readable.from(counted(undecodableIsDamage(decoded, part.file, entry.name)), { objectMode: false });
+}
+
+/**
+ * The bytes of `source`, then the part counted as SMALL_ITEM_COST of garbage, and ended as a stream is (garbage.ts):
+ * each part opened leaves its streams, handle and decoder behind, whatever its size. A directory dump of 5000 small
+ * tables opens 5000 parts for a restore; counted by their bytes alone (a few hundred each), they left so much
+ * uncollected in the old generation that the heap in use grew from 22 to 82 MiB while they were staged (peak RSS
+ * 182–196 MiB). So counted, a full collection follows every 128th part (an eighth of the budget, leftGarbage): staging
+ * 4000 parts, 9–10 MiB of heap in use at most instead of 28–30, for 33 full collections instead of 7 (about 170 ms
+ * more of collection). At a full collection every 1024th part (the budget itself), it was 27–28 MiB.
+ */
+async function* counted(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* source;
+  void madeGarbage(SMALL_ITEM_COST);
+  void leftGarbage();
 }
 
 /**
