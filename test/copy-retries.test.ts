@@ -1,17 +1,23 @@
 /**
  * A copy over a link that fails on the way and completes on its retries says so: how many requests were tried again,
- * in `--json`, the output and the log. Before, such a copy looked like any other, and the first sign of a failing link
- * was the copy that failed. A real s3rver behind an HTTP proxy that answers the first uploads of one file with 503.
+ * in `--json`, the output and the log of `copy`, the output of `create`'s copy after the backup and the menu's create
+ * summary. Before, such a copy looked like any other, and the first sign of a failing link was the copy that failed.
+ * A real s3rver behind an HTTP proxy that answers the first uploads of one file with 503.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { silentReporter } from '../src/core/events.js';
+import { uiContext } from '../src/ui/app.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { summaryNotices } from '../src/ui/screens/create/summary-notices.js';
 import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import { logFile } from '../src/engine/log.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { startHttpProxy, type HttpProxy } from './helpers/http-proxy.js';
-import { cli } from './helpers/offsite.js';
-import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { cli, SECRET } from './helpers/offsite.js';
+import { S3RVER_KEY, s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { demoSetup, removeTmpDirs } from './helpers/tmp.js';
 
 const proxies: HttpProxy[] = [];
@@ -81,5 +87,42 @@ describe('a copy that completes on its retries', () => {
     const [quiet] = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m2.id, '--verify', '--json'])).stdout);
     expect(quiet).toMatchObject({ ok: true });
     expect(quiet!.retries).toBeUndefined();
+  });
+
+  it("the copy after a backup says it too: create's output, and the menu's create summary in Spanish", async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    const proxy = await failingUploads(srv.port, '.sqlite.zst');
+    const dest = s3Destination(
+      { endpoint: `http://127.0.0.1:${proxy.port}`, bucket: srv.bucket },
+      { forcePathStyle: true, source: 'srv1' },
+    );
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+    );
+    proxy.fail(1);
+    const out = (await cli(s, ['create', '--db', 'users', '--no-files'])).stdout;
+    expect(proxy.failed()).toBe(1);
+    expect(out).toContain('Copied to offsite');
+    expect(out).toContain('1 request(s) to offsite tried again after a transient failure');
+
+    const cfg = await loadConfig({ configPath: s.configFile, env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET } });
+    const facade = createEngineFacade(cfg);
+    proxy.fail(2);
+    const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    expect(proxy.failed()).toBe(3);
+    const offsite = await facade.offsite(m.id);
+    expect(offsite).toMatchObject([{ destination: 'offsite', ok: true, retries: 2 }]);
+    const es = uiContext(facade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const text = summaryNotices(m, offsite, null, es, 200)
+      .map((r) => r.map((x) => x.text).join(''))
+      .join('\n');
+    expect(text).toContain('2 petición(es) a offsite repetida(s) tras un fallo pasajero');
+
+    // A backup whose copy needed no retry says nothing of them.
+    const quiet = (await cli(s, ['create', '--db', 'users', '--no-files'])).stdout;
+    expect(quiet).toContain('Copied to offsite');
+    expect(quiet).not.toContain('tried again');
   });
 });

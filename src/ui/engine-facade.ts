@@ -288,6 +288,11 @@ export interface OffsiteMark {
   created?: string;
   /** Another set's claims there that the copies after this menu's backup took over (copy-claim.ts), as said. */
   claimsTakenOver?: Phrase[];
+  /**
+   * Requests those copies tried again after a transient failure (CopyResult.retries, earlier sets sent with this one
+   * included): a link that fails now and then, said once as `create` says it.
+   */
+  retries?: number;
   /** When the last copy there that succeeded was made (what respaldo recorded; the destination is not asked). */
   at?: string;
   /** When `delete --from` or `prune --from` removed the set there (then `ok` is false). */
@@ -426,6 +431,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
   const createdBy = new Map<string, Map<string, string>>();
   // Claims of other sets those copies took over there (CopyResult.claimTakenOver), by set id then destination.
   const takenBy = new Map<string, Map<string, Phrase[]>>();
+  // Requests those copies tried again (CopyResult.retries), by set id then destination.
+  const retriedBy = new Map<string, Map<string, number>>();
   // Removals under way: a release while one runs (the menu quitting as its restore screen's own release removes the
   // set) waits for it, or the process ended with the folder half removed.
   const removing = new Set<Promise<void>>();
@@ -556,6 +563,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         const phrase = error !== null && mark?.errorPhrase ? { errorPhrase: mark.errorPhrase } : {};
         const created = createdBy.get(m.id)?.get(d.name);
         const taken = takenBy.get(m.id)?.get(d.name);
+        const retries = retriedBy.get(m.id)?.get(d.name);
         // Removed there by delete --from or prune --from: the mark keeps `ok` (copy must not send it again).
         const removed = mark?.prunedAt;
         return {
@@ -568,6 +576,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
           ...phrase,
           ...(created ? { created } : {}),
           ...(taken ? { claimsTakenOver: taken } : {}),
+          ...(retries ? { retries } : {}),
         };
       });
     },
@@ -606,6 +615,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       // (the first copy to a new path creates it).
       const made = new Map<string, string>();
       const taken = new Map<string, Phrase[]>();
+      const retried = new Map<string, number>();
       const m = await createBackup(
         cfg,
         {
@@ -619,6 +629,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
               if (r.created) made.set(r.destination, r.created);
               if (r.claimTakenOverPhrase)
                 taken.set(r.destination, [...(taken.get(r.destination) ?? []), r.claimTakenOverPhrase]);
+              if (r.retries) retried.set(r.destination, (retried.get(r.destination) ?? 0) + r.retries);
             }
           },
         },
@@ -626,6 +637,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       );
       if (made.size) createdBy.set(m.id, made);
       if (taken.size) takenBy.set(m.id, taken);
+      if (retried.size) retriedBy.set(m.id, retried);
       return m;
     },
     async verifySet(id, reporter, opts) {

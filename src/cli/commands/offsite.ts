@@ -34,10 +34,7 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
       );
     if (r.created) io.out(`  ${english(phrase('dest.created', { path: r.created, dest: r.destination }))}`);
     if (r.retries)
-      (r.ok ? io.out : io.err)(
-        `  ${r.retries} request(s) to ${r.destination} tried again after a transient failure (a connection lost, a ` +
-          'timeout, a server error): check the link if it recurs',
-      );
+      (r.ok ? io.out : io.err)(`  ${english(phrase('dest.retried', { count: r.retries, dest: r.destination }))}`);
     if (r.resent?.length)
       (r.ok ? io.out : io.err)(
         `  re-sent ${r.resent.length} file(s) that differed at ${r.destination}: ${r.resent.map((f) => `${printedName(f.path)} (${f.problem})`).join(', ')}`,
@@ -72,6 +69,13 @@ export function afterCreate(
     io.out(`Copied to ${c.destination} (${sent} file(s) sent${earlier ? `, with ${earlier} earlier set(s)` : ''})`);
     const created = there.find((x) => x.created)?.created;
     if (created) io.out(`  ${english(phrase('dest.created', { path: created, dest: c.destination }))}`);
+  }
+  // Requests tried again on the way, those of the earlier sets sent with this one included (as `copy` says them).
+  for (const dest of io.json ? [] : new Set(copied.map((x) => x.destination))) {
+    const there = copied.filter((x) => x.destination === dest);
+    const retries = there.reduce((n, x) => n + (x.retries ?? 0), 0);
+    if (retries)
+      (there.every((x) => x.ok) ? io.out : io.err)(`  ${english(phrase('dest.retried', { count: retries, dest }))}`);
   }
   const missing = notCopiedTo(cfg, m.id);
   for (const x of missing) {

@@ -819,6 +819,8 @@ export const PHRASES_ES = {
     `Revise "path" del destino "${p['dest']}" (¿una errata?); la primera orden \`respaldo copy\` hacia él la crea.`,
   'dest.created': (p: PhraseParams) =>
     `se creó ${p['path']} (la ruta del destino "${p['dest']}" no existía allí; revise "path" si no era esa)`,
+  'dest.retried': (p: PhraseParams) =>
+    `${p['count']} petición(es) a ${p['dest']} repetida(s) tras un fallo pasajero (una conexión perdida, un tiempo agotado, un error del servidor): revise el enlace si se repite`,
   'dest.notAFolder': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no es una carpeta`,
   'dest.notAFolderHint': (p: PhraseParams) =>
     `Haga que "path" del destino "${p['dest']}" sea la carpeta donde van las copias (un montaje NAS o USB).`,

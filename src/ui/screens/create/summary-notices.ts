@@ -45,6 +45,12 @@ export function summaryNotices(
     const created = phrase('dest.created', { path: o.created, dest: o.destination });
     rows.push(...foldText(say(lang, created, english(created), theme.unicode), width, {}, '  '));
   }
+  for (const o of offsite) {
+    if (!o.retries) continue;
+    const retried = phrase('dest.retried', { count: o.retries, dest: o.destination });
+    const color = o.ok ? theme.colors.warn : theme.colors.error;
+    rows.push(...foldText(say(lang, retried, english(retried), theme.unicode), width, { color }, '  '));
+  }
   for (const p of offsite.flatMap((o) => o.claimsTakenOver ?? []))
     rows.push(
       ...foldText(
