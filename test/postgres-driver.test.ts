@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { FREE_SLOTS_SQL } from '../src/drivers/postgres/catalog.js';
@@ -1177,6 +1177,82 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(tw.opened).toHaveLength(1);
     expect(tw.piped).toEqual(tw.opened);
     expect(tctx.logs.join('\n')).toMatch(/data files pg_restore did not read \{"files":2\}/);
+  });
+
+  test('data files written out while pg_restore makes the schema: each small one is read once the schema step made its table; the same database', async () => {
+    const beside = createPostgresDriver({ besideSchemaFiles: 1 });
+    const db = dbConfig(fixture('tricky'));
+    const d = await dump(db);
+    const ctx = makeCtx();
+    const setId = '20261206_020202';
+    // Tables pg_restore's schema step made so far in the restore's database (none while it does not exist).
+    const madeTables = async (staging = `${db.name}__restore_${setId}`): Promise<number> => {
+      const c = new pg.Client({ connectionString: cluster.url(staging) });
+      try {
+        await c.connect();
+        const r = await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
+        return (r.rows[0] as { n: number }).n;
+      } catch {
+        return 0;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    };
+    let waited = 0;
+    const openPart = (role = 'main'): Readable => {
+      const stored = () => createReadStream(d.files[role]!).pipe(createGunzip());
+      if (!role.startsWith('pgdir:')) return stored();
+      // Written out before the schema step, as before, this waits for a table that never comes: the restore fails.
+      const out = new PassThrough();
+      void (async () => {
+        const t0 = Date.now();
+        while ((await madeTables()) === 0) {
+          if (Date.now() - t0 > 30_000) return void out.destroy(new Error('no table made while data files are read'));
+          waited++;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        stored().pipe(out);
+      })();
+      return out;
+    };
+    const { result } = await restore(
+      db,
+      d,
+      { kind: 'side-by-side', name: 'tricky_beside' },
+      { driver: beside, ctx, setId, openPart },
+    );
+    expect(result.tables).toEqual(d.facts.tables);
+    expect(plainDump('tricky_beside')).toBe(plainDump(fixture('tricky')));
+    expect(waited).toBeGreaterThan(0);
+    const steps = ctx.reporter.events.flatMap((e) => (e.type === 'item-progress' && e.phrase ? [e.phrase.id] : []));
+    expect(steps).toContain('step.pgRestoreJobs');
+    expect(cluster.databases().filter((n) => n.startsWith(`${db.name}__`))).toEqual([]);
+
+    // Interrupted while both run (the schema made a table, a data file is being written out): both stop, the
+    // restore's database is dropped, no pg_restore is left.
+    const ac = new AbortController();
+    const stopped = { ...makeCtx(), signal: ac.signal };
+    const stopId = '20261206_030303';
+    const stopAtSchema = (role = 'main'): Readable => {
+      if (!role.startsWith('pgdir:')) return createReadStream(d.files[role]!).pipe(createGunzip());
+      const out = new PassThrough();
+      void (async () => {
+        const t0 = Date.now();
+        while ((await madeTables(`${db.name}__restore_${stopId}`)) === 0 && Date.now() - t0 < 30_000)
+          await new Promise((r) => setTimeout(r, 25));
+        ac.abort();
+      })();
+      return out;
+    };
+    const err = await restore(
+      db,
+      d,
+      { kind: 'side-by-side', name: 'tricky_stopped' },
+      { driver: beside, ctx: stopped, setId: stopId, openPart: stopAtSchema },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(cluster.databases().filter((n) => n.startsWith(`${db.name}__`) || n === 'tricky_stopped')).toEqual([]);
+    expect(processesMentioning(`${db.name}__restore_${stopId}`)).toEqual([]);
   });
 
   test('a stored data file that breaks mid-stream stops pg_restore: the restore fails naming it, live unchanged, nothing left running', async () => {

@@ -356,6 +356,15 @@ describe('argument arrays', () => {
       '--section=pre-data',
     ]);
     expect(section.slice(-2)).toEqual([db, '/s/d']);
+    // The data and the indexes after the schema (a restore that writes its small data files out beside the schema).
+    const after = pgRestoreDirArgs({
+      conn,
+      database: 'x__restore_1',
+      dir: '/s/d',
+      jobs: 2,
+      section: ['data', 'post-data'],
+    });
+    expect(after.slice(3, 6)).toEqual(['--format=directory', '--section=data', '--section=post-data']);
   });
 
   test.each([

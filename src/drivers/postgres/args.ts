@@ -175,7 +175,7 @@ export type RestoreSection = 'pre-data' | 'data' | 'post-data';
 /**
  * pg_restore arguments for a directory dump staged at `dir`: `jobs` workers (so not one
  * transaction: the target is a staging database, dropped when anything fails), stop at the first
- * error, optionally only the entries of a `--use-list` file and of one `section`.
+ * error, optionally only the entries of a `--use-list` file and of one `section` or several.
  */
 export function pgRestoreDirArgs(opts: {
   conn: PgConnection;
@@ -183,7 +183,7 @@ export function pgRestoreDirArgs(opts: {
   dir: string;
   jobs: number;
   listFile?: string | undefined;
-  section?: RestoreSection | undefined;
+  section?: RestoreSection | readonly RestoreSection[] | undefined;
 }): string[] {
   const args = [
     '--exit-on-error',
@@ -191,7 +191,8 @@ export function pgRestoreDirArgs(opts: {
     '--no-password',
     '--format=directory',
   ];
-  if (opts.section) args.push(`--section=${opts.section}`);
+  for (const section of typeof opts.section === 'string' ? [opts.section] : (opts.section ?? []))
+    args.push(`--section=${section}`);
   if (opts.listFile) args.push(`--use-list=${opts.listFile}`);
   args.push(`--dbname=${connString(opts.conn, opts.database)}`, opts.dir);
   return args;

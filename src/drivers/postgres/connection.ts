@@ -52,6 +52,11 @@ export interface PostgresDriverDeps {
    * session, as pg_restore does).
    */
   splitMinBytes?: number;
+  /**
+   * Fewest data files whose writing out runs beside pg_restore's schema step (default restore-dump.ts
+   * BESIDE_SCHEMA_FILES; Infinity writes them first, then one pg_restore of the whole dump).
+   */
+  besideSchemaFiles?: number;
   /** Environment read for PG_BIN_PATH (default process.env; never modified). */
   env?: Record<string, string | undefined>;
 }
@@ -205,6 +210,8 @@ export interface PgServer {
   readonly pipedMinBytes: number | undefined;
   /** Smallest data file loaded by several sessions at once (PostgresDriverDeps.splitMinBytes). */
   readonly splitMinBytes: number | undefined;
+  /** Fewest data files written out beside the schema step (PostgresDriverDeps.besideSchemaFiles). */
+  readonly besideSchemaFiles: number | undefined;
   /** Format of new backups (`custom` only when asked: sets made before 0.6, tests). */
   readonly format: 'directory' | 'custom' | undefined;
   /** Opens a client, errors unmapped (for callers that look at the server's error code). */
@@ -231,6 +238,7 @@ export function createPgServer(deps: PostgresDriverDeps): PgServer {
     jobs,
     pipedMinBytes: deps.pipedMinBytes,
     splitMinBytes: deps.splitMinBytes,
+    besideSchemaFiles: deps.besideSchemaFiles,
     format: deps.format,
     connect: (conn, database) => connect(settingsFor(conn, database)),
     async open(conn, database, doing) {

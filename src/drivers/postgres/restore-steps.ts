@@ -116,7 +116,7 @@ export function splitSessions(run: RestoreRun, table: SplitTable, source: DumpSo
  */
 export async function restoreStep(
   run: RestoreRun,
-  step: { jobs: number; listFile: string | undefined; section?: RestoreSection },
+  step: { jobs: number; listFile: string | undefined; section?: RestoreSection | readonly RestoreSection[] },
   piped: PipedFile[],
   onBytes: (n: number) => void,
   sessions: SplitSessions[] = [],
