@@ -8,7 +8,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeF
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { open } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { completion, followFile, followReader } from '../src/drivers/postgres/follow.js';
 import { hashedRead, hashedReader } from '../src/drivers/postgres/chain.js';
 import { decompressorFor } from '../src/engine/codec.js';
@@ -147,5 +148,32 @@ describe('followFile', () => {
     })();
     abort.abort();
     await expect(consumed).rejects.toThrow(/abort/i);
+  });
+
+  test('a file its writer reported finished: its size is asked once, however many reads it takes', async () => {
+    const path = join(dir, '9.dat');
+    const body = rows(0, 30);
+    writeFileSync(path, body);
+    const done = completion();
+    done.complete();
+    const probe = await open(path, 'r');
+    const stat = vi.spyOn(Object.getPrototypeOf(probe) as { stat(): Promise<unknown> }, 'stat');
+    await probe.close();
+    try {
+      const reader = followReader(path, done.promise, { pollMs: 5 });
+      await new Promise((r) => setTimeout(r, 1)); // the completion seen
+      const chunks: Buffer[] = [];
+      for (let n = -1; n !== 0;) {
+        const into = Buffer.alloc(1000);
+        n = await reader.read(into);
+        chunks.push(into.subarray(0, n));
+      }
+      await reader.close();
+      expect(Buffer.concat(chunks).equals(body)).toBe(true);
+      // Five times before (this file, read into buffers of 1000 bytes): once per read, and again when one came short.
+      expect(stat).toHaveBeenCalledTimes(1);
+    } finally {
+      stat.mockRestore();
+    }
   });
 });

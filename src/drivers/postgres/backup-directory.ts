@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BackupType, BlockReader } from '../../core/types.js';
@@ -29,6 +29,16 @@ import type { StoredRef } from './chain.js';
 import { type PgQueryable, type PgServer, pgError } from './connection.js';
 import { RowCounter, DUMP_FILE_NAME, MEMBER_ROLE, commandDone } from './tools.js';
 import { listPartitioned, listTables, countRows, jobsThatFit } from './catalog.js';
+
+/**
+ * Removes a file of pg_dump's scratch folder once stored; one already gone is fine. (`rm` with `force` looks the file
+ * up twice before removing it: 0.5 s of the main thread for the 5000 files of a dump of 5000 small tables.)
+ */
+async function removeScratch(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
 
 /** The directory dump of a PostgreSQL backup: `pg_dump -Fd --jobs`, each data file stored while it is written. */
 
@@ -178,9 +188,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
       return read;
     },
     ...(DATA_FILE.test(name) ? { reader: () => dataReader(name) } : {}),
-    async stored() {
-      await rm(join(dir, name), { force: true });
-    },
+    stored: () => removeScratch(join(dir, name)),
   });
   /** Delta: hashes a finished file (counting its rows); when the base chain stores its bytes, refers to them. */
   const unchanged = async (name: string): Promise<boolean> => {
@@ -190,7 +198,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
     const ref = known!.get(sha256);
     if (!ref) return false;
     contents.referenced(name, sha256, bytes, ref);
-    await rm(join(dir, name), { force: true });
+    await removeScratch(join(dir, name));
     return true;
   };
   async function* members(): AsyncGenerator<DumpMember> {
