@@ -69,20 +69,23 @@ describe('a copy that completes on its retries', () => {
     const [r] = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout);
     expect(proxy.failed()).toBe(2);
     expect(r).toMatchObject({ ok: true, retries: 2 });
+    // What the requests tried again failed with: the store's answer, said once however many times it came.
+    expect(r!.retryErrors).toHaveLength(1);
+    expect(r!.retryErrors![0]).toMatch(/slow ?down|503/i);
     const copyLine = readFileSync(logFile(s.backupDir), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .findLast((e) => e['event'] === 'copy');
-    expect(copyLine).toMatchObject({ setId: m.id, outcome: 'ok', retries: 2 });
+    expect(copyLine).toMatchObject({ setId: m.id, outcome: 'ok', retries: 2, retryErrors: r!.retryErrors });
     await cli(s, ['verify', m.id, '--from', 'offsite', '--read-data']);
 
     // The output says it too; a copy with nothing retried says nothing of it.
     const m2 = await created();
     proxy.fail(1);
-    expect((await cli(s, ['copy', m2.id])).stdout).toContain(
-      '1 request(s) to offsite tried again after a transient failure',
-    );
+    const said = (await cli(s, ['copy', m2.id])).stdout;
+    expect(said).toContain('1 request(s) to offsite tried again after a transient failure');
+    expect(said).toMatch(/check the link if it recurs \(the first: .*(slow ?down|503)/i);
     expect(proxy.failed()).toBe(3);
     const [quiet] = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m2.id, '--verify', '--json'])).stdout);
     expect(quiet).toMatchObject({ ok: true });
@@ -106,6 +109,7 @@ describe('a copy that completes on its retries', () => {
     expect(proxy.failed()).toBe(1);
     expect(out).toContain('Copied to offsite');
     expect(out).toContain('1 request(s) to offsite tried again after a transient failure');
+    expect(out).toMatch(/\(the first: .*(slow ?down|503)/i);
 
     const cfg = await loadConfig({ configPath: s.configFile, env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET } });
     const facade = createEngineFacade(cfg);
@@ -113,12 +117,15 @@ describe('a copy that completes on its retries', () => {
     const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
     expect(proxy.failed()).toBe(3);
     const offsite = await facade.offsite(m.id);
-    expect(offsite).toMatchObject([{ destination: 'offsite', ok: true, retries: 2 }]);
+    expect(offsite).toMatchObject([
+      { destination: 'offsite', ok: true, retried: { id: 'dest.retried', params: { count: '2', dest: 'offsite' } } },
+    ]);
     const es = uiContext(facade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
     const text = summaryNotices(m, offsite, null, es, 200)
       .map((r) => r.map((x) => x.text).join(''))
       .join('\n');
     expect(text).toContain('2 petición(es) a offsite repetida(s) tras un fallo pasajero');
+    expect(text).toMatch(/revise el enlace si se repite \(la primera: [\s\S]*users_[\s\S]*(slow ?down|503)/i);
 
     // A backup whose copy needed no retry says nothing of them.
     const quiet = (await cli(s, ['create', '--db', 'users', '--no-files'])).stdout;

@@ -762,7 +762,8 @@ export const PHRASES_EN = {
   'dest.created': (p: PhraseParams) =>
     `created ${p['path']} (the path of destination "${p['dest']}" did not exist there; check "path" if that was not meant)`,
   'dest.retried': (p: PhraseParams) =>
-    `${p['count']} request(s) to ${p['dest']} tried again after a transient failure (a connection lost, a timeout, a server error): check the link if it recurs`,
+    `${p['count']} request(s) to ${p['dest']} tried again after a transient failure (a connection lost, a timeout, a server error): check the link if it recurs` +
+    (p['error'] ? ` (the first: ${p['error']})` : ''),
   'dest.notAFolder': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} is not a folder`,
   'dest.notAFolderHint': (p: PhraseParams) =>
     `Point "path" of destination "${p['dest']}" at the folder the sets go in (a NAS or USB mount).`,

@@ -1,6 +1,6 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 830 lines: copying one set, several sets and
+ * last, the outcome marked beside the set. Why one file of about 840 lines: copying one set, several sets and
  * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts; the
  * claim put before sending a set not there yet: copy-claim.ts).
  */
@@ -86,6 +86,8 @@ export interface CopyResult {
    * completed all the same, over a link that failed on the way.
    */
   retries?: number;
+  /** What the first requests tried again failed with (at most RETRY_ERRORS_KEPT, each said once). */
+  retryErrors?: string[];
   /** With `verify`: the files there read back and re-hashed. */
   reread?: number;
   /** With `verify`: the files of a set already there that were missing or differed, and were sent again. */
@@ -157,6 +159,16 @@ export class Sha256Pass extends Transform {
     return this.hash.digest('hex');
   }
 }
+
+/** How many requests the copies `results` to `dest` tried again, and the first error that made them. */
+export function retriedPhrase(dest: string, results: readonly Pick<CopyResult, 'retries' | 'retryErrors'>[]): Phrase {
+  const count = results.reduce((n, x) => n + (x.retries ?? 0), 0);
+  const error = results.find((x) => x.retryErrors?.length)?.retryErrors?.[0];
+  return phrase('dest.retried', { count, dest, ...(error ? { error } : {}) });
+}
+
+/** How many distinct errors of requests tried again a copy keeps to say (CopyResult.retryErrors). */
+export const RETRY_ERRORS_KEPT = 3;
 
 /** Runs `op` again on transient destination errors, waiting `backoffMs`, then twice that, …. */
 export async function withRetries<T>(op: () => Promise<T>, opts: CopyOptions = {}): Promise<T> {
@@ -254,6 +266,8 @@ export async function copySet(
     ...given,
     onRetry: (err) => {
       result.retries = (result.retries ?? 0) + 1;
+      const said = (result.retryErrors ??= []);
+      if (said.length < RETRY_ERRORS_KEPT && !said.includes(err.message)) said.push(err.message);
       given.onRetry?.(err);
     },
   };
@@ -420,6 +434,7 @@ export async function copySet(
       filesSent: result.filesSent,
       bytesSent: result.bytesSent,
       ...(result.retries ? { retries: result.retries } : {}),
+      ...(result.retryErrors ? { retryErrors: result.retryErrors } : {}),
       error: result.error ?? null,
       ...(result.claimTakenOver ? { claimTakenOver: result.claimTakenOver } : {}),
       durationMs: Date.now() - t0,

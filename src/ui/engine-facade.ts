@@ -27,7 +27,7 @@ import {
 import { keepSet } from '../engine/remote-keep.js';
 import { deleteNotes } from '../engine/before-delete.js';
 import { looseSecretFiles } from '../engine/crypt.js';
-import { readCopies } from '../engine/copy.js';
+import { readCopies, retriedPhrase, type CopyResult } from '../engine/copy.js';
 import { listRemote, readRemoteManifest, readRemoteManifestLean, withDestination } from '../engine/remote.js';
 import type { Destination } from '../destinations/destination.js';
 import { remoteSources } from '../engine/remote-sources.js';
@@ -289,10 +289,10 @@ export interface OffsiteMark {
   /** Another set's claims there that the copies after this menu's backup took over (copy-claim.ts), as said. */
   claimsTakenOver?: Phrase[];
   /**
-   * Requests those copies tried again after a transient failure (CopyResult.retries, earlier sets sent with this one
-   * included): a link that fails now and then, said once as `create` says it.
+   * Requests those copies tried again after a transient failure, and the first error (CopyResult.retries and
+   * retryErrors, earlier sets sent with this one included): a link that fails now and then, said as `create` says it.
    */
-  retries?: number;
+  retried?: Phrase;
   /** When the last copy there that succeeded was made (what respaldo recorded; the destination is not asked). */
   at?: string;
   /** When `delete --from` or `prune --from` removed the set there (then `ok` is false). */
@@ -431,8 +431,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
   const createdBy = new Map<string, Map<string, string>>();
   // Claims of other sets those copies took over there (CopyResult.claimTakenOver), by set id then destination.
   const takenBy = new Map<string, Map<string, Phrase[]>>();
-  // Requests those copies tried again (CopyResult.retries), by set id then destination.
-  const retriedBy = new Map<string, Map<string, number>>();
+  // What those copies tried again (retriedPhrase), by set id then destination.
+  const retriedBy = new Map<string, Map<string, Phrase>>();
   // Removals under way: a release while one runs (the menu quitting as its restore screen's own release removes the
   // set) waits for it, or the process ended with the folder half removed.
   const removing = new Set<Promise<void>>();
@@ -563,7 +563,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         const phrase = error !== null && mark?.errorPhrase ? { errorPhrase: mark.errorPhrase } : {};
         const created = createdBy.get(m.id)?.get(d.name);
         const taken = takenBy.get(m.id)?.get(d.name);
-        const retries = retriedBy.get(m.id)?.get(d.name);
+        const retried = retriedBy.get(m.id)?.get(d.name);
         // Removed there by delete --from or prune --from: the mark keeps `ok` (copy must not send it again).
         const removed = mark?.prunedAt;
         return {
@@ -576,7 +576,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
           ...phrase,
           ...(created ? { created } : {}),
           ...(taken ? { claimsTakenOver: taken } : {}),
-          ...(retries ? { retries } : {}),
+          ...(retried ? { retried } : {}),
         };
       });
     },
@@ -615,7 +615,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       // (the first copy to a new path creates it).
       const made = new Map<string, string>();
       const taken = new Map<string, Phrase[]>();
-      const retried = new Map<string, number>();
+      const retried = new Map<string, CopyResult[]>();
       const m = await createBackup(
         cfg,
         {
@@ -629,7 +629,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
               if (r.created) made.set(r.destination, r.created);
               if (r.claimTakenOverPhrase)
                 taken.set(r.destination, [...(taken.get(r.destination) ?? []), r.claimTakenOverPhrase]);
-              if (r.retries) retried.set(r.destination, (retried.get(r.destination) ?? 0) + r.retries);
+              if (r.retries) retried.set(r.destination, [...(retried.get(r.destination) ?? []), r]);
             }
           },
         },
@@ -637,7 +637,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       );
       if (made.size) createdBy.set(m.id, made);
       if (taken.size) takenBy.set(m.id, taken);
-      if (retried.size) retriedBy.set(m.id, retried);
+      if (retried.size)
+        retriedBy.set(m.id, new Map([...retried].map(([dest, results]) => [dest, retriedPhrase(dest, results)])));
       return m;
     },
     async verifySet(id, reporter, opts) {

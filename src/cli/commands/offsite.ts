@@ -3,7 +3,7 @@ import { ConfigError, InterruptedError, UsageError } from '../../core/errors.js'
 import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal, printedName } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
-import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
+import { copySets, notCopiedTo, retriedPhrase, type CopyResult } from '../../engine/copy.js';
 import { listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remote.js';
 // Types only: remote-fetch plans restores (the driver registry), which list/show must not load.
 import type { FetchedSet } from '../../engine/remote-fetch.js';
@@ -33,8 +33,7 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
         `NOT copied: ${r.setId} to ${r.destination}: ${r.error ?? 'failed'}${r.hint ? `\n  hint: ${r.hint}` : ''}`,
       );
     if (r.created) io.out(`  ${english(phrase('dest.created', { path: r.created, dest: r.destination }))}`);
-    if (r.retries)
-      (r.ok ? io.out : io.err)(`  ${english(phrase('dest.retried', { count: r.retries, dest: r.destination }))}`);
+    if (r.retries) (r.ok ? io.out : io.err)(`  ${english(retriedPhrase(r.destination, [r]))}`);
     if (r.resent?.length)
       (r.ok ? io.out : io.err)(
         `  re-sent ${r.resent.length} file(s) that differed at ${r.destination}: ${r.resent.map((f) => `${printedName(f.path)} (${f.problem})`).join(', ')}`,
@@ -73,9 +72,8 @@ export function afterCreate(
   // Requests tried again on the way, those of the earlier sets sent with this one included (as `copy` says them).
   for (const dest of io.json ? [] : new Set(copied.map((x) => x.destination))) {
     const there = copied.filter((x) => x.destination === dest);
-    const retries = there.reduce((n, x) => n + (x.retries ?? 0), 0);
-    if (retries)
-      (there.every((x) => x.ok) ? io.out : io.err)(`  ${english(phrase('dest.retried', { count: retries, dest }))}`);
+    if (there.some((x) => x.retries))
+      (there.every((x) => x.ok) ? io.out : io.err)(`  ${english(retriedPhrase(dest, there))}`);
   }
   const missing = notCopiedTo(cfg, m.id);
   for (const x of missing) {

@@ -820,7 +820,8 @@ export const PHRASES_ES = {
   'dest.created': (p: PhraseParams) =>
     `se creó ${p['path']} (la ruta del destino "${p['dest']}" no existía allí; revise "path" si no era esa)`,
   'dest.retried': (p: PhraseParams) =>
-    `${p['count']} petición(es) a ${p['dest']} repetida(s) tras un fallo pasajero (una conexión perdida, un tiempo agotado, un error del servidor): revise el enlace si se repite`,
+    `${p['count']} petición(es) a ${p['dest']} repetida(s) tras un fallo pasajero (una conexión perdida, un tiempo agotado, un error del servidor): revise el enlace si se repite` +
+    (p['error'] ? ` (la primera: ${p['error']})` : ''),
   'dest.notAFolder': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no es una carpeta`,
   'dest.notAFolderHint': (p: PhraseParams) =>
     `Haga que "path" del destino "${p['dest']}" sea la carpeta donde van las copias (un montaje NAS o USB).`,

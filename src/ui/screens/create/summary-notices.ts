@@ -46,10 +46,9 @@ export function summaryNotices(
     rows.push(...foldText(say(lang, created, english(created), theme.unicode), width, {}, '  '));
   }
   for (const o of offsite) {
-    if (!o.retries) continue;
-    const retried = phrase('dest.retried', { count: o.retries, dest: o.destination });
+    if (!o.retried) continue;
     const color = o.ok ? theme.colors.warn : theme.colors.error;
-    rows.push(...foldText(say(lang, retried, english(retried), theme.unicode), width, { color }, '  '));
+    rows.push(...foldText(say(lang, o.retried, english(o.retried), theme.unicode), width, { color }, '  '));
   }
   for (const p of offsite.flatMap((o) => o.claimsTakenOver ?? []))
     rows.push(
