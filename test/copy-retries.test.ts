@@ -49,19 +49,25 @@ async function failingUploads(
   return { port: proxy.port, fail: (n) => void (armed = n), failed: () => failed };
 }
 
+/** A demo setup whose destination `offsite` is s3rver behind failingUploads (`.sqlite.zst` uploads). */
+async function demoWithFailingS3(extra: Record<string, unknown> = {}) {
+  const srv = await startS3rver();
+  const s = demoSetup();
+  const proxy = await failingUploads(srv.port, '.sqlite.zst');
+  const dest = s3Destination(
+    { endpoint: `http://127.0.0.1:${proxy.port}`, bucket: srv.bucket },
+    { forcePathStyle: true, source: 'srv1', ...extra },
+  );
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+  );
+  return { s, proxy };
+}
+
 describe('a copy that completes on its retries', () => {
   it('says how many requests were tried again: --json, the output, the log; the copy is whole there', async () => {
-    const srv = await startS3rver();
-    const s = demoSetup();
-    const proxy = await failingUploads(srv.port, '.sqlite.zst');
-    const dest = s3Destination(
-      { endpoint: `http://127.0.0.1:${proxy.port}`, bucket: srv.bucket },
-      { forcePathStyle: true, source: 'srv1', copyAfterBackup: false },
-    );
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
-    );
+    const { s, proxy } = await demoWithFailingS3({ copyAfterBackup: false });
     const created = async () =>
       parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--db', 'users', '--no-files'])).stdout);
     const m = await created();
@@ -93,17 +99,7 @@ describe('a copy that completes on its retries', () => {
   });
 
   it("the copy after a backup says it too: create's output, and the menu's create summary in Spanish", async () => {
-    const srv = await startS3rver();
-    const s = demoSetup();
-    const proxy = await failingUploads(srv.port, '.sqlite.zst');
-    const dest = s3Destination(
-      { endpoint: `http://127.0.0.1:${proxy.port}`, bucket: srv.bucket },
-      { forcePathStyle: true, source: 'srv1' },
-    );
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
-    );
+    const { s, proxy } = await demoWithFailingS3();
     proxy.fail(1);
     const out = (await cli(s, ['create', '--db', 'users', '--no-files'])).stdout;
     expect(proxy.failed()).toBe(1);

@@ -109,7 +109,7 @@ export interface MenuHealth {
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 750 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 770 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
