@@ -122,6 +122,9 @@ describe('a copy that completes on its retries', () => {
       .join('\n');
     expect(text).toContain('2 petición(es) a offsite repetida(s) tras un fallo pasajero');
     expect(text).toMatch(/revise el enlace si se repite \(la primera: [\s\S]*users_[\s\S]*(slow ?down|503)/i);
+    // The first error said in Spanish too, by its phrase: not the English of the CLI inside a Spanish sentence.
+    expect(text).toMatch(/\(la primera: destino "offsite":[\s\S]*no responde o cerró la conexión \(al subir /);
+    expect(text).not.toContain('unreachable');
 
     // A backup whose copy needed no retry says nothing of them.
     const quiet = (await cli(s, ['create', '--db', 'users', '--no-files'])).stdout;

@@ -823,7 +823,7 @@ describe('planPgRestore', () => {
       'pg_restore the backup into "inventario__restore_1" (one transaction, stop on the first error)',
     );
     expect(step('pg-directory')).toBe(
-      'pg_restore the backup into "inventario__restore_1" (in parallel sessions, stop on the first error)',
+      'pg_restore the backup into "inventario__restore_1": its schema first, in one session, then its data and indexes in parallel sessions (stop on the first error)',
     );
   });
 

@@ -283,7 +283,7 @@ export const PHRASES_EN = {
   'pg.restoreAll': (p: PhraseParams) =>
     `pg_restore the backup into "${p['staging']}" (one transaction, stop on the first error)`,
   'pg.restoreAllJobs': (p: PhraseParams) =>
-    `pg_restore the backup into "${p['staging']}" (in parallel sessions, stop on the first error)`,
+    `pg_restore the backup into "${p['staging']}": its schema first, in one session, then its data and indexes in parallel sessions (stop on the first error)`,
   'pg.dbProps': () =>
     "re-apply owner, settings (its own and its roles' in it), privileges, connection limit and comment of the database",
   'pg.checkExact': () => 'check row counts of every table against the backup',

@@ -88,6 +88,8 @@ export interface CopyResult {
   retries?: number;
   /** What the first requests tried again failed with (at most RETRY_ERRORS_KEPT, each said once). */
   retryErrors?: string[];
+  /** The first of `retryErrors` as a phrase, when it has one (the menu says it in its language). */
+  retryErrorPhrase?: Phrase;
   /** With `verify`: the files there read back and re-hashed. */
   reread?: number;
   /** With `verify`: the files of a set already there that were missing or differed, and were sent again. */
@@ -161,10 +163,14 @@ export class Sha256Pass extends Transform {
 }
 
 /** How many requests the copies `results` to `dest` tried again, and the first error that made them. */
-export function retriedPhrase(dest: string, results: readonly Pick<CopyResult, 'retries' | 'retryErrors'>[]): Phrase {
+export function retriedPhrase(
+  dest: string,
+  results: readonly Pick<CopyResult, 'retries' | 'retryErrors' | 'retryErrorPhrase'>[],
+): Phrase {
   const count = results.reduce((n, x) => n + (x.retries ?? 0), 0);
-  const error = results.find((x) => x.retryErrors?.length)?.retryErrors?.[0];
-  return phrase('dest.retried', { count, dest, ...(error ? { error } : {}) });
+  const first = results.find((x) => x.retryErrors?.length);
+  const error = first?.retryErrors?.[0];
+  return phrase('dest.retried', { count, dest, ...(error ? { error, ...nestedPhrase(first.retryErrorPhrase) } : {}) });
 }
 
 /** How many distinct errors of requests tried again a copy keeps to say (CopyResult.retryErrors). */
@@ -268,6 +274,8 @@ export async function copySet(
       result.retries = (result.retries ?? 0) + 1;
       const said = (result.retryErrors ??= []);
       if (said.length < RETRY_ERRORS_KEPT && !said.includes(err.message)) said.push(err.message);
+      if (said.length === 1 && said[0] === err.message && err.phrases?.message)
+        result.retryErrorPhrase ??= err.phrases.message;
       given.onRetry?.(err);
     },
   };

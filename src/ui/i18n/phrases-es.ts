@@ -351,7 +351,7 @@ export const PHRASES_ES = {
   'pg.restoreAll': (p: PhraseParams) =>
     `pg_restore de la copia en "${p['staging']}" (una transacción, se detiene al primer error)`,
   'pg.restoreAllJobs': (p: PhraseParams) =>
-    `pg_restore de la copia en "${p['staging']}" (en sesiones en paralelo, se detiene al primer error)`,
+    `pg_restore de la copia en "${p['staging']}": primero su esquema, en una sesión, luego sus datos e índices en sesiones en paralelo (se detiene al primer error)`,
   'pg.dbProps': () =>
     'volver a aplicar propietario, ajustes (los suyos y los de sus roles en ella), privilegios, límite de conexiones y comentario de la base',
   'pg.checkExact': () => 'comprobar las filas de cada tabla contra la copia',
@@ -821,7 +821,7 @@ export const PHRASES_ES = {
     `se creó ${p['path']} (la ruta del destino "${p['dest']}" no existía allí; revise "path" si no era esa)`,
   'dest.retried': (p: PhraseParams) =>
     `${p['count']} petición(es) a ${p['dest']} repetida(s) tras un fallo pasajero (una conexión perdida, un tiempo agotado, un error del servidor): revise el enlace si se repite` +
-    (p['error'] ? ` (la primera: ${p['error']})` : ''),
+    (p['error'] ? ` (la primera: ${p['pid'] ? nestedEs(p) : p['error']})` : ''),
   'dest.notAFolder': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no es una carpeta`,
   'dest.notAFolderHint': (p: PhraseParams) =>
     `Haga que "path" del destino "${p['dest']}" sea la carpeta donde van las copias (un montaje NAS o USB).`,
