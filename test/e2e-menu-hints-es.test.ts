@@ -38,6 +38,11 @@ describe('the menu says its own way to do what a refusal hint names as a CLI opt
     // Files alone always go into a new folder: only the folder is asked (empty: restored/<id>, taken here).
     await t.waitFor('Carpeta (vacía');
     await t.key('Enter');
+    // Which of the files (what the set stores listed, in the real binary at 80×24): Enter, nothing typed, takes all.
+    const which = await t.waitFor('Enter restaura');
+    expect(which).toMatch(/Qué archivos restaurar \(la copia guarda \d+\)/);
+    expect(which).toMatch(/^ {2}(config|application)\/ \(\d+ archivos?\)/m);
+    await t.key('Enter');
     const screen = (await t.waitFor('Qué hacer:')).replace(/[│\s]+/g, ' ');
     expect(screen).toContain('existe y no está vacía');
     expect(screen).toContain('Qué hacer: Vuelva atrás (Esc) y escriba una carpeta vacía o nueva para los archivos.');

@@ -3,7 +3,8 @@
  * as it arrives (an encrypted set's decrypted and checked against its plaintext hashes too): every other stored file
  * of the set is removed at the destination (folder, S3) before the restore, so fetching one of them would fail. And
  * `latest --files --path P` is the newest set that stores P, here and at a destination: the newer sets that do not
- * are passed over and said (plan, --json); when no set stores P, exit 8 names it with the closest stored paths.
+ * are passed over and said (plan, --json); when no set stores P, exit 8 names it with the closest stored paths. The
+ * menu's restore of some of the files (the engine facade it calls) lists what a set stores and restores the same way.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -17,6 +18,10 @@ import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
 import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { loadConfig } from '../src/config/load.js';
+import { silentReporter } from '../src/core/events.js';
+import type { PathChoices } from '../src/engine/stored-path-choices.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
 
 afterAll(async () => {
   await stopAllS3rvers();
@@ -199,5 +204,55 @@ describe('restore latest --files --path: the newest set that stores the path', (
     expect(say('es', passed!, english(passed!))).toBe(
       '1 copia(s) más reciente(s) no guardan config/app.conf, descartadas: 20261206_020000',
     );
+  });
+});
+
+describe("the menu's restore of some of the files (the engine behind it)", () => {
+  const facadeOf = async (s: DemoSetup) => createEngineFacade(await loadConfig({ configPath: s.configFile }));
+  const names = (l: PathChoices) => l.choices.map((c) => `${c.path}${c.folder ? ` (${c.files})` : ''}`);
+
+  it('lists what a set stores one level down, here and at a destination; restores only the path typed', async () => {
+    const nas = join(demoSetup({}, { demo: false }).dir, 'nas');
+    mkdirSync(nas);
+    const s = siteSetup({ name: 'nas', type: 'folder', path: nas, source: 'srv1' });
+    const m = await create(s);
+    const facade = await facadeOf(s);
+    for (const from of [undefined, 'nas']) {
+      expect(names(await facade.storedPathChoices(m.id, '', 50, from))).toEqual(['application/ (4)']);
+      const site = await facade.storedPathChoices(m.id, 'application/site/', 50, from);
+      expect(names(site)).toEqual([
+        'application/site/app.conf',
+        'application/site/conf/ (1)',
+        'application/site/other.txt',
+        'application/site/public/ (1)',
+      ]);
+      expect(site.matched).toBe(4);
+    }
+    // Here: only the folder typed comes back.
+    const here = join(s.dir, 'here');
+    const req = { setId: m.id, databases: [], files: true, to: here, paths: ['application/site/conf'] };
+    await facade.executeRestore(await facade.planRestore(req), silentReporter);
+    expect(readdirSync(here, { recursive: true }).sort()).toEqual([
+      'application',
+      'application/site',
+      'application/site/conf',
+      'application/site/conf/a.ini',
+    ]);
+    // At the destination, every other stored file gone there and the backup folder emptied: only that file is fetched.
+    const app = storedOf(m, 'site/app.conf');
+    removeOthersThere(nas, m, app.stored!);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const there = join(s.dir, 'there');
+    const fromNas = { ...req, from: 'nas', to: there, paths: ['application/site/app.conf'] };
+    const plan = await facade.planRestore(fromNas);
+    expect(plan.options.fetchPart).toMatchObject({ count: 1 });
+    await facade.executeRestore(plan, silentReporter);
+    expect(readFileSync(join(there, 'application/site/app.conf'), 'utf8')).toBe(SITE['app.conf']);
+    expect(readdirSync(there, { recursive: true })).toEqual([
+      'application',
+      'application/site',
+      'application/site/app.conf',
+    ]);
+    await facade.releaseFetched();
   });
 });

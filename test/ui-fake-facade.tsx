@@ -12,6 +12,8 @@ import stripAnsi from 'strip-ansi';
 import { InterruptedError, RespaldoError } from '../src/core/errors.js';
 import { lastDrillOf, summaryFromManifest } from '../src/engine/catalog.js';
 import { safetyOf } from '../src/engine/restore.js';
+import { pathChoices, type PathChoices } from '../src/engine/stored-path-choices.js';
+import { choosingPath, normalStoredPath, shownPath } from '../src/engine/restore-files.js';
 import { english, phrase, type Phrase } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
 import type {
@@ -478,6 +480,12 @@ export class FakeFacade implements EngineFacade {
       },
     };
   }
+  /** What the set stores below a typed path, from its manifest's files (the engine's pathChoices). */
+  async storedPathChoices(id: string, typed: string, limit: number, from?: string): Promise<PathChoices> {
+    this.record('storedPathChoices', ...(from ? [id, typed, from] : [id, typed]));
+    const m = await this.readManifest(id, from);
+    return pathChoices(m.files, m.folders ?? [], typed, limit);
+  }
   /** What breaks the chain of a set, by id (chainProblems). */
   chainBreaks: Record<string, Phrase[]> = {};
   async chainProblems(id: string): Promise<Phrase[]> {
@@ -651,14 +659,7 @@ export class FakeFacade implements EngineFacade {
       setStartedAt: m.startedAt,
       setStatus: m.status,
       databases,
-      files: req.files
-        ? {
-            to: req.to ? `${req.to}/files` : `/srv/app/restored/${m.id}`,
-            count: m.files.length,
-            bytes: m.files.reduce((n, f) => n + f.size, 0),
-            symlinks: 0,
-          }
-        : null,
+      files: req.files ? filesPlanned(m, req) : null,
       safety: safety.map(english).join('; '),
       safetyPhrases: safety,
       refusals,
@@ -829,6 +830,30 @@ export async function waitFrame(
     if (Date.now() > end) throw new Error(`frame did not match within ${ms} ms:\n${f}`);
     await tick(10);
   }
+}
+
+/** The files a restore plans: those `req.paths` choose (with what each chose, of the set's), or all of them. */
+function filesPlanned(m: Manifest, req: RestoreRequest): NonNullable<RestorePlan['files']> {
+  const to = req.to ? `${req.to}/files` : `/srv/app/restored/${m.id}`;
+  const paths = req.paths?.map(normalStoredPath);
+  const chosen = paths ? m.files.filter((f) => choosingPath(shownPath(f), paths) !== undefined) : m.files;
+  const bytes = (fs: Manifest['files']) => fs.reduce((n, f) => n + f.size, 0);
+  return {
+    to,
+    count: chosen.length,
+    bytes: bytes(chosen),
+    symlinks: 0,
+    ...(paths
+      ? {
+          paths: paths.map((p) => ({
+            path: p,
+            count: m.files.filter((f) => choosingPath(shownPath(f), [p]) !== undefined).length,
+            symlinks: 0,
+          })),
+          ofSet: { count: m.files.length, symlinks: 0, bytes: bytes(m.files) },
+        }
+      : {}),
+  };
 }
 
 /** A stdout of a given size for frame tests (ink-testing-library's is 100 columns and has no rows). */

@@ -11,6 +11,7 @@ import {
   deriveWizard,
   initialWizardState,
   restoreWizard,
+  type ErrorBack,
   type WizardEffect,
   type WizardEvent,
   type WizardState,
@@ -408,13 +409,14 @@ describe('restore wizard: the plan, the sessions question, the run', () => {
 
 describe('restore wizard: errors', () => {
   const error = new Error('boom');
-  it.each<[string, () => WizardState, 'set' | 'items' | 'target' | 'plan', Partial<WizardState> | null]>([
+  it.each<[string, () => WizardState, ErrorBack, Partial<WizardState> | null]>([
     ['the sets did not load: Enter leaves', () => initialWizardState(), 'set', null],
     ['a manifest did not load: back to the sets', atSets, 'set', { step: { name: 'set' }, busy: null }],
     ['a manifest opened from the list did not load: Enter leaves', () => initialWizardState('x'), 'set', null],
     ['planning failed: back to the target', () => atItems(), 'target', { step: { name: 'target' } }],
     ['the run failed: back to the target', () => atItems(), 'plan', { step: { name: 'target' } }],
     ['back to the items', () => atItems(), 'items', { step: { name: 'items' } }],
+    ['the stored paths did not list: back to typing one', () => atItems(), 'paths', { step: { name: 'paths' } }],
   ])('%s', (_, from, back, expected) => {
     const failed = apply({ ...from(), busy: 'loading' }, [{ type: 'failed', error, back }]).state;
     expect(failed).toMatchObject({ step: { name: 'error', error, back }, busy: null });
@@ -424,5 +426,65 @@ describe('restore wizard: errors', () => {
       expect(after.state).toMatchObject(expected);
       expect(after.effects).toEqual([]);
     } else expect(after.effects).toEqual([{ kind: 'back' }]);
+  });
+});
+
+describe('restore wizard: which of the files (a stored path typed)', () => {
+  const TAB: K = ['\t', { tab: true }];
+  /** The files alone chosen, past the target (a new folder, the default): the paths step, listing the set's top. */
+  const atPaths = () => apply(atItems(), keys(k.down, k.down, k.down, k.space, k.enter, k.enter));
+  const listed = (typed: string, paths: string[]): WizardEvent => ({
+    type: 'paths-listed',
+    complete: true,
+    listed: {
+      typed,
+      choices: paths.map((p) => ({ path: p, folder: p.endsWith('/'), files: 1 })),
+      more: 0,
+      matched: paths.length,
+      chosen: 0,
+    },
+  });
+
+  it('entering it lists the top; Tab lists what is typed and completes it; a folder completed is listed at once', () => {
+    const { state, effects } = atPaths();
+    expect(state).toMatchObject({ step: { name: 'paths' }, busy: 'loading', pathText: '' });
+    expect(effects).toEqual([{ kind: 'list-paths', id: '20261122_100000', typed: '', complete: false }]);
+    const typed = apply({ ...state, busy: null }, [...keys(k.char('c'), k.char('o'), TAB)]);
+    expect(typed.effects).toEqual([{ kind: 'list-paths', id: '20261122_100000', typed: 'co', complete: true }]);
+    const done = apply(typed.state, [listed('co', ['config/'])]);
+    expect(done.state).toMatchObject({ pathText: 'config/', busy: 'loading' });
+    expect(done.effects).toEqual([{ kind: 'list-paths', id: '20261122_100000', typed: 'config/', complete: false }]);
+    // Two names: completed as far as they agree, nothing more listed.
+    const two = apply({ ...done.state, pathText: 'config/a' }, [
+      listed('config/a', ['config/app.conf', 'config/app.key']),
+    ]);
+    expect(two).toMatchObject({ state: { pathText: 'config/app.', busy: null }, effects: [] });
+    // What was typed meanwhile is not completed over (a listing that comes after the step was left is dropped).
+    expect(apply({ ...done.state, pathText: 'x' }, [listed('config/', ['config/a'])]).state.pathText).toBe('x');
+    const left = apply({ ...done.state, busy: null }, keys(k.esc)).state;
+    expect(apply(left, [listed('config/', ['config/a'])]).state).toMatchObject({
+      step: { name: 'target' },
+      busy: null,
+    });
+  });
+
+  it('Enter plans with the path typed (none: all the files); Esc while a destination lists it stops it', () => {
+    const { state } = atPaths();
+    const ready = { ...state, busy: null };
+    expect(apply(ready, keys(k.enter)).effects).toEqual([
+      { kind: 'plan', request: { setId: '20261122_100000', databases: [], files: true } },
+    ]);
+    const typed = apply(ready, keys(...[...'config/app.conf'].map(k.char), k.enter)).effects;
+    expect(typed).toEqual([
+      { kind: 'plan', request: { setId: '20261122_100000', databases: [], files: true, paths: ['config/app.conf'] } },
+    ]);
+    const remote = apply({ ...ready, from: 'nas' }, keys(TAB));
+    expect(remote.effects).toEqual([
+      { kind: 'list-paths', id: '20261122_100000', typed: '', complete: true, from: 'nas' },
+    ]);
+    expect(apply(remote.state, keys(k.esc))).toEqual({
+      state: { ...remote.state, busy: null },
+      effects: [{ kind: 'cancel' }],
+    });
   });
 });

@@ -295,6 +295,11 @@ describe('restore screen: the files alone (80×24)', () => {
       f = await waitFrame(lastFrame, (x) => x.includes('/tmp/mis-archivos'));
       expect(f).not.toMatch(/In place|En su sitio/);
       await press(stdin, KEY.enter);
+      // Which of the files: Enter with nothing typed takes them all.
+      await waitFrame(lastFrame, (x) =>
+        x.includes(lang === 'en' ? 'Which files to restore' : 'Qué archivos restaurar'),
+      );
+      await press(stdin, KEY.enter);
       await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'Type RESTORE' : 'Escriba RESTAURAR'));
       expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([
         { setId: '20261122_100000', databases: [], files: true, to: '/tmp/mis-archivos' },
@@ -310,6 +315,8 @@ describe('restore screen: the files alone (80×24)', () => {
     await waitFrame(lastFrame, (x) => x.includes('[ ] Files (2)'));
     await press(stdin, KEY.down, KEY.down, KEY.down, KEY.space, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('Files go into a new folder'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Which files to restore'));
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
     expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([

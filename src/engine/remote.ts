@@ -21,6 +21,7 @@ import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, heldFiles, nextBackupOnly, readManifestFile, readManifestLean } from './manifest.js';
 import { isSetId } from './set-id.js';
+import { pathChoices, type PathChoices } from './stored-path-choices.js';
 import { expectedFiles, nextBackupWarning, readThroughCheck, type FileCheck, type VerifyReport } from './verify.js';
 import { readThrough } from './stored-check.js';
 import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
@@ -29,7 +30,7 @@ import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
  * a set there (sizes, or every byte re-hashed with --read-data); with the destination's opening and closing on
  * interruption that fetching a set for a restore (remote-fetch.ts) shares. Copying is copy.ts, pruning
- * remote-prune.ts. Why one file of about 620 lines: listing, reading the manifests, the chains they make there and
+ * remote-prune.ts. Why one file of about 640 lines: listing, reading the manifests, the chains they make there and
  * verifying a set are each a reading of the same listing and manifests.
  */
 
@@ -242,6 +243,26 @@ export async function readRemoteManifestLean(
     return { ...read.head, files: read.head.files.length ? read.head.files.slice(0, first) : kept };
   });
   return { head, files: files! };
+}
+
+/**
+ * What set `id` at a destination stores below `typed` (stored-path-choices.ts), its manifest read as a stream in a
+ * scratch folder and removed: the menu's restore of some of the set's files lists them as it does for a local set.
+ */
+export async function remotePathChoices(
+  dest: Destination,
+  source: string,
+  id: string,
+  typed: string,
+  limit: number,
+): Promise<PathChoices> {
+  let listed: PathChoices | undefined;
+  await readRemoteWith(dest, source, id, undefined, (dir) => {
+    const read = readManifestLean(dir, { remember: false });
+    listed = pathChoices(read.files.entries(), read.head.folders ?? [], typed, limit);
+    return read.head;
+  });
+  return listed!;
 }
 
 async function readRemoteWith(

@@ -28,7 +28,14 @@ import { keepSet } from '../engine/remote-keep.js';
 import { deleteNotes } from '../engine/before-delete.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies, retriedPhrase, type CopyResult } from '../engine/copy.js';
-import { listRemote, readRemoteManifest, readRemoteManifestLean, withDestination } from '../engine/remote.js';
+import {
+  listRemote,
+  readRemoteManifest,
+  readRemoteManifestLean,
+  remotePathChoices,
+  withDestination,
+} from '../engine/remote.js';
+import { pathChoices, type PathChoices } from '../engine/stored-path-choices.js';
 import type { Destination } from '../destinations/destination.js';
 import { remoteSources } from '../engine/remote-sources.js';
 import {
@@ -109,7 +116,7 @@ export interface MenuHealth {
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 770 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 790 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -140,6 +147,11 @@ export interface EngineFacade {
    * (its id), its manifest read there as lean (the menu's restore and drill from a destination need no more).
    */
   readSetDetails(id: string, from?: string): Promise<SetDetails>;
+  /**
+   * What set `id` stores below the path typed (stored-path-choices.ts): its first `limit` names one level down, the
+   * manifest's entries read one at a time (never the whole list at once). `from`: the set at that destination.
+   */
+  storedPathChoices(id: string, typed: string, limit: number, from?: string): Promise<PathChoices>;
   /**
    * What breaks the chain of set `id` of this server's backup folder, as listSets's `chainProblemPhrases` say it (a
    * set it applies on deleted or pruned, a member damaged); [] when its chains restore, and for a full.
@@ -373,6 +385,8 @@ export interface RestoreRequest {
   createRoles?: boolean;
   /** PostgreSQL, side by side: only these tables (`schema.table`; the CLI's --table). */
   tables?: string[];
+  /** With `files`: only the stored files at or below these paths (`group/relative`; the CLI's --path). */
+  paths?: string[];
 }
 
 /** What the foreground scheduler reports to the scheduler screen (the Scheduler's own events). */
@@ -454,6 +468,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     const sel = {
       databases: req.databases,
       files: req.files,
+      ...(req.files && req.paths?.length ? { paths: req.paths } : {}),
       ...(req.at ? { at: new Date(req.at), atWithin: req.atWithin ?? 0 } : {}),
       manifestsOnly: true,
     };
@@ -595,6 +610,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       const all = { count: files.count, bytes: files.bytes, groups: [...files.groups] };
       return { manifest: { ...head, files: first }, files: all };
     },
+    async storedPathChoices(id, typed, limit, from) {
+      if (from) return withDestination(cfg, from, (dest, source) => remotePathChoices(dest, source, id, typed, limit));
+      const { head, files } = await readManifestLeanOf(cfg, id);
+      return pathChoices(files.entries(), head.folders ?? [], typed, limit);
+    },
     chainProblems: async (id) => chainBreakPhrases(cfg, (await readManifestHead(cfg, id)).id, { damage: true }),
     async planBackupTypes(req) {
       const chained = req.type === 'differential' || req.type === 'incremental';
@@ -700,6 +720,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         ...(req.terminateConnections ? { terminateConnections: true } : {}),
         ...(req.createRoles ? { createRoles: true } : {}),
         ...(req.tables?.length ? { tables: req.tables } : {}),
+        ...(req.files && req.paths?.length ? { paths: req.paths } : {}),
         ...(req.at ? { atWithin: req.atWithin ?? 0 } : {}),
         checkAsRead: true,
       };

@@ -4,6 +4,7 @@ import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { chooseLatest } from '../engine/catalog.js';
 import { atWithin } from '../engine/chain.js';
+import { completedPath, type PathChoices } from '../engine/stored-path-choices.js';
 import type { KeyLock, KeySubject, RestoreOutcome, RestorePlan, RestoreRequest, SetList } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
@@ -17,17 +18,18 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  *
  * Steps: with destinations configured, where from (this server's backup folder or a destination) →
  * pick a set (or latest; or `t`: "as of a date and time", the time and databases) → what to restore → where (in place
- * or side by side) → for one PostgreSQL database side by side, which tables → the plan (nothing changed yet; the
- * operator types the confirmation word) → when only connected sessions stop an in-place restore of a server
+ * or side by side) → for one PostgreSQL database side by side, which tables → for the files alone, which of them
+ * (a stored path typed, empty for all; Tab lists what is stored there and completes it) → the plan (nothing changed
+ * yet; the operator types the confirmation word) → when only connected sessions stop an in-place restore of a server
  * database, whether to close them at the swap (default no; yes plans again with them closed) →
  * when the identity file is passphrase-protected and not opened yet, or the set is encrypted to a passphrase
  * no file gives, that passphrase (masked; once opened the key is checked again, so sets needing both kinds ask
  * one, then the other) →
  * progress → the outcome. On the set step, `d` drills the set instead (here or at the destination: DrillScreen,
  * the CLI's `drill ID [--from NAME]`), then Esc comes back to the sets. New steps' keys live in
- * restore-wizard-steps.ts.
+ * restore-wizard-steps.ts, but for the paths step's, a few lines that start the plan or list the paths here.
  *
- * Why one file of about 570 lines: it is one state machine whose transitions read each other's states;
+ * Why one file of about 660 lines: it is one state machine whose transitions read each other's states;
  * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
@@ -39,13 +41,17 @@ export type WizardStep =
   | { name: 'items' }
   | { name: 'target' }
   | { name: 'tables' }
+  | { name: 'paths' }
   | { name: 'plan' }
   | { name: 'sessions'; choice: 0 | 1 }
   | { name: 'running'; interruptWarned: boolean }
   | { name: 'outcome'; outcome: RestoreOutcome }
-  | { name: 'error'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' }
+  | { name: 'error'; error: unknown; back: ErrorBack }
   /** `d` on the set step: a restore drill of set `id` (at `from` when read there) instead; its screen owns the keys. */
   | { name: 'drill'; id: string };
+
+/** The step an error goes back to. */
+export type ErrorBack = 'set' | 'items' | 'target' | 'paths' | 'plan';
 
 export interface WizardState {
   step: WizardStep;
@@ -96,6 +102,9 @@ export interface WizardState {
   /** Row 0: all tables; then one row per table of `tableNames`. */
   tablePicks: boolean[];
   tableCursor: number;
+  /** With the files: the stored path typed (empty: all of them), and what the set stores there when listed. */
+  pathText: string;
+  pathChoices: PathChoices | null;
   plan: RestorePlan | null;
   /** What the screen waits for (an i18n key): keys typed meanwhile wait for the step that follows (waitsOnEngine). */
   busy: 'loading' | 'planning' | 'fetching' | 'unlocking' | null;
@@ -108,6 +117,8 @@ export type WizardEffect =
   | { kind: 'load-sets'; from?: string }
   | { kind: 'load-manifest'; id: string; from?: string }
   | { kind: 'plan'; request: RestoreRequest }
+  /** What set `id` stores below `typed` (answered by `paths-listed`); `complete`: Tab, the path is completed. */
+  | { kind: 'list-paths'; id: string; typed: string; complete: boolean; from?: string }
   /**
    * Whether a passphrase must be typed first to decrypt `of` (answered by `key-checked`): the plan, or an
    * encrypted set of a destination before its items (fetching its chain decrypts).
@@ -133,6 +144,7 @@ export type WizardEvent =
   | { type: 'sets-loaded'; sets: SetList }
   | { type: 'manifest-loaded'; manifest: Manifest; chainProblems?: Phrase[]; fileCount?: number }
   | { type: 'planned'; plan: RestorePlan }
+  | { type: 'paths-listed'; listed: PathChoices; complete: boolean }
   | { type: 'confirmed' }
   | { type: 'key-checked'; locked: KeyLock | null }
   | { type: 'unlocked' }
@@ -142,7 +154,7 @@ export type WizardEvent =
   | { type: 'restored'; outcome: RestoreOutcome }
   /** The drill's screen was left: back to the sets, where it was chosen. */
   | { type: 'drill-left' }
-  | { type: 'failed'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' };
+  | { type: 'failed'; error: unknown; back: ErrorBack };
 
 export interface Transition {
   state: WizardState;
@@ -169,6 +181,8 @@ export function initialWizardState(
     problem: null,
     tablePicks: [],
     tableCursor: 0,
+    pathText: '',
+    pathChoices: null,
     plan: null,
     busy: null,
     scrollTop: 0,
@@ -294,6 +308,7 @@ export function planRequest(s: WizardState, terminate: boolean): RestoreRequest 
     ...(terminate ? { terminateConnections: true } : {}),
     ...(d.createRoles ? { createRoles: true } : {}),
     ...(d.chosenTables.length ? { tables: d.chosenTables } : {}),
+    ...(d.filesOnly && s.pathText.trim() ? { paths: [s.pathText.trim()] } : {}),
   };
 }
 
@@ -341,6 +356,23 @@ function startPlan(s: WizardState, terminate: boolean): Transition {
   return to({ ...s, step: { name: 'plan' }, plan: null, scrollTop: 0, busy }, { kind: 'plan', request });
 }
 
+/**
+ * The paths step when the files are restored alone (a file or a folder brought back from a set), what the set stores
+ * at the path typed listed; else the plan. With databases, all the files (a server brought back whole keeps its flow).
+ */
+function pathsOrPlan(s: WizardState): Transition {
+  if (!deriveWizard(s).filesOnly || !s.manifest) return startPlan(s, false);
+  return listPaths({ ...s, step: { name: 'paths' } }, false);
+}
+
+/** Lists what the set stores at the path typed (`complete`: Tab, which completes it too). */
+function listPaths(s: WizardState, complete: boolean): Transition {
+  if (!s.manifest) return stay(s);
+  const from = s.from ? { from: s.from } : {};
+  const effect = { kind: 'list-paths' as const, id: s.manifest.id, typed: s.pathText, complete, ...from };
+  return to({ ...s, busy: 'loading' }, effect);
+}
+
 /** The items step with `picked`: 'choose at least one' goes once a database or the files are chosen. */
 function withPicked(s: WizardState, picked: boolean[]): WizardState {
   const next = { ...s, picked };
@@ -384,7 +416,8 @@ function scrolled(s: WizardState, input: string, key: Key, view: WizardView, typ
 function cancelRemote(s: WizardState): Transition | null {
   if (!s.from) return null;
   if (s.busy === 'fetching') return to({ ...s, busy: null, plan: null, step: { name: 'target' } }, CANCEL);
-  if (s.busy === 'loading' && s.step.name === 'set') return to({ ...s, busy: null }, CANCEL);
+  if (s.busy === 'loading' && (s.step.name === 'set' || s.step.name === 'paths'))
+    return to({ ...s, busy: null }, CANCEL);
   return null;
 }
 
@@ -472,7 +505,7 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
           const tablePicks = fresh ? [true, ...d.tableNames.map(() => false)] : s.tablePicks;
           return stay({ ...next, tablePicks, tableCursor: 0, step: { name: 'tables' } });
         }
-        return startPlan(next, false);
+        return pathsOrPlan(next);
       }
       if (s.sideBySide || d.filesOnly) {
         const edited = editText(s.to, input, key);
@@ -490,8 +523,15 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
         next[0] = !next.slice(1).some(Boolean);
         return stay({ ...s, tablePicks: next });
       }
-      if (key.return) return startPlan(s, false);
+      if (key.return) return pathsOrPlan(s);
       return stay(s);
+    }
+    case 'paths': {
+      if (key.escape) return stay({ ...s, step: { name: d.tableNames.length ? 'tables' : 'target' } });
+      if (key.return) return startPlan(s, false);
+      if (key.tab) return listPaths(s, true);
+      const edited = editText(s.pathText, input, key);
+      return edited === null ? stay(s) : stay({ ...s, pathText: edited });
     }
     case 'plan': {
       const top = scrolled(s, input, key, view, d.confirming);
@@ -519,8 +559,7 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
       if (!(key.escape || key.return)) return stay(s);
       if (step.back === 'set' && !s.sets && s.destinations.length) return stay({ ...s, step: { name: 'source' } });
       if (step.back === 'set' && (s.initialSetId || !s.sets)) return to(s, { kind: 'back' });
-      const back: WizardStep =
-        step.back === 'set' ? { name: 'set' } : step.back === 'items' ? { name: 'items' } : { name: 'target' };
+      const back: WizardStep = { name: step.back === 'plan' ? 'target' : step.back };
       return stay({ ...s, step: back });
     }
   }
@@ -552,6 +591,8 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
         chainProblems,
         picked,
         cursor: 0,
+        pathText: '',
+        pathChoices: null,
         busy: null,
         step: items,
       };
@@ -562,6 +603,14 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
           { kind: 'check-key', of: { setId: e.manifest.id, from: s.from } },
         );
       return stay(loaded);
+    }
+    case 'paths-listed': {
+      if (s.step.name !== 'paths') return stay({ ...s, busy: null });
+      // Completed only when what was listed is still what is typed (nothing is typed while it is listed: held).
+      const typed = e.complete && e.listed.typed === s.pathText ? completedPath(s.pathText, e.listed) : s.pathText;
+      const next = { ...s, busy: null, pathChoices: e.listed, pathText: typed };
+      // Completed to a folder: what it holds is listed at once, as the next Tab would.
+      return typed !== s.pathText && typed.endsWith('/') ? listPaths(next, false) : stay(next);
     }
     case 'planned': {
       const next = { ...s, plan: e.plan, busy: null };

@@ -113,6 +113,7 @@ export const en = {
     pickTarget: '↑↓ choose · type the new path or name · Enter next · Esc back',
     pickFolder: 'type the folder (or leave it empty) · Enter next · Esc back',
     pickTables: '↑↓ move · Space toggle · Enter next · Esc back',
+    pickPaths: 'type a stored path (empty: all) · Tab list and complete · Enter next · Esc back',
     sessions: '↑↓ choose · Enter confirm · Esc back (nothing is closed)',
     schedule: '↑↓ move · Enter edit · a add · x remove · t retention · s save · Esc back',
     jobForm: '↑↓ field · ←→ change · type text · Enter done · Esc cancel',
@@ -376,6 +377,18 @@ export const en = {
     rowsNote: (n: number) => (n === 1 ? '1 row' : `${n} rows`),
     tablesNote:
       'Chosen tables come with their keys, indexes, triggers, sequences and the types and functions they use.',
+    pickPaths: (n: number) => `Which files to restore (the set stores ${n})`,
+    pathsOfSet: (n: number, of: number) => `only those of the paths typed: ${n} of the set's ${of} file(s)`,
+    pathField: 'Stored path (empty: all of them)',
+    pathsChosen: (n: number) =>
+      n > 0
+        ? `Enter restores ${n} file(s)`
+        : 'No stored file or folder has this path: finish its name (Tab completes it)',
+    pathFiles: (n: number) => (n === 1 ? '1 file' : `${n} files`),
+    pathsMore: (n: number) => `… and ${n} more: type more of the path`,
+    pathsNone: 'Nothing stored begins so: check the path (Tab lists what is stored where it is typed).',
+    pathsNote:
+      'A file or a folder, as the set lists it; a folder brings back everything below it. Tab lists what is stored there and completes the path.',
     nothingPicked: 'Choose at least one database or the files.',
     pickTarget: 'Where to restore',
     inPlace: 'In place: replace the live database (a safety copy is taken first)',

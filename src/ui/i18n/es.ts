@@ -108,6 +108,7 @@ export const es: Catalogue = {
     pickTarget: '↑↓ elegir · escriba la nueva ruta o nombre · Enter seguir · Esc volver',
     pickFolder: 'escriba la carpeta (o déjela vacía) · Enter seguir · Esc volver',
     pickTables: '↑↓ mover · Espacio marcar · Enter seguir · Esc volver',
+    pickPaths: 'escriba una ruta guardada (vacía: todos) · Tab listar y completar · Enter seguir · Esc volver',
     sessions: '↑↓ elegir · Enter confirmar · Esc volver (no se cierra nada)',
     schedule: '↑↓ · Enter editar · a añadir · x quitar · t retención · s guardar · Esc volver',
     jobForm: '↑↓ campo · ←→ cambiar · escriba texto · Enter listo · Esc cancelar',
@@ -368,6 +369,18 @@ export const es: Catalogue = {
     rowsNote: (n: number) => (n === 1 ? '1 fila' : `${n} filas`),
     tablesNote:
       'Las tablas elegidas llegan con sus claves, índices, disparadores, secuencias y los tipos y funciones que usan.',
+    pickPaths: (n: number) => `Qué archivos restaurar (la copia guarda ${n})`,
+    pathsOfSet: (n: number, of: number) => `solo los de las rutas escritas: ${n} de los ${of} archivo(s) de la copia`,
+    pathField: 'Ruta guardada (vacía: todos)',
+    pathsChosen: (n: number) =>
+      n > 0
+        ? `Enter restaura ${n} archivo(s)`
+        : 'Ningún archivo ni carpeta guardados tiene esta ruta: termine su nombre (Tab lo completa)',
+    pathFiles: (n: number) => (n === 1 ? '1 archivo' : `${n} archivos`),
+    pathsMore: (n: number) => `… y ${n} más: escriba más de la ruta`,
+    pathsNone: 'No hay nada guardado que empiece así: revise la ruta (Tab lista lo guardado donde está escrita).',
+    pathsNote:
+      'Un archivo o una carpeta, como los lista la copia; una carpeta trae todo lo que hay debajo. Tab lista lo guardado ahí y completa la ruta.',
     nothingPicked: 'Elija al menos una base de datos o los archivos.',
     pickTarget: 'Dónde restaurar',
     inPlace: 'En su sitio: sustituir la base en uso (antes se hace una copia de seguridad)',

@@ -11,6 +11,7 @@ import {
   initialWizardState,
   restoreWizard,
   waitsOnEngine,
+  type ErrorBack,
   type WizardEffect,
   type WizardEvent,
   type WizardState,
@@ -32,6 +33,7 @@ import { SessionsStep } from './restore/SessionsStep.js';
 import { SetStep } from './restore/SetStep.js';
 import { DrillScreen } from './DrillScreen.js';
 import { TablesStep } from './restore/TablesStep.js';
+import { PathsStep, PATH_CHOICES } from './restore/PathsStep.js';
 import { planRows } from './restore-rows.js';
 
 export { connectedSessions, mayCloseSessions } from '../restore-wizard.js';
@@ -87,7 +89,7 @@ export function RestoreScreen({
   // when no `cancel` came since it was asked for.
   const generation = useRef(0);
   const listing = useRef<AbortController | null>(null);
-  const answer = <T,>(work: Promise<T>, ok: (value: T) => WizardEvent, back: 'set' | 'target'): Promise<void> => {
+  const answer = <T,>(work: Promise<T>, ok: (value: T) => WizardEvent, back: ErrorBack): Promise<void> => {
     const asked = generation.current;
     return work.then(
       (value) => void (asked === generation.current && dispatch(ok(value))),
@@ -134,6 +136,12 @@ export function RestoreScreen({
       }
       case 'plan':
         return answer(facade.planRestore(effect.request), (plan) => ({ type: 'planned', plan }), 'target');
+      case 'list-paths':
+        return answer(
+          facade.storedPathChoices(effect.id, effect.typed, PATH_CHOICES, effect.from),
+          (listed) => ({ type: 'paths-listed', listed, complete: effect.complete }),
+          'paths',
+        );
       case 'check-key':
         return facade.keyLocked(effect.of).then(
           (locked) => dispatch({ type: 'key-checked', locked }),
@@ -228,6 +236,8 @@ export function RestoreScreen({
       return <ItemsStep state={state} derived={derived} busyText={busyText} />;
     case 'tables':
       return <TablesStep state={state} derived={derived} />;
+    case 'paths':
+      return <PathsStep state={state} busyText={busyText} />;
     case 'sessions':
       return <SessionsStep plan={state.plan} choice={step.choice} />;
     case 'plan':

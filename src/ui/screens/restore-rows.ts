@@ -88,6 +88,15 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number, opts: { b
       ],
       '    ',
     );
+    // Some of the set's files (the paths typed): which, and how many of how many, as the CLI's plan says them.
+    if (f.paths && f.ofSet) {
+      add([{ text: `    ${t.restore.pathsOfSet(f.count, f.ofSet.count)}`, color: theme.colors.muted }], '      ');
+      for (const p of f.paths)
+        add(
+          [{ text: `      ${p.path}: ${t.restore.pathFiles(p.count + p.symlinks)}`, color: theme.colors.muted }],
+          '        ',
+        );
+    }
     // Decrypted on the way (age authenticates every chunk), each checked as it is read: said as the CLI plan says it.
     if (plan.encrypted && plan.options.checkAsRead && !plan.databases.length)
       add([{ text: `    ${t.restore.filesDecryptedAsRead}`, color: theme.colors.muted }], '    ');
