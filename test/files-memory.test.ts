@@ -370,6 +370,22 @@ describe('parseManifestInPieces', () => {
       '{"a":1,"a":{"b":2},"files":[1],"files":[2,3]}',
       // A line that closes an object inside an entry indented as the entry: not where the entry ends.
       '{"files": [\n  {"a": {\n  }, "b": "\\n  }"\n  },\n  {"c": [\n  {}]\n  }\n]}',
+      // The same inside a top-level value read whole (found by its closing line): not where the value ends.
+      '{\n  "a": {\n    "x": {\n  }\n  },\n  "b": [\n  ],\n  "c": [],\n  "d": [\n    "\\n  ]"\n  ]\n}',
+      // A manifest as respaldo writes it, a database entry of many parts (a PostgreSQL dump of many tables).
+      JSON.stringify(
+        {
+          schemaVersion: 1,
+          databases: [
+            { name: 'bench', extras: Array.from({ length: 300 }, (_, i) => ({ file: `x/${i}.dat.zst`, raw: i })) },
+          ],
+          files: [],
+          warnings: [],
+          totals: { storedBytes: 1 },
+        },
+        null,
+        2,
+      ),
     ];
     for (const doc of docs)
       for (const chunk of [undefined, 1, 2, 3, 5, 7, 64]) {

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import {
   parseTocList,
   selectTables,
+  tableDataFiles,
   TocSelectionError,
   type TocEntry,
   type TocTableRef,
@@ -60,6 +61,18 @@ describe('parseTocList', () => {
       { id: 12, oid: 99, desc: 'TABLE', rest: 'public t me', deps: [], line: '12; 1259 99 TABLE public t me' },
     ]);
   });
+});
+
+describe('tableDataFiles', () => {
+  test.each(['chinook.toc', 'tricky.toc'])(
+    '%s: the data file of each table by its OID, as parseTocList finds them',
+    (name) => {
+      const text = readFileSync(join(__dirname, 'fixtures/pg-toc', name), 'utf8');
+      const parsed = parseTocList(text).filter((e) => e.desc === 'TABLE DATA');
+      expect(parsed.length).toBeGreaterThan(4);
+      expect(tableDataFiles(text)).toEqual(new Map(parsed.map((e) => [e.oid, `${e.id}.dat`])));
+    },
+  );
 });
 
 describe('selectTables', () => {

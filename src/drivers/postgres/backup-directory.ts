@@ -8,7 +8,7 @@ import type { BackupType, BlockReader } from '../../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../../exec/spawn.js';
 import { ChainMapRecorder, hashedRead, hashedReader, hashFile } from './chain.js';
 import { said } from '../../core/phrases.js';
-import { parseTocList } from './toc.js';
+import { tableDataFiles } from './toc.js';
 import type { DriverContext, DumpFacts, DumpMember, OpenedDump } from '../driver.js';
 import { type PgConnection } from './config.js';
 import { completion, followFile, followReader, type Completion } from './follow.js';
@@ -273,8 +273,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
           `reading the table of contents of ${req.db.name} failed`,
           ctx.signal,
         );
-        const fileOf = new Map<number, string>();
-        for (const e of parseTocList(list.stdout)) if (e.desc === 'TABLE DATA') fileOf.set(e.oid, `${e.id}.dat`);
+        const fileOf = tableDataFiles(list.stdout);
         // The engine reads every member before `finished` settles the entry; wait for the counts.
         await consumed;
         await Promise.all(reading);
