@@ -150,7 +150,7 @@ export async function listDamagedSets(cfg: Pick<LoadedConfig, 'backupDir'>): Pro
       continue;
     }
     try {
-      const m = readManifestLean(dir).head;
+      const m = readManifestLean(dir, { shared: true }).head; // its id alone is read
       // A folder copied or renamed by hand: `list` leaves it out (restore refuses it), so it is said here.
       if (m.id !== name)
         out.push({
