@@ -93,7 +93,8 @@ export async function listSets(
     try {
       if (!statSync(dir).isDirectory()) continue;
       // Its files counted as they are read, none kept (a set of 100 000 files held about 40 MiB of them).
-      const { head, files } = readManifestLean(dir);
+      // Only looked at (its summary is made of it): the head kept, not a copy.
+      const { head, files } = readManifestLean(dir, { shared: true });
       if (head.id !== name) continue;
       out.push(summarize(head, dir, files));
     } catch {
