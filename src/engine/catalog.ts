@@ -306,15 +306,16 @@ export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: str
 
 /**
  * readManifest with the entries of its `files` not held (manifest.ts readManifestLean): `head.files` is empty unless
- * the manifest was read whole; `files` goes through them.
+ * the manifest was read whole; `files` goes through them. `shared`: as readManifestLean's (a head only looked at).
  */
 export async function readManifestLeanOf(
   cfg: Pick<LoadedConfig, 'backupDir'>,
   id: string,
+  opts: { shared?: boolean } = {},
 ): Promise<{ head: Manifest; files: ManifestFiles }> {
   let files: ManifestFiles | undefined;
   const head = await readManifestWith(cfg, id, (dir) => {
-    const read = readManifestLean(dir);
+    const read = readManifestLean(dir, opts);
     files = read.files;
     return read.head;
   });

@@ -65,7 +65,7 @@ async function newestSetOf(cfg: LoadedConfig, type: SetType): Promise<Manifest |
   const ids = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(isSetId).sort().reverse() : [];
   for (const id of ids) {
     // A set that cannot be read is no estimate; `list` and `verify` say what is wrong with it.
-    const head = await readManifestLeanOf(cfg, id).then(
+    const head = await readManifestLeanOf(cfg, id, { shared: true }).then(
       (r) => r.head,
       () => null,
     );
