@@ -11,7 +11,7 @@ import { normalStoredPath } from '../../../engine/restore-files.js';
 export const PATH_CHOICES = 200;
 
 /**
- * Step 3c, with the set's files: which of them. A stored path typed (a file, or a folder and what is below it; empty:
+ * Step 3c, the files restored alone: which of them. A stored path typed (a file, or a folder and what is below it; empty:
  * all), what the set stores there listed one level at a time (on entering the step, then on Tab, which completes the
  * path as a shell does). The plan checks the path against every stored file, and names the closest when it chooses
  * none.
