@@ -174,10 +174,11 @@ export function readManifestLean(
 }
 
 /**
- * The last lean reads of manifests (their heads, a few KiB each), by file, with the stat they were read at: the menu
- * reads a set's manifest for its list, its header, its details, its drills and its copies, and each read of the
- * manifest of a set of 100 000 files (57 MB) took about half a second. A manifest respaldo rewrites is a new file
- * renamed in (another inode), one changed in place has another size or time: it is read again.
+ * The last lean reads of manifests (their heads: a few KiB each, MiB for a set of thousands of tables), by file, with
+ * the stat they were read at: the menu reads a set's manifest for its list, its header, its details, its drills and
+ * its copies, and each read of the manifest of a set of 100 000 files (57 MB) took about half a second. A manifest
+ * respaldo rewrites is a new file renamed in (another inode), one changed in place has another size or time: it is
+ * read again.
  */
 const leanRead = new Map<string, { stamp: string; bytes: number; read: { head: Manifest; files: ManifestFiles } }>();
 const LEAN_READS_KEPT = 256;
