@@ -11,10 +11,10 @@ import { normalStoredPath } from '../../../engine/restore-files.js';
 export const PATH_CHOICES = 200;
 
 /**
- * Step 3c, the files restored alone: which of them. A stored path typed (a file, or a folder and what is below it; empty:
- * all), what the set stores there listed one level at a time (on entering the step, then on Tab, which completes the
- * path as a shell does). The plan checks the path against every stored file, and names the closest when it chooses
- * none.
+ * Step 3c, the files restored alone: which of them. A stored path typed (a file, or a folder and what is below it;
+ * empty: all), what the set stores there listed one level at a time (on entering the step, then on Tab, which
+ * completes the path as a shell does). The plan checks the path against every stored file, and names the closest when
+ * it chooses none.
  */
 export function PathsStep({ state, busyText }: { state: WizardState; busyText: string | null }) {
   const { t, theme } = useUi();
