@@ -128,6 +128,27 @@ describe("restore: some of the set's files, from the menu", () => {
     expect(f.split('\n').length).toBeLessThanOrEqual(24);
   });
 
+  it('a path longer than the screen: typed over several lines, the names under it and the note whole (es, 80×24)', async () => {
+    const facade = filesFacade();
+    const deep = 'documentos-de-facturacion-electronica-sucursal-norte/comprobantes-fiscales-digitales-por-internet';
+    const m = facade.manifests[0]!;
+    // The 40 uploads of 2026 (entries 2 to 41) moved deep.
+    m.files = m.files.map((f, i) =>
+      i >= 2 && i < 42 ? { ...f, relative: `${deep}/factura-cliente-mayorista-${i}.xml` } : f,
+    );
+    const r = await atPaths(facade, 'es');
+    await waitFrame(r.lastFrame, (x) => x.includes('Enter restaura 45 archivo(s)'));
+    await type(r.stdin, `application/${deep}/`);
+    await press(r.stdin, '\t');
+    // Tab lists the folder and completes as far as its 40 names agree (the path now over three lines).
+    const f = await waitFrame(r.lastFrame, (x) => x.includes('factura-cliente-mayorista-10.xml'));
+    expect(f).toContain('Tab lista lo guardado ahí y completa la ruta.');
+    expect(f).toContain('scales-digitales-por-internet/factura-cliente-mayorista-');
+    expect(f).toMatch(/… y \d+ más/);
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    for (const line of f.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+  });
+
   it('a database with the files: all the files, no step asks which (a server brought back whole)', async () => {
     const facade = filesFacade();
     const r = renderSized(<RestoreScreen onBack={() => undefined} initialSetId={SET} />, { facade });

@@ -1,9 +1,8 @@
 import { Box, Text } from 'ink';
 import { Screen } from '../../components/Screen.js';
-import { TextField } from '../../components/TextField.js';
 import { Para } from '../../components/Para.js';
 import type { WizardState } from '../../restore-wizard.js';
-import { useBodyRows } from '../../use-screen-size.js';
+import { useBodyRows, useScreenSize } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
 import { normalStoredPath } from '../../../engine/restore-files.js';
 
@@ -19,6 +18,7 @@ export const PATH_CHOICES = 200;
 export function PathsStep({ state, busyText }: { state: WizardState; busyText: string | null }) {
   const { t, theme } = useUi();
   const body = useBodyRows();
+  const { columns } = useScreenSize();
   const typed = state.pathText.replace(/^(\.\/)+/, '');
   const listed = state.pathChoices;
   // What was listed still applies while the path typed goes on from it; the choices are those it still begins.
@@ -32,21 +32,26 @@ export function PathsStep({ state, busyText }: { state: WizardState; busyText: s
   const asPath = normalStoredPath(typed);
   const named = shown.find((c) => normalStoredPath(c.path) === asPath);
   const chosen = sameTyped ? (current?.chosen ?? 0) : named ? (named.folder ? named.files : 1) : 0;
-  const room = Math.max(1, body - 9);
+  // The path typed may take several lines: the names listed take what is left (the note under them stays whole).
+  const fieldLines = Math.ceil(([...`${t.restore.pathField}: ${state.pathText}`].length + 3) / columns);
+  const said = shown.length ? t.restore.pathsChosen(chosen) : t.restore.pathsNone;
+  const saidLines = Math.ceil([...said].length / columns);
+  const room = Math.max(1, body - 7 - fieldLines - saidLines);
   const more = current ? Math.max(0, shown.length - room) + current.more : 0;
   const fileCount = state.fileCount ?? state.manifest?.files.length ?? 0;
   return (
     <Screen title={`${t.restore.title}: ${state.manifest ? state.manifest.id : ''}`} help={t.help.pickPaths}>
       {busyText ? <Text>{busyText}</Text> : null}
       <Text bold>{t.restore.pickPaths(fileCount)}</Text>
-      <TextField label={t.restore.pathField} value={state.pathText} focused />
+      {/* One text that wraps whole: a long path as TextField's row squeezed its label into a column of three lines. */}
+      <Text>
+        <Text color={theme.colors.accent}>{theme.glyphs.pointer} </Text>
+        {t.restore.pathField}: <Text inverse>{state.pathText}</Text>
+        <Text inverse> </Text>
+      </Text>
       {current ? (
         <Box flexDirection="column" marginTop={1}>
-          {shown.length ? (
-            <Text color={chosen ? theme.colors.ok : theme.colors.warn}>{t.restore.pathsChosen(chosen)}</Text>
-          ) : (
-            <Text color={theme.colors.warn}>{t.restore.pathsNone}</Text>
-          )}
+          <Text color={shown.length && chosen ? theme.colors.ok : theme.colors.warn}>{said}</Text>
           {shown.slice(0, room).map((c) => (
             <Text key={c.path} wrap="truncate-middle">
               {'  '}
