@@ -6,7 +6,17 @@
  * are passed over and said (plan, --json); when no set stores P, exit 8 names it with the closest stored paths. The
  * menu's restore of some of the files (the engine facade it calls) lists what a set stores and restores the same way.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -254,5 +264,42 @@ describe("the menu's restore of some of the files (the engine behind it)", () =>
       'application/site/app.conf',
     ]);
     await facade.releaseFetched();
+  });
+
+  it('at a destination, fetches the manifest once for every listing of a set, kept until the wizard is left', async () => {
+    const nas = join(demoSetup({}, { demo: false }).dir, 'nas');
+    mkdirSync(nas);
+    const s = siteSetup({ name: 'nas', type: 'folder', path: nas, source: 'srv1' });
+    const [m, other] = [await create(s), await create(s)];
+    const facade = await facadeOf(s);
+    // This run's scratch folders of the system's temporary folder (system-scratch.ts), each with the manifest kept.
+    const kept = () =>
+      readdirSync(tmpdir())
+        .filter((n) => n.startsWith('respaldo-restore-'))
+        .map((n) => join(tmpdir(), n, `.tmp-restore-${process.pid}`, 'manifest.json'))
+        .filter((f) => existsSync(f))
+        .map((f) => (JSON.parse(readFileSync(f, 'utf8')) as Manifest).id);
+    const top = ['application/ (4)'];
+    expect(names(await facade.storedPathChoices(m.id, '', 50, 'nas'))).toEqual(top);
+    expect(kept()).toEqual([m.id]);
+    // Gone there after the first listing: each Tab lists the copy fetched then, not fetched again.
+    const there = join(nas, 'srv1', m.id);
+    const moved = `${there}.away`;
+    renameSync(there, moved);
+    expect(names(await facade.storedPathChoices(m.id, 'application/', 50, 'nas'))).toEqual(['application/site/ (4)']);
+    const twice = await Promise.all([1, 2].map(() => facade.storedPathChoices(m.id, 'application/site/c', 50, 'nas')));
+    expect(twice.map(names)).toEqual([['application/site/conf/ (1)'], ['application/site/conf/ (1)']]);
+    // Another set: its manifest replaces the one kept.
+    expect(names(await facade.storedPathChoices(other.id, '', 50, 'nas'))).toEqual(top);
+    expect(kept()).toEqual([other.id]);
+    // Left: nothing kept, and the next listing fetches again (the set it asks for is not there now).
+    await facade.releaseFetched();
+    expect(kept()).toEqual([]);
+    await expect(facade.storedPathChoices(m.id, '', 50, 'nas')).rejects.toThrow(/manifest|not found|no such/i);
+    expect(kept()).toEqual([]);
+    renameSync(moved, there);
+    expect(names(await facade.storedPathChoices(m.id, '', 50, 'nas'))).toEqual(top);
+    await facade.releaseFetched();
+    expect(kept()).toEqual([]);
   });
 });

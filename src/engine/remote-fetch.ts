@@ -8,7 +8,7 @@ import { english, phrase, said, type Phrase, type PhraseId } from '../core/phras
 import { DestinationError, RefusedError, RespaldoError, VerifyError, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
-import type { LoadedConfig, Manifest } from '../core/types.js';
+import type { FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig } from '../destinations/registry.js';
 import { Sha256Pass, withRetries } from './copy.js';
@@ -26,14 +26,15 @@ import {
   type RestorePlan,
 } from './restore-plan.js';
 import { heldLock } from './lock.js';
-import { heldFiles, MANIFEST_NAME, readManifestFile, readManifestLean } from './manifest.js';
-import { mapLimited } from './limited.js';
+import { MANIFEST_NAME, readManifestLean } from './manifest.js';
+import { mapLimitedOf } from './limited.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { trackTemp } from './temp-journal.js';
-import { expectedFiles, expectedOfFiles } from './verify.js';
+import { expectedFiles, expectedOfFiles, type ExpectedFile } from './verify.js';
 import { choosingPath, normalStoredPath, shownPath } from './restore-files.js';
 import { setDir, type SetSelection } from './catalog.js';
 import {
+  fetchRemoteManifest,
   latestRemoteSet,
   readRemoteManifest,
   damagedThereHint,
@@ -48,7 +49,7 @@ import {
  * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): its manifests first,
  * for the plan and the checks that need no stored file; then its files into a private, journaled folder of
  * backupDir, every file checked on the way, or streamed into the restore (remote-read.ts) when there is no room
- * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 690 lines:
+ * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 740 lines:
  * choosing the set there (for `--path`, the newest storing it), reading its chains and fetching them share the one
  * open destination and the folder they fill.
  */
@@ -149,8 +150,18 @@ export async function fetchPlanned(
 export async function checkKeysThere(f: FetchedSet): Promise<void> {
   if (!f.streamed) return;
   for (const id of [...f.chainIds, f.id]) {
-    const m = readManifestFile(join(dirname(f.dir), id));
-    if (m.encryption) await f.streamed.open(m);
+    // Its head and, for a passphrase, one stored file to check it against (a database's, else the first file's):
+    // never every entry (the manifest of a set of 100 000 files read whole held 40 MiB of them).
+    const { head, files } = readManifestLean(join(dirname(f.dir), id), { remember: false });
+    if (!head.encryption) continue;
+    const first: FileEntry[] = [];
+    if (!head.files.length)
+      for (const e of files.entries())
+        if (e.stored) {
+          first.push(e);
+          break;
+        }
+    await f.streamed.open(head.files.length ? head : { ...head, files: first });
   }
 }
 
@@ -186,7 +197,7 @@ async function checkPresent(
   dest: Destination,
   source: string,
   m: Manifest,
-  wanted: ReturnType<typeof expectedFiles>,
+  wanted: Iterable<ExpectedFile>,
   done: Done,
 ): Promise<void> {
   const key = setKey(source, m.id);
@@ -243,6 +254,30 @@ function damagedThere(message: Phrase, hint: Phrase): VerifyError {
 const nothingDone = (sel: Pick<FetchSelection, 'forDrill'>): Done => (sel.forDrill ? 'drill' : 'restore');
 
 /**
+ * Stored files a fetch reads: its databases' (a few, held) and, after them, those of its file entries (gone through
+ * again from the manifest each time they are asked for, none held), with how many there are.
+ */
+interface Wanted extends Iterable<ExpectedFile> {
+  readonly count: number;
+}
+
+function wantedOf(held: ExpectedFile[], ofEntries?: () => Iterable<ExpectedFile>): Wanted {
+  const all = function* (): Generator<ExpectedFile> {
+    yield* held;
+    if (ofEntries) yield* ofEntries();
+  };
+  let count = 0;
+  for (const _ of all()) count++;
+  return { count, [Symbol.iterator]: all };
+}
+
+/** Whether any of `items` passes `test` (going through no more of them than it takes). */
+function someOf<T>(items: Iterable<T>, test: (item: T) => boolean): boolean {
+  for (const item of items) if (test(item)) return true;
+  return false;
+}
+
+/**
  * Fetches files of set `m` into `dir`, `parallel` at once (each costs round trips to a distant destination),
  * checking each one's size and SHA-256 against the manifest on the way (a mismatch is a VerifyError). A file
  * whose fetch fails on a transient error is fetched again whole.
@@ -252,14 +287,14 @@ async function fetchFiles(
   source: string,
   m: Manifest,
   dir: string,
-  wanted: ReturnType<typeof expectedFiles>,
+  wanted: Iterable<ExpectedFile>,
   progress: FetchProgress,
   cfg: Pick<LoadedConfig, 'backupDir'>,
   parallel: number,
   done: Done,
 ): Promise<void> {
   const hint = damagedThereHint(cfg, dest.name, m.id, done);
-  await mapLimited(wanted, parallel, async (w) => {
+  await mapLimitedOf(wanted, parallel, async (w) => {
     const target = join(dir, w.path);
     await makeDirs(dirname(target), DIR_MODE);
     let h = new Sha256Pass();
@@ -361,8 +396,8 @@ export async function fetchSet(
       async (dest, source) => {
         let chainSets: Map<string, ChainSet> | null = null;
         let setId = realId;
-        // The manifest of the set chosen, when `latest --path` read it already (into its folder) to look for P.
-        let read: Manifest | null = null;
+        // Whether `latest --path` (or `--at`) read the manifest of the set chosen already, in a folder, to look for P.
+        let read = false;
         if (candidates.length > 1 || (asked && candidates.length)) {
           // `latest` as here (selectUsableLatest): a set whose chain there cannot be used for a database asked for (a
           // member missing or damaged, a stored file missing) is passed over for the next one; it refused instead,
@@ -389,14 +424,13 @@ export async function fetchSet(
             if (asked) {
               const at = join(root, `.looked-${cid}`);
               await ensurePrivateDir(at);
-              const cm = await readRemoteManifest(dest, source, cid, at);
-              const lacks = pathsNotStored({ head: cm, files: heldFiles(cm.files) }, asked);
+              const lacks = pathsNotStored(await fetchRemoteManifest(dest, source, cid, at), asked);
               if (lacks.length) {
                 looked.push(cid);
                 broken.push({ id: cid, lacks, paths: true });
                 continue;
               }
-              read = cm;
+              read = true;
             }
             usable = cid;
             break;
@@ -416,7 +450,7 @@ export async function fetchSet(
               });
             passedOver = [...(passedOver ?? []), ...broken].sort((a, b) => (a.id < b.id ? 1 : -1));
           }
-          if (usable !== setId) read = null;
+          if (usable !== setId) read = false;
         }
         if (sel.at) {
           chainSets = await remoteChainSets(dest, source);
@@ -430,10 +464,12 @@ export async function fetchSet(
           const lookedAt = (cid: string) => join(root, `.looked-${cid}`);
           while (asked && !('none' in found)) {
             await ensurePrivateDir(lookedAt(found.setId));
-            const cm = await readRemoteManifest(dest, source, found.setId, lookedAt(found.setId));
-            const lacks = pathsNotStored({ head: cm, files: heldFiles(cm.files) }, asked);
+            const lacks = pathsNotStored(
+              await fetchRemoteManifest(dest, source, found.setId, lookedAt(found.setId)),
+              asked,
+            );
             if (!lacks.length) {
-              read = cm;
+              read = true;
               break;
             }
             lacking.push({ id: found.setId, reason: `it does not store ${lacks.join(', ')}` });
@@ -454,14 +490,22 @@ export async function fetchSet(
         const dir = join(root, setId);
         if (read) await fsp.rename(join(root, `.looked-${setId}`), dir);
         await ensurePrivateDir(dir);
-        const m = read ?? (await readRemoteManifest(dest, source, setId, dir));
+        // Its file entries read again from the copy here as they are needed, none held (read there already: its
+        // checks passed, it is read here again only as the file renamed).
+        const { head: m, files: entries } = read
+          ? readManifestLean(dir, { remember: false })
+          : await fetchRemoteManifest(dest, source, setId, dir);
         const onlyFiles = sel.files && !sel.databases?.length;
         const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
         // With `--path`, the stored files of the entries it chooses (the plan says which P chooses none: exit 8).
-        const chosen = asked ? m.files.filter((e) => choosingPath(shownPath(e), asked) !== undefined) : null;
-        const wanted = chosen
-          ? [...expectedFiles(m, dbs, false, { forRestore: true }), ...expectedOfFiles(chosen, m.codec)]
-          : expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length, { forRestore: true });
+        const chosen = function* () {
+          for (const e of entries.entries()) if (!asked || choosingPath(shownPath(e), asked) !== undefined) yield e;
+        };
+        const withFiles = Boolean(asked) || Boolean(sel.files) || !sel.databases?.length;
+        const wanted = wantedOf(
+          expectedFiles(m, dbs, false, { forRestore: true }),
+          withFiles ? () => expectedOfFiles(chosen(), m.codec) : undefined,
+        );
         // The earlier sets each delta entry needs, and which databases of each.
         const members = new Map<string, string[]>();
         for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
@@ -503,20 +547,27 @@ export async function fetchSet(
           const mm = await readRemoteManifest(dest, source, mid, mdir);
           memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false, { forRestore: true }) });
         }
-        const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
+        const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)];
         // Application files record no stored size: the destination's listing tells it (for the room and progress).
         const listed =
-          asked || all.some((w) => w.bytes === null)
+          asked || all.some((files) => someOf(files, (w) => w.bytes === null))
             ? new Map((await withRetries(() => dest.listFiles(setKey(source, m.id)))).map((f) => [f.path, f.size]))
             : new Map<string, number>();
-        const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? listed.get(w.path) ?? 0), 0);
-        const total = sizeOf(all);
+        const sizeOf = (files: Iterable<ExpectedFile>) => {
+          let bytes = 0;
+          for (const w of files) bytes += w.bytes ?? listed.get(w.path) ?? 0;
+          return bytes;
+        };
+        const total = all.reduce((sum, files) => sum + sizeOf(files), 0);
         // What the notes say of the set: its id, the sets of its chain fetched with it, its files.
-        const about = { id: m.id, chain: chainIds.length, name, count: all.length, bytes: total };
+        const count = all.reduce((sum, files) => sum + ('count' in files ? files.count : files.length), 0);
+        const about = { id: m.id, chain: chainIds.length, name, count, bytes: total };
         // With `--path`: how much of what the set stores there (every stored file of it) a restore reads.
-        const stored = asked ? expectedFiles(m) : null;
+        const stored = asked
+          ? wantedOf(expectedFiles(m, undefined, false), () => expectedOfFiles(entries.entries(), m.codec))
+          : null;
         const part: FetchPart | undefined = stored
-          ? { count: wanted.length, bytes: sizeOf(wanted), storedCount: stored.length, storedBytes: sizeOf(stored) }
+          ? { count: wanted.count, bytes: sizeOf(wanted), storedCount: stored.count, storedBytes: sizeOf(stored) }
           : undefined;
         const partSaid: Record<string, string> = part
           ? {
@@ -640,7 +691,7 @@ type Fetched = Pick<FetchedSet, 'id' | 'dir' | 'chainIds' | 'streamed' | 'stream
 };
 
 /** Removes the stored files fetched into `dir` (the manifest stays): a fetch that found no room streams instead. */
-async function removeFetchedFiles(dir: string, files: ReturnType<typeof expectedFiles>): Promise<void> {
+async function removeFetchedFiles(dir: string, files: Iterable<ExpectedFile>): Promise<void> {
   for (const w of files) await fsp.rm(join(dir, w.path), { force: true });
 }
 

@@ -28,13 +28,8 @@ import { keepSet } from '../engine/remote-keep.js';
 import { deleteNotes } from '../engine/before-delete.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies, retriedPhrase, type CopyResult } from '../engine/copy.js';
-import {
-  listRemote,
-  readRemoteManifest,
-  readRemoteManifestLean,
-  remotePathChoices,
-  withDestination,
-} from '../engine/remote.js';
+import { listRemote, readRemoteManifest, readRemoteManifestLean, withDestination } from '../engine/remote.js';
+import { RemotePathLister } from '../engine/remote-paths.js';
 import { pathChoices, type PathChoices } from '../engine/stored-path-choices.js';
 import type { Destination } from '../destinations/destination.js';
 import { remoteSources } from '../engine/remote-sources.js';
@@ -496,11 +491,13 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     fetched = { key, set };
     return set;
   };
+  // What a set at a destination stores, its manifest fetched once for the listing of its paths (each Tab).
+  const remotePaths = new RemotePathLister(() => cfg);
   const releaseFetched = async (): Promise<void> => {
     released++;
     stopFetch?.abort();
     await fetching?.catch(() => undefined);
-    await dropFetched();
+    await Promise.all([dropFetched(), remotePaths.drop()]);
   };
   const keys = facadeKeys(() => cfg);
   return {
@@ -611,7 +608,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       return { manifest: { ...head, files: first }, files: all };
     },
     async storedPathChoices(id, typed, limit, from) {
-      if (from) return withDestination(cfg, from, (dest, source) => remotePathChoices(dest, source, id, typed, limit));
+      if (from) return remotePaths.choices(from, id, typed, limit);
       const { head, files } = await readManifestLeanOf(cfg, id);
       return pathChoices(files.entries(), head.folders ?? [], typed, limit);
     },
