@@ -249,13 +249,13 @@ export function readThroughCheck(
  * `head` with the first stored entry of `files` as its `files`: a set of application files only has its passphrase
  * checked against one of them (passphraseSample), as when its entries were held.
  */
-function withFirstFile(head: Manifest, files: ManifestFiles): Manifest {
+export function withFirstFile(head: Manifest, files: ManifestFiles): Manifest {
   for (const f of files.entries()) if (f.stored) return { ...head, files: [f] };
   return head;
 }
 
 /** The items of `a`, then those of `b`. */
-function* chained<T>(a: Iterable<T>, b: Iterable<T>): Generator<T> {
+export function* chained<T>(a: Iterable<T>, b: Iterable<T>): Generator<T> {
   yield* a;
   yield* b;
 }

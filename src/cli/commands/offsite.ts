@@ -5,6 +5,8 @@ import { formatLocal, printedName } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, retriedPhrase, type CopyResult } from '../../engine/copy.js';
 import { listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remote.js';
+import type { FileCheck } from '../../engine/verify.js';
+import { SpilledChecks, spilledJsonLines, spilledMark } from './verify-json.js';
 // Types only: remote-fetch plans restores (the driver registry), which list/show must not load.
 import type { FetchedSet } from '../../engine/remote-fetch.js';
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
@@ -142,24 +144,38 @@ export async function listFrom(io: CommandIO, name: string, allSources: boolean)
 /** `verify [ID] --from NAME [--read-data]`. */
 export async function verifyFrom(io: CommandIO, id: string, name: string, readData: boolean): Promise<number> {
   const cfg = await io.config();
-  const r = await verifyRemoteSet(cfg, name, id, { readData, signal: io.signal }, io.reporter);
-  const hint = r.ok ? undefined : repairThereHint(cfg, name, r.setId);
-  const { chainProblemPhrases: _phrases, ...report } = r; // the menu's; JSON keeps chainProblems, as `verify` does
-  if (io.json) io.printJson({ ...report, destination: name, readData, ...(hint ? { hint } : {}) });
-  else {
-    io.out(
-      `${r.setId} at ${name}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) ${readData ? 'read and re-hashed' : 'checked for presence and size'})`,
-    );
-    for (const f of r.files.filter((x) => !x.ok && !x.nextBackupOf)) io.out(`  ${printedName(f.path)}: ${f.problem}`);
-    // As `verify ID` says of a chain here: a set whose own files match is not a set that restores.
-    for (const b of r.chainProblems ?? []) io.out(`  chain BROKEN at ${name}: ${b}`);
-    if (hint) io.out(`hint: ${hint}`);
-    if (r.chainProblems?.length)
-      io.out(
-        `hint: respaldo copy ${r.setId} --to ${name} sends the sets it applies on there first (while this server holds them); respaldo restore --from ${name} restores another set meanwhile.`,
-      );
+  // --json: every file checked, written aside as they come and printed from there (verify-json.ts), as `verify` does
+  const spill = io.json ? new SpilledChecks() : null;
+  try {
+    return await verifyThere(spill);
+  } finally {
+    spill?.remove();
   }
-  return r.ok && !r.chainProblems?.length ? EXIT.ok : EXIT.verifyFailed;
+
+  async function verifyThere(spill: SpilledChecks | null): Promise<number> {
+    const eachFile = spill ? { eachFile: (f: FileCheck) => spill.add(f) } : {};
+    const r = await verifyRemoteSet(cfg, name, id, { readData, signal: io.signal, ...eachFile }, io.reporter);
+    const hint = r.ok ? undefined : repairThereHint(cfg, name, r.setId);
+    // chainProblemPhrases are the menu's (JSON keeps chainProblems, as `verify` does); `files`: all, from the spill
+    const { chainProblemPhrases: _phrases, checked: _checked, ...report } = r;
+    if (spill) {
+      const doc = { ...report, files: spilledMark(0), destination: name, readData, ...(hint ? { hint } : {}) };
+      await io.printJsonText(spilledJsonLines(doc, [spill]));
+    } else {
+      io.out(
+        `${r.setId} at ${name}: ${r.ok ? 'OK' : 'FAILED'} (${r.checked ?? r.files.length} file(s) ${readData ? 'read and re-hashed' : 'checked for presence and size'})`,
+      );
+      for (const f of r.files.filter((x) => !x.ok && !x.nextBackupOf)) io.out(`  ${printedName(f.path)}: ${f.problem}`);
+      // As `verify ID` says of a chain here: a set whose own files match is not a set that restores.
+      for (const b of r.chainProblems ?? []) io.out(`  chain BROKEN at ${name}: ${b}`);
+      if (hint) io.out(`hint: ${hint}`);
+      if (r.chainProblems?.length)
+        io.out(
+          `hint: respaldo copy ${r.setId} --to ${name} sends the sets it applies on there first (while this server holds them); respaldo restore --from ${name} restores another set meanwhile.`,
+        );
+    }
+    return r.ok && !r.chainProblems?.length ? EXIT.ok : EXIT.verifyFailed;
+  }
 }
 
 /**
