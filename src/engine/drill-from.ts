@@ -6,7 +6,7 @@ import { runDrill, type DrillOptions, type DrillOutcome } from './drill.js';
 import { checkBeforeFetch, fetchSet, type FetchedSet } from './remote-fetch.js';
 import { driverFor } from '../drivers/registry.js';
 import { drillTarget } from './drill-target.js';
-import { readManifestFile } from './manifest.js';
+import { readManifestLean } from './manifest.js';
 
 /**
  * `drill ID|latest --from NAME`: proves the copy at a destination restores, on a server whose backup folder is
@@ -38,7 +38,9 @@ export async function runDrillFrom(
   try {
     if (!manifests.fetchFiles) throw noRoomToDrill(cfg, name, manifests);
     await checkBeforeFetch(cfg, manifests);
-    const held = readManifestFile(manifests.dir).databases.filter((d) => !d.error && databases.includes(d.name));
+    const held = readManifestLean(manifests.dir, { remember: false }).head.databases.filter(
+      (d) => !d.error && databases.includes(d.name),
+    );
     await checkServers(
       cfg,
       manifests.id,
