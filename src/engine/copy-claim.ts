@@ -189,8 +189,9 @@ export async function claimSet(
   // claims are left over; this copy then refuses on that manifest, or completes its own. One that fails its checks
   // may be either set's: refused, as before.
   if (await retry(() => dest.stat(`${setFolder}/${MANIFEST_NAME}`))) {
-    const { readRemoteManifest } = await import('./remote.js');
-    const whole = await retry(() => readRemoteManifest(dest, source, m.id)).then(
+    const { readRemoteManifestLean } = await import('./remote.js');
+    // Checked whole as it is read, its entries not held
+    const whole = await retry(() => readRemoteManifestLean(dest, source, m.id)).then(
       () => true,
       (err: unknown) => {
         if (err instanceof RespaldoError) return false;
