@@ -9,7 +9,7 @@ import type { DatabaseEntry, EngineName, LoadedConfig, Manifest, SetSummary, Sto
 import {
   chooseLatest,
   listSets,
-  readManifest,
+  readManifestHead,
   readVerified,
   selectLatest,
   type LatestWant,
@@ -298,7 +298,7 @@ export async function selectUsableLatest(
   let chainSets: ReturnType<typeof readChainSets> | null = null;
   let sel = first;
   for (;;) {
-    const m = await readManifest(cfg, sel.setId);
+    const m = await readManifestHead(cfg, sel.setId, { shared: true });
     // Its chains, a whole copy's being itself: a stored file missing or of another size, or a failed verification.
     const asked = m.databases.filter((d) => d.file && !d.error && want.databases.includes(d.name));
     const problem = asked.map((d) => chainOf((chainSets ??= readChainSets(cfg)), m.id, d.name)).find((c) => c.problem);

@@ -28,7 +28,7 @@ import { planNextReads, takeNextRead, type NextReads } from './chain-sets.js';
 import { storeStream } from './store.js';
 import { mapAtOnce, MEMBERS_AT_ONCE } from './at-once.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
-import { readManifest } from './catalog.js';
+import { readManifestHead } from './catalog.js';
 import { writeLog } from './log.js';
 import { codec } from './codec.js';
 import { openStoredPart } from './stored-part.js';
@@ -360,7 +360,7 @@ async function baseFor(
   name: string,
   reads?: NextReads,
 ): Promise<NonNullable<import('../drivers/driver.js').BackupRequest['base']>> {
-  const m = await readManifest(cfg, baseId);
+  const m = await readManifestHead(cfg, baseId);
   const entry = m.databases.find((d) => d.name === name);
   if (!entry?.file)
     throw new RespaldoError(

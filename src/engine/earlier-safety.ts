@@ -1,7 +1,7 @@
 import { formatBytes } from '../core/format.js';
 import { phrase, type Phrase } from '../core/phrases.js';
 import type { LoadedConfig } from '../core/types.js';
-import { listSets, readManifest } from './catalog.js';
+import { listSets, readManifestHead } from './catalog.js';
 
 /** A database an in-place restore replaces, and how its safety copy is kept. */
 export interface Replaced {
@@ -38,7 +38,7 @@ export async function earlierSafetyWarnings(
       const names: string[] = [];
       const onServer: string[] = [];
       for (const s of sets) {
-        const kept = (await readManifest(cfg, s.id).catch(() => null))?.databases.find(
+        const kept = (await readManifestHead(cfg, s.id, { shared: true }).catch(() => null))?.databases.find(
           (d) => d.name === r.database,
         )?.safetyDatabase;
         if (!kept || (r.keptNow && !r.keptNow.includes(kept))) continue;

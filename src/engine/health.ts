@@ -5,7 +5,7 @@ import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
 import type { BackupType, LoadedConfig, ScheduleJob, SetSummary } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
-import { lastDrills, listDamagedSets, listSets, readManifest, type LastDrill } from './catalog.js';
+import { lastDrills, listDamagedSets, listSets, readManifestHead, type LastDrill } from './catalog.js';
 import { freeBytesAt } from './fs-util.js';
 import { chainOf } from './chain.js';
 import { readChainSets } from './chain-sets.js';
@@ -405,7 +405,9 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     const records: BackupRecord[] = [];
     for (const s of mine) {
       try {
-        const entry = (await readManifest(cfg, s.id)).databases.find((d) => d.name === name && !d.error);
+        const entry = (await readManifestHead(cfg, s.id, { shared: true })).databases.find(
+          (d) => d.name === name && !d.error,
+        );
         if (entry)
           records.push({
             setId: s.id,
@@ -489,7 +491,7 @@ async function filesNotStoredInput(
   const newest = sets.find((s) => s.files > 0 || s.status === 'partial');
   if (!newest || newest.status !== 'partial' || newest.failedDatabases.length) return {};
   try {
-    const m = await readManifest(cfg, newest.id);
+    const m = await readManifestHead(cfg, newest.id, { shared: true });
     return m.warnings.length ? { filesNotStored: { setId: m.id, count: m.warnings.length } } : {};
   } catch {
     return {};

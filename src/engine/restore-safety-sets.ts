@@ -7,7 +7,7 @@ import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
-import { SWAP_JOURNAL_PREFIX, readManifest, setDir } from './catalog.js';
+import { SWAP_JOURNAL_PREFIX, readManifest, setDir, readManifestHead } from './catalog.js';
 import { DEFAULT_GZIP_LEVEL } from './create.js';
 import { ensurePrivateDir, fsyncPath, writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
@@ -110,7 +110,8 @@ export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Re
 async function listsSafetyDatabase(cfg: LoadedConfig, name: string): Promise<boolean> {
   for (const id of readdirSync(cfg.backupDir).filter(isSetId)) {
     try {
-      if ((await readManifest(cfg, id)).databases.some((d) => d.safetyDatabase === name)) return true;
+      if ((await readManifestHead(cfg, id, { shared: true })).databases.some((d) => d.safetyDatabase === name))
+        return true;
     } catch {
       /* a damaged set lists nothing */
     }

@@ -16,7 +16,7 @@ import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { Decrypter } from 'age-encryption';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { deleteSetUnlocked, readManifest, recordDamaged, setDir } from './catalog.js';
+import { deleteSetUnlocked, readManifest, recordDamaged, setDir, readManifestHead } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
 import { runFailed } from './create-database.js';
 import {
@@ -419,7 +419,7 @@ export async function damageBehind(
   chain: ChainSteps | undefined,
 ): Promise<VerifyError | null> {
   for (const id of [...(chain ?? []).map((s) => s.setId), m.id]) {
-    const set = id === m.id ? m : await readManifest(cfg, id);
+    const set = id === m.id ? m : await readManifestHead(cfg, id, { shared: true });
     const checks = await checkFiles(
       setDir(cfg, id),
       expectedFiles(set, [database], false, { forRestore: true }),

@@ -23,6 +23,7 @@ import {
   readManifest,
   readManifestLeanOf,
   setDir,
+  readManifestHead,
 } from '../engine/catalog.js';
 import { keepSet } from '../engine/remote-keep.js';
 import { deleteNotes } from '../engine/before-delete.js';
@@ -779,9 +780,4 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       return scheduler.planCatchUp();
     },
   };
-}
-
-/** A local set's manifest but for its `files` (empty unless the manifest was read whole): what most calls need. */
-async function readManifestHead(cfg: LoadedConfig, id: string): Promise<Manifest> {
-  return (await readManifestLeanOf(cfg, id)).head;
 }

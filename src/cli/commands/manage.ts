@@ -11,7 +11,7 @@ import {
   chainDependents,
   deleteSet,
   listSets,
-  readManifest,
+  readManifestHead,
   setDir,
 } from '../../engine/catalog.js';
 import { isSetId } from '../../engine/set-id.js';
@@ -48,7 +48,7 @@ export function register(program: Command): void {
           `Name the set to delete: \`respaldo list${opts.from ? ` --from ${opts.from}` : ''}\` shows the ids.`,
         );
       if (opts.from) return deleteFrom(io, cfg, opts.from, id, opts.yes);
-      const m = await readManifest(cfg, id);
+      const m = await readManifestHead(cfg, id, { shared: true });
       const kept = existsSync(join(setDir(cfg, m.id), KEEP_MARK)); // made deliberately: said before and after
       // Refused before anything is asked: a differential or incremental applies on it.
       const dependents = await chainDependents(cfg, m.id);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
 import { UsageError } from '../../core/errors.js';
-import { readManifest } from '../../engine/catalog.js';
+import { readManifestHead } from '../../engine/catalog.js';
 import { english, keepFailureWhy, phrase } from '../../core/phrases.js';
 import { keepSet, setRemoteKeep } from '../../engine/remote-keep.js';
 import { pruneSets } from '../../engine/prune.js';
@@ -152,7 +152,7 @@ export function register(program: Command): void {
           );
         return;
       }
-      const m = await readManifest(cfg, id);
+      const m = await readManifestHead(cfg, id, { shared: true });
       // The mark follows the set to where it is copied, so that prune --from there honours it from any server.
       const { destinations: marked, failed } = await keepSet(cfg, m.id, keep, io.signal);
       if (io.json) io.printJson({ id: m.id, keep, destinations: marked, failed });

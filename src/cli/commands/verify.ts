@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { printedName } from '../../core/format.js';
-import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
+import { listDamagedSets, listSets, readManifestHead } from '../../engine/catalog.js';
 import { chainBreaks, chainToVerify } from '../../engine/chain-sets.js';
 import { verifySet, type FileCheck, type VerifyReport } from '../../engine/verify.js';
 import { SpilledChecks, spilledJsonLines, spilledMark } from './verify-json.js';
@@ -38,7 +38,9 @@ export function register(program: Command): void {
       const cfg = await io.config();
       if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
       if (opts.chain && opts.all) throw new UsageError('Give --chain ID or --all, not both.');
-      const chain = opts.chain ? chainToVerify(cfg, (await readManifest(cfg, id ?? 'latest')).id) : null;
+      const chain = opts.chain
+        ? chainToVerify(cfg, (await readManifestHead(cfg, id ?? 'latest', { shared: true })).id)
+        : null;
       if (chain && !io.json) {
         io.out(`Chain of ${chain.id}: ${chain.ids.join(' → ')}`);
         for (const p of chain.problems) io.out(`  BROKEN: ${p}`);
