@@ -263,6 +263,17 @@ export async function readRemoteManifestLean(
 }
 
 /**
+ * A set's manifest at a destination with, of its files, only the first stored one (verify.ts withFirstFile): what
+ * checking a key against one of its stored files needs, its entries checked as they are read and not held.
+ */
+export async function readRemoteManifestSample(dest: Destination, source: string, id: string): Promise<Manifest> {
+  return readRemoteWith(dest, source, id, undefined, (dir) => {
+    const read = readManifestLean(dir, { remember: false });
+    return withFirstFile(read.head, read.files);
+  });
+}
+
+/**
  * A manifest at a destination fetched into folder `scratch`, kept there, and read lean (manifest.ts readManifestLean):
  * its file entries are read again from that copy each time they are gone through, none held. A restore from there of
  * a set of 100 000 files, its manifest read whole, peaked 108 MiB higher than of one of 5000.
