@@ -170,6 +170,28 @@ describe('retention and delete around damage and failure', () => {
     );
   });
 
+  it('a set that stored files: prune and delete name the file put by hand alone, never a file the set stored', async () => {
+    // lean(), with the demo's application files: each set stores some (their entries read as the folder is compared)
+    const s = demoSetup({
+      databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }],
+      retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 1 } },
+    });
+    const older = await create(s);
+    expect(older.files.filter((f) => f.stored).length).toBeGreaterThan(1);
+    await create(s);
+    writeFileSync(join(s.backupDir, older.id, 'notas.txt'), 'restored from this one on monday');
+    const pruned = await run(s, ['prune']);
+    expect(pruned.code, describeResult(pruned)).toBe(0);
+    expect(pruned.stdout + pruned.stderr).toMatch(
+      new RegExp(`${older.id} .* keep +its folder also holds 1 file\\(s\\) respaldo did not write \\(notas.txt\\)`),
+    );
+    const gone = await run(s, ['delete', older.id, '--yes']);
+    expect(gone.code, describeResult(gone)).toBe(0);
+    expect(gone.stderr).toContain(
+      `The folder of set ${older.id} also holds 1 file(s) respaldo did not write (notas.txt): deleting the set deletes it too.`,
+    );
+  });
+
   it('a set dated ahead of the clock: nothing pruned (exit 9), said with the clock to check; status --check unhealthy', async () => {
     const s = lean();
     const a = await create(s);

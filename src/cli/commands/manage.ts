@@ -11,7 +11,7 @@ import {
   chainDependents,
   deleteSet,
   listSets,
-  readManifestHead,
+  readManifestLeanOf,
   setDir,
 } from '../../engine/catalog.js';
 import { isSetId } from '../../engine/set-id.js';
@@ -48,7 +48,8 @@ export function register(program: Command): void {
           `Name the set to delete: \`respaldo list${opts.from ? ` --from ${opts.from}` : ''}\` shows the ids.`,
         );
       if (opts.from) return deleteFrom(io, cfg, opts.from, id, opts.yes);
-      const m = await readManifestHead(cfg, id, { shared: true });
+      // Its entries read as its folder is compared with them (deleteNotes), not held
+      const { head: m, files } = await readManifestLeanOf(cfg, id, { shared: true });
       const kept = existsSync(join(setDir(cfg, m.id), KEEP_MARK)); // made deliberately: said before and after
       // Refused before anything is asked: a differential or incremental applies on it.
       const dependents = await chainDependents(cfg, m.id);
@@ -59,7 +60,7 @@ export function register(program: Command): void {
           'Pass --yes.',
         );
       // What the set is, said first (on stderr, --yes too): the way back of a restore, the last backup of a database
-      for (const note of await deleteNotes(cfg, m)) io.err(english(note));
+      for (const note of await deleteNotes(cfg, m, { [Symbol.iterator]: () => files.entries() })) io.err(english(note));
       if (!opts.yes) {
         if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
           io.err('Cancelled; nothing was deleted.');
