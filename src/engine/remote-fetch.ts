@@ -8,7 +8,7 @@ import { english, phrase, said, type Phrase, type PhraseId } from '../core/phras
 import { DestinationError, RefusedError, RespaldoError, VerifyError, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
-import type { FileEntry, LoadedConfig, Manifest } from '../core/types.js';
+import type { LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig } from '../destinations/registry.js';
 import { Sha256Pass, withRetries } from './copy.js';
@@ -30,7 +30,7 @@ import { MANIFEST_NAME, readManifestLean } from './manifest.js';
 import { mapLimitedOf } from './limited.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { trackTemp } from './temp-journal.js';
-import { expectedFiles, expectedOfFiles, type ExpectedFile } from './verify.js';
+import { expectedFiles, expectedOfFiles, withFirstFile, type ExpectedFile } from './verify.js';
 import { choosingPath, normalStoredPath, shownPath } from './restore-files.js';
 import { setDir, type SetSelection } from './catalog.js';
 import {
@@ -153,15 +153,7 @@ export async function checkKeysThere(f: FetchedSet): Promise<void> {
     // Its head and, for a passphrase, one stored file to check it against (a database's, else the first file's):
     // never every entry (the manifest of a set of 100 000 files read whole held 40 MiB of them).
     const { head, files } = readManifestLean(join(dirname(f.dir), id), { remember: false });
-    if (!head.encryption) continue;
-    const first: FileEntry[] = [];
-    if (!head.files.length)
-      for (const e of files.entries())
-        if (e.stored) {
-          first.push(e);
-          break;
-        }
-    await f.streamed.open(head.files.length ? head : { ...head, files: first });
+    if (head.encryption) await f.streamed.open(withFirstFile(head, files));
   }
 }
 
