@@ -26,7 +26,7 @@ import {
   type RestorePlan,
 } from './restore-plan.js';
 import { heldLock } from './lock.js';
-import { MANIFEST_NAME, readManifestLean } from './manifest.js';
+import { MANIFEST_NAME, readManifestFile, readManifestLean } from './manifest.js';
 import { mapLimitedOf } from './limited.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { trackTemp } from './temp-journal.js';
@@ -36,7 +36,6 @@ import { setDir, type SetSelection } from './catalog.js';
 import {
   fetchRemoteManifest,
   latestRemoteSet,
-  readRemoteManifest,
   damagedThereHint,
   remoteChainSets,
   type Done,
@@ -536,7 +535,9 @@ export async function fetchSet(
         for (const mid of chainIds) {
           const mdir = join(root, mid);
           await ensurePrivateDir(mdir);
-          const mm = await readRemoteManifest(dest, source, mid, mdir);
+          // Its head: a member gives the restore a database's stored files, never its own files (an encrypted one is
+          // read whole when decrypted, its decrypted manifest listing them as it does)
+          const mm = (await fetchRemoteManifest(dest, source, mid, mdir)).head;
           memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false, { forRestore: true }) });
         }
         const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)];
@@ -634,7 +635,7 @@ export async function fetchSet(
           progress.end();
           try {
             for (const [mid, x] of memberFiles)
-              if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, rep, stop);
+              if (x.m.encryption) await decryptMember(cfg, join(root, mid), members.get(mid)!, rep, stop);
           } catch (err) {
             if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
             throw err;
@@ -720,12 +721,13 @@ function noRoomToFetch(
  */
 async function decryptMember(
   cfg: LoadedConfig,
-  m: Manifest,
   dir: string,
   databases: string[],
   reporter: Reporter,
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  // Read whole: its decrypted manifest lists its files, as the member's does
+  const m = readManifestFile(dir);
   const plainDir = `${dir}.decrypted`;
   await ensurePrivateDir(plainDir);
   // `signal` stops it at once (a Ctrl-C, the menu's hang-up), not after every file of the member is decrypted.

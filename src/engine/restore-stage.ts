@@ -16,7 +16,7 @@ import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { Decrypter } from 'age-encryption';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { deleteSetUnlocked, readManifest, recordDamaged, setDir, readManifestHead } from './catalog.js';
+import { deleteSetUnlocked, readManifestHead, recordDamaged, setDir } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
 import { runFailed } from './create-database.js';
 import {
@@ -37,7 +37,7 @@ import { sweepTemps } from './temp-journal.js';
 import { cleanLeftovers, removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
 import { badFilesError, checkFiles, expectedFiles, expectedOfFiles } from './verify.js';
 import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
-import { heldFiles, readManifestFile, type ManifestFiles } from './manifest.js';
+import { heldFiles, readManifestLean, type ManifestFiles } from './manifest.js';
 import { finishInterruptedSwapBacks } from './restore-safety-sets.js';
 
 /**
@@ -97,7 +97,11 @@ export async function verifyForRestore(
     const steps: ChainSteps = [];
     for (const member of d.chain!.slice(0, -1)) {
       const memberDir = join(setsRoot(cfg, plan.options), member.id);
-      const stored = plan.options.setFolder ? readManifestFile(memberDir) : await readManifest(cfg, member.id);
+      // Its head: a member gives a database's stored files, never its own files (a chain of sets of 100 000 files
+      // read each whole)
+      const stored = plan.options.setFolder
+        ? readManifestLean(memberDir, { remember: false }).head
+        : await readManifestHead(cfg, member.id, { shared: true });
       const opened = remote ? await remote.open(stored) : null;
       const mm = opened?.manifest ?? stored;
       const read =
