@@ -1,6 +1,6 @@
 /**
- * Memory of commands on a set of many files at a destination, on a new server (no backup folder): the set's manifest
- * there is read as its entries are needed, as a local one is, never held whole; no result is held per file.
+ * Memory of commands on a set of many files, here and at a destination on a new server (no backup folder): the set's
+ * manifest is read as its entries are needed (its head alone where that is all the command needs), never held whole.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import type { Manifest } from '../src/core/types.js';
 import { writeFileAtomic } from '../src/core/durable-fs.js';
 import { manifestText } from '../src/engine/manifest.js';
 import { CLI_BIN, collect, describeResult, parseJsonOutput, startNode, type CliResult } from './helpers/cli.js';
+import { peakRssOf } from './helpers/offsite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -45,20 +46,10 @@ async function peakOf(
   await writeFileAtomic(file, manifestText(m));
   // The new-server day: nothing here but the config.
   if (where === 'nas') rmSync(s.backupDir, { recursive: true });
-  const out = join(s.dir, 'peak.txt');
-  const preload = join(s.dir, 'peak.mjs');
-  writeFileSync(
-    preload,
-    `import { readFileSync, writeFileSync } from 'node:fs';\n` +
-      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
-      `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
-  );
   // What is made after that set (a set applying on it), and the set `args` are run on
   const on = then ? await then(s, id) : id;
-  const r = await collect(
-    startNode(['--import', preload, CLI_BIN, ...args(on, s), '--config', s.configFile], { cwd: s.dir }),
-  );
-  return { peak: Number(readFileSync(out, 'utf8')) * 1024, r, s };
+  const { mib, r } = await peakRssOf(s, args(on, s));
+  return { peak: mib * MiB, r, s };
 }
 
 /** How much higher `args` peaks for 100 000 files than for 5000 (the lower of two tries when over `limit` MiB). */

@@ -4,7 +4,7 @@ import { formatLocal } from '../../src/core/format.js';
 import { expect } from 'vitest';
 import type { Manifest } from '../../src/core/types.js';
 import type { RemoteSetSummary } from '../../src/engine/remote.js';
-import { CLI_BIN, collect, describeResult, parseJsonOutput, runCli, startNode } from './cli.js';
+import { CLI_BIN, collect, describeResult, parseJsonOutput, runCli, startNode, type CliResult } from './cli.js';
 import { S3RVER_KEY, s3Destination, type S3Server } from './s3rver.js';
 import { dbDigest } from './sqlite.js';
 import { demoSetup, type DemoSetup } from './tmp.js';
@@ -112,6 +112,13 @@ export function expectNothingLeftNorLogged(s: DemoSetup, secret: string): void {
  * worker's own size (312 MiB for every run, whatever it did).
  */
 export async function peakRss(s: DemoSetup, args: string[], expectCode = 0): Promise<number> {
+  const { mib, r } = await peakRssOf(s, args);
+  expect(r.code, describeResult(r)).toBe(expectCode);
+  return mib;
+}
+
+/** peakRss, with what the CLI said, whatever its exit code. */
+export async function peakRssOf(s: DemoSetup, args: string[]): Promise<{ mib: number; r: CliResult }> {
   const preload = join(s.dir, 'max-rss.mjs');
   const out = join(s.dir, 'max-rss.txt');
   writeFileSync(
@@ -126,8 +133,7 @@ export async function peakRss(s: DemoSetup, args: string[], expectCode = 0): Pro
       env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
     }),
   );
-  expect(r.code, describeResult(r)).toBe(expectCode);
-  return Number(readFileSync(out, 'utf8')) / 1024;
+  return { mib: Number(readFileSync(out, 'utf8')) / 1024, r };
 }
 
 /** A set of the three demo databases copied to folder destination `nas`, the local backups then lost. */
