@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { DUMP_MEMBER_ROLE, type SetSummary } from '../../core/types.js';
+import { DUMP_MEMBER_ROLE, type FileEntry, type SetSummary } from '../../core/types.js';
 import { configuredDatabase } from '../../config/lookup.js';
-import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from '../../engine/catalog.js';
+import { listDamagedSets, listSets, readDrillRecord, readManifestLeanOf, setDir } from '../../engine/catalog.js';
+import { manifestText } from '../../engine/manifest.js';
 import { printable, printedName } from '../../core/format.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
@@ -165,9 +166,14 @@ export function register(program: Command): void {
   ).action(
     runAction({}, async (io, _opts, id: string) => {
       const cfg = await io.config();
-      const m = await readManifest(cfg, id);
+      // Its entries read as they are printed, never held: a set of 100 000 files held them, and their table, whole.
+      const { head: m, files } = await readManifestLeanOf(cfg, id);
       if (io.json) {
-        io.printJson(m);
+        // The text JSON.stringify(m, null, 2) gives (manifestText), written a line at a time as the entries are read
+        const texts = function* (): Generator<string> {
+          for (const f of files.entries()) yield JSON.stringify(f, null, 2).replace(/\n/g, '\n    ');
+        };
+        await io.printJsonText(linesOf(manifestText(m, texts())));
         return;
       }
       io.out(`Set ${m.id}  type ${m.type}  status ${m.status}`);
@@ -209,16 +215,25 @@ export function register(program: Command): void {
             }`,
           );
       }
-      if (m.files.length) {
-        io.out(`\n  files (${m.files.length})`);
-        const rows = m.files.map((f) => [
+      if (files.count) {
+        io.out(`\n  files (${files.count})`);
+        const row = (f: FileEntry): string[] => [
           f.group,
           printedName(f.relative), // a newline in a file's name would break the table
           f.kind === 'symlink' ? `-> ${printedName(f.linkTarget ?? '')}` : formatBytes(f.size),
           f.md5 ?? '-',
           f.sha256 ? f.sha256.slice(0, 16) + '…' : '-',
-        ]);
-        io.out(table(rows).replace(/^/gm, '    '));
+        ];
+        // As `table` lays them out, in two passes over the entries (the widths, then the rows), none held
+        const widths: number[] = [];
+        for (const f of files.entries()) row(f).forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+        const lines = function* (): Generator<string> {
+          for (const f of files.entries()) {
+            const r = row(f);
+            yield `    ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`;
+          }
+        };
+        await io.printJsonText(lines());
       }
       for (const w of m.warnings) io.out(`  warning: ${w}`);
       const drills = Object.values(readDrillRecord(setDir(cfg, m.id))?.results ?? {});
@@ -235,6 +250,19 @@ export function register(program: Command): void {
       }
     }),
   );
+}
+
+/** The lines (each with its line break) of text given in pieces: printJsonText masks a line at a time. */
+function* linesOf(pieces: Iterable<string>): Generator<string> {
+  let pending = '';
+  for (const piece of pieces) {
+    pending += piece;
+    const end = pending.lastIndexOf('\n');
+    if (end < 0) continue;
+    yield pending.slice(0, end + 1);
+    pending = pending.slice(end + 1);
+  }
+  if (pending) yield pending;
 }
 
 /** Items of `xs` for which `test` holds, then the others. */
