@@ -42,7 +42,7 @@ import { MANIFEST_NAME, readManifestLean, type ManifestFiles } from './manifest.
  * full, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
  * files are never touched. The outcome is recorded beside the set as `drilled.json`. A copy fetched from a
- * destination (drill-from.ts) is drilled the same way from its hidden folder. Why one file of about 710
+ * destination (drill-from.ts) is drilled the same way from its hidden folder. Why one file of about 750
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 

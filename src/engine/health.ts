@@ -16,7 +16,7 @@ import { readDailyLog } from './log.js';
  * Whether each database can be brought back today, in figures an operator and a monitoring system can
  * act on: age of the last good backup against what the schedule promises, duration and size against
  * their history, success rate over 30 days, free space. `assessHealth` is pure (tested as tables);
- * `getHealth` gathers its input from the sets, their manifests and the daily logs. Why one file of about 570
+ * `getHealth` gathers its input from the sets, their manifests and the daily logs. Why one file of about 580
  * lines: every problem is one rule of the one pure assessment over the same input, and the input's gathering is
  * what those rules read; split, a rule and what it reads would sit apart.
  */
