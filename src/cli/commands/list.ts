@@ -6,7 +6,17 @@ import { manifestText } from '../../engine/manifest.js';
 import { printable, printedName } from '../../core/format.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { fitTable, foldLine, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
+import {
+  fitTable,
+  foldLine,
+  formatBytes,
+  formatLocal,
+  outputWidth,
+  table,
+  tableWidth,
+  wrapWords,
+  tableLines,
+} from '../format.js';
 import { withOffsite } from '../../engine/offsite-state.js';
 import { withChainProblems } from '../../engine/chain-sets.js';
 import { listFrom } from './offsite.js';
@@ -224,14 +234,12 @@ export function register(program: Command): void {
           f.md5 ?? '-',
           f.sha256 ? f.sha256.slice(0, 16) + '…' : '-',
         ];
-        // As `table` lays them out, in two passes over the entries (the widths, then the rows), none held
-        const widths: number[] = [];
-        for (const f of files.entries()) row(f).forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+        // Two passes over the entries (the widths, then the rows), none held; written as they come, with backpressure
+        const rows = function* (): Generator<string[]> {
+          for (const f of files.entries()) yield row(f);
+        };
         const lines = function* (): Generator<string> {
-          for (const f of files.entries()) {
-            const r = row(f);
-            yield `    ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`;
-          }
+          for (const line of tableLines(rows)) yield `    ${line}\n`;
         };
         await io.printJsonText(lines());
       }
