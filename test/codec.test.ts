@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,7 +20,7 @@ import {
   type CodecName,
 } from '../src/engine/codec.js';
 import { fileBlockReader } from '../src/core/block-reader.js';
-import { storeStream } from '../src/engine/store.js';
+import { storeStream, storeWhole } from '../src/engine/store.js';
 import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 /** Varied, partly compressible bytes (no two blocks alike). */
@@ -124,6 +124,29 @@ describe('codecs', () => {
   }
 
   for (const name of ['gzip', 'zstd'] as const) {
+    it(`${name}: read from a BlockReader, a file of one block or less is stored whole, as the stream stores it`, async (ctx) => {
+      if (name === 'zstd' && !zstdHere) return ctx.skip(NO_ZSTD);
+      const dir = makeTmpDir();
+      // Around the sizes that change the way: compressed on this thread (64 KiB), one block (1 MiB), more.
+      for (const size of [0, 100, 65536, 65537, 300_000, 1 << 20, (1 << 20) + 5]) {
+        const data = sample(size);
+        const raw = join(dir, `raw-${size}`);
+        writeFileSync(raw, data);
+        const opts = { compress: true, codec: name, level: 3 };
+        const streamed = await storeStream(createReadStream(raw), join(dir, `s-${size}`), opts);
+        const read = await storeStream(fileBlockReader(raw), join(dir, `r-${size}`), opts);
+        expect(read).toEqual(streamed);
+        expect(readFileSync(join(dir, `r-${size}`)).equals(readFileSync(join(dir, `s-${size}`)))).toBe(true);
+        expect(statSync(join(dir, `r-${size}`)).mode & 0o777).toBe(0o600);
+      }
+      // Never over a file that is there: refused, and the file left as it was.
+      writeFileSync(join(dir, 'there'), 'kept');
+      await expect(
+        storeWhole(sample(10), join(dir, 'there'), { compress: true, codec: name, level: 3 }),
+      ).rejects.toThrow(/EEXIST/);
+      expect(readFileSync(join(dir, 'there'), 'utf8')).toBe('kept');
+    });
+
     it(`${name}: compressedBlocks hands a buffer back to the reader only once its block is compressed`, async (ctx) => {
       if (name === 'zstd' && !zstdHere) return ctx.skip(NO_ZSTD);
       const blockSize = 65536;

@@ -150,6 +150,34 @@ describe('followFile', () => {
     await expect(consumed).rejects.toThrow(/abort/i);
   });
 
+  test('a small file finished before its first read is read whole at that read, through no file handle', async () => {
+    const path = join(dir, '11.dat');
+    const body = rows(0, 30);
+    writeFileSync(path, body);
+    const done = completion();
+    done.complete();
+    const probe = await open(path, 'r');
+    const handle = Object.getPrototypeOf(probe) as { read(): Promise<unknown>; stat(): Promise<unknown> };
+    await probe.close();
+    const read = vi.spyOn(handle, 'read');
+    const stat = vi.spyOn(handle, 'stat');
+    try {
+      const reader = followReader(path, done.promise, { pollMs: 5 });
+      await new Promise((r) => setTimeout(r, 1)); // the completion seen
+      const into = Buffer.alloc(1 << 20);
+      const n = await reader.read(into);
+      expect(into.subarray(0, n).equals(body)).toBe(true);
+      expect(await reader.read(into)).toBe(0);
+      await reader.close();
+      // Four trips to the thread pool before (open, stat, read, close), for each of a dump's thousands of small files.
+      expect(read).not.toHaveBeenCalled();
+      expect(stat).not.toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+      stat.mockRestore();
+    }
+  });
+
   test('a file its writer reported finished: its size is asked once, however many reads it takes', async () => {
     const path = join(dir, '9.dat');
     const body = rows(0, 30);

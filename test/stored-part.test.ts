@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VerifyError } from '../src/core/errors.js';
 import type { DatabaseEntry } from '../src/core/types.js';
-import { openStoredPart } from '../src/engine/stored-part.js';
+import { localReader, openStoredPart, readStoredPartWhole } from '../src/engine/stored-part.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -62,5 +62,42 @@ describe('openStoredPart', () => {
     }
     writeFileSync(join(dir, 'users.sql.gz'), good);
     await expect(text(openStoredPart(dir, entry('users.sql.gz')))).resolves.toBe('hola '.repeat(1000));
+  });
+});
+
+describe('readStoredPartWhole', () => {
+  const part = (file: string, rawBytes: number): DatabaseEntry =>
+    ({
+      name: 'inventario',
+      file: 'toc.dat.gz',
+      compressed: true,
+      extras: [{ role: 'pgdir:1.dat', file, compressed: file.endsWith('.gz'), rawBytes }],
+    }) as unknown as DatabaseEntry;
+
+  it("a small part in the set's folder is read and decoded whole; otherwise undefined, and openStoredPart says why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'respaldo-part-'));
+    dirs.push(dir);
+    const body = Buffer.from('1\tmesa\n2\tsilla\n\\.\n\n');
+    writeFileSync(join(dir, '1.dat.gz'), gzipSync(body));
+    writeFileSync(join(dir, '1.dat'), body);
+    // Read from the folder named, or from the folder of its localReader (what a restore hands the driver).
+    expect(readStoredPartWhole(dir, part('1.dat.gz', body.length), 'pgdir:1.dat')).toEqual(body);
+    expect(readStoredPartWhole(localReader(dir, 'x'), part('1.dat.gz', body.length), 'pgdir:1.dat')).toEqual(body);
+    expect(readStoredPartWhole(dir, part('1.dat', body.length), 'pgdir:1.dat')).toEqual(body);
+    // Another size than the manifest's, a file gone, a large part, a destination's reader: its streams instead.
+    expect(readStoredPartWhole(dir, part('1.dat.gz', body.length + 1), 'pgdir:1.dat')).toBeUndefined();
+    expect(readStoredPartWhole(dir, part('2.dat.gz', body.length), 'pgdir:1.dat')).toBeUndefined();
+    expect(readStoredPartWhole(dir, part('1.dat.gz', 1 << 20), 'pgdir:1.dat')).toBeUndefined();
+    const remote = (file: string) => localReader(dir, 'x')(file);
+    expect(readStoredPartWhole(remote, part('1.dat.gz', body.length), 'pgdir:1.dat')).toBeUndefined();
+    const err = await text(openStoredPart(dir, part('2.dat.gz', body.length), 'pgdir:1.dat')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VerifyError);
+    // Damaged bytes: not decoded here either, and the stream says it is damage (exit 5).
+    const bad = gzipSync(body);
+    bad.writeUInt8(bad.readUInt8(bad.length - 6) ^ 0xff, bad.length - 6);
+    writeFileSync(join(dir, '1.dat.gz'), bad);
+    expect(readStoredPartWhole(dir, part('1.dat.gz', body.length), 'pgdir:1.dat')).toBeUndefined();
+    const damaged = await text(openStoredPart(dir, part('1.dat.gz', body.length), 'pgdir:1.dat')).catch((e) => e);
+    expect((damaged as VerifyError).exitCode).toBe(5);
   });
 });

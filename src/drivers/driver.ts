@@ -235,6 +235,11 @@ export interface RestoreRequest {
   target: RestoreTarget;
   /** Opens the decompressed content of a stored part (`main` by default), as a fresh stream each call. */
   openPart(role?: string): Readable;
+  /**
+   * The decompressed content of a small stored part read whole on the calling thread, where the engine can (a stored
+   * file in the set's folder here that decodes to the size it records); undefined where `openPart` must be used.
+   */
+  readPartWhole?(role?: string): Buffer | undefined;
   /** PostgreSQL: restore only these tables (`schema.table`). */
   tables?: string[];
   /**

@@ -40,6 +40,11 @@ export interface Codec {
    * for the whole block uncompressed); output beyond it comes in more buffers, joined.
    */
   compressBlock(block: Buffer, level: number, room?: number): Promise<Buffer>;
+  /**
+   * compressBlock on the calling thread: the same member/frame, for a block small enough that a trip to the thread
+   * pool costs more than compressing it (storeWhole, store.ts).
+   */
+  compressBlockSync(block: Buffer, level: number): Buffer;
   /** A stream that decompresses a whole stored file (all members/frames). */
   decompressor(): Transform;
 }
@@ -52,6 +57,8 @@ type ChunkProcessor = Transform & {
 
 type ZlibWithZstd = typeof zlib & {
   createZstdCompress?: (opts: object) => ChunkProcessor;
+  zstdCompressSync?: (buf: Buffer, opts: object) => Buffer;
+  zstdDecompressSync?: (buf: Buffer, opts: { maxOutputLength: number; chunkSize: number }) => Buffer;
   zstdCompress?: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
   zstdDecompress?: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
   createZstdDecompress?: (opts?: object) => Transform;
@@ -132,8 +139,19 @@ const gzipCodec: Codec = {
   available: () => true,
   // One output chunk per block: with zlib's default 16 KiB chunks a block costs dozens of thread-pool round trips.
   compressBlock: (block, level, room) => gzipAsync(block, { level, chunkSize: room ?? outputRoom(block) }),
+  compressBlockSync: (block, level) => zlib.gzipSync(block, { level, chunkSize: outputRoom(block) }),
   decompressor: () => new CollectedGunzip({ chunkSize: 1 << 18 }),
 };
+
+/**
+ * The options of one block's frame: its level, a checksum, and its size in the frame header (zstd then decodes such a
+ * frame, whole in memory, straight into its output buffer, without setting up a window (zstd-frames.ts), and `zstd
+ * -l` shows the sizes).
+ */
+function zstdBlockOptions(block: Buffer, level: number, room?: number): object {
+  const params = { [ZSTD_LEVEL]: level, [ZSTD_CHECKSUM]: 1 };
+  return { params, pledgedSrcSize: block.length, chunkSize: room ?? outputRoom(block) };
+}
 
 const zstdCodec: Codec = {
   name: 'zstd',
@@ -148,10 +166,7 @@ const zstdCodec: Codec = {
   compressBlock: (block, level, room) =>
     new Promise((resolve, reject) => {
       if (!z.zstdCompress || !z.createZstdCompress) return reject(zstdMissing());
-      const params = { [ZSTD_LEVEL]: level, [ZSTD_CHECKSUM]: 1 };
-      // The frame header then holds the block's size: zstd decodes such a frame, whole in memory, straight into
-      // its output buffer, without setting up a window (zstd-frames.ts), and `zstd -l` shows the sizes.
-      const opts = { params, pledgedSrcSize: block.length, chunkSize: room ?? outputRoom(block) };
+      const opts = zstdBlockOptions(block, level, room);
       const stream = z.createZstdCompress(opts);
       if (typeof stream._processChunk !== 'function') {
         stream.close();
@@ -169,6 +184,10 @@ const zstdCodec: Codec = {
         resolve(out.length === 1 ? out[0]! : Buffer.concat(out));
       });
     }),
+  compressBlockSync: (block, level) => {
+    if (!z.zstdCompressSync) throw zstdMissing();
+    return z.zstdCompressSync(block, zstdBlockOptions(block, level));
+  },
   // Frames decoded on every core (zstd-frames.ts); a file of other frames is read as before, by one stream.
   decompressor: () => {
     if (!z.createZstdDecompress || !z.zstdDecompress) throw zstdMissing();
@@ -208,6 +227,25 @@ export function codecOfEntry(entry: { compressed: boolean; codec?: CodecName | u
   return CODECS[entry.codec ?? 'gzip'];
 }
 
+/**
+ * The decoded bytes of `data`, a whole stored file of `name`, decoded in one call on the calling thread, when they
+ * are exactly `size` bytes (its recorded size); undefined when they do not decode so (damage, more or fewer bytes, no
+ * zstd in this Node): the caller's stream then says why. For small files, where a decompressor stream costs more
+ * than its work.
+ */
+export function decodeWholeSync(name: CodecName, data: Buffer, size: number): Buffer | undefined {
+  const oneShot = name === 'zstd' ? z.zstdDecompressSync : zlib.gunzipSync;
+  if (!oneShot) return undefined;
+  try {
+    // Its output in one buffer of the size it should be (zlib makes 16 KiB ones by default, each new); more than
+    // that fails the call.
+    const plain = oneShot(data, { maxOutputLength: size + 1, chunkSize: Math.max(64, size + 1) });
+    return plain.length === size ? plain : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A stream that decompresses a stored file of `codec`; throws an operator error where Node lacks it. */
 export function decompressorFor(name: CodecName): Transform {
   return CODECS[name].decompressor();
@@ -220,6 +258,13 @@ export interface BlockCompressorOptions {
   blockSize?: number;
   /** Blocks compressed at once (default: cores + 1). Bounds memory to about 2 × inFlight × blockSize. */
   inFlight?: number;
+}
+
+/** A block buffer already read by the caller (storeStream): compressedBlocks starts with it, then reads on. */
+export interface FirstBlock {
+  /** A buffer of the block size, from blockBuffer; compressedBlocks keeps it as one of its own. */
+  buf: Buffer;
+  filled: number;
 }
 
 /**
@@ -290,7 +335,7 @@ export class BlockCompressor extends Transform {
  */
 export async function* compressedBlocks(
   reader: BlockReader,
-  opts: BlockCompressorOptions & { onBytes?: (rawBytes: number) => void; signal?: AbortSignal },
+  opts: BlockCompressorOptions & { onBytes?: (rawBytes: number) => void; signal?: AbortSignal; first?: FirstBlock },
 ): AsyncGenerator<Buffer> {
   try {
     const codec = CODECS[opts.codec];
@@ -301,10 +346,12 @@ export async function* compressedBlocks(
     const room = new OutputRoom();
     const queue: { job: Promise<Buffer>; buf: Buffer }[] = [];
     let pos = 0;
+    let first = opts.first;
     for (;;) {
       opts.signal?.throwIfAborted();
-      const buf = free.pop() ?? spares.get(blockSize)?.pop() ?? Buffer.allocUnsafeSlow(blockSize);
-      const filled = await reader.read(buf);
+      const buf = first?.buf ?? free.pop() ?? blockBuffer(blockSize);
+      const filled = first ? first.filled : await reader.read(buf);
+      first = undefined;
       if (filled === 0) {
         // Nothing read at all: one empty member/frame, as BlockCompressor writes.
         if (pos === 0) yield await codec.compressBlock(Buffer.alloc(0), opts.level);
@@ -351,10 +398,15 @@ export async function* compressedBlocks(
  */
 const spares = new Map<number, Buffer[]>();
 
+/** A block buffer of `size` bytes: a spare one kept, else a new one. Give it back with keepSpare. */
+export function blockBuffer(size: number): Buffer {
+  return spares.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+}
+
 /** Spare block buffers kept per size: enough for the small files stored at once and a large one beside. */
 const SPARES_KEPT = 12;
 
-function keepSpare(size: number, buffers: Buffer[]): void {
+export function keepSpare(size: number, buffers: Buffer[]): void {
   const kept = spares.get(size) ?? [];
   for (const b of buffers) if (kept.length < SPARES_KEPT) kept.push(b);
   spares.set(size, kept);

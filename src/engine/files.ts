@@ -4,7 +4,16 @@
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
-import { promises as fsp, realpathSync, type BigIntStats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  promises as fsp,
+  readSync,
+  realpathSync,
+  type BigIntStats,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, FolderEntry, LoadedConfig } from '../core/types.js';
@@ -14,7 +23,7 @@ import { ensurePrivateDir, readChunkFor } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { caseChanges } from './case-distinct.js';
 import { codec } from './codec.js';
-import { storeStream, type StoredResult } from './store.js';
+import { storeStream, storeWhole, WHOLE_SYNC_BYTES, type StoredResult } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { said, type Said } from '../core/phrases.js';
 import type { FileEntrySpill } from './file-spill.js';
@@ -447,6 +456,14 @@ async function storeRegular(
   onRead: ((item: FileItem, bytes: number) => void) | undefined,
 ): Promise<{ result: StoredResult; stat: BigIntStats; changed: boolean; attempts: number }> {
   for (let attempt = 1; ; attempt++) {
+    const whole = compression.sealer ? undefined : await storeSmall(from, dest, compression, signal, onRead, item);
+    if (whole) {
+      const changed = fingerprint(whole.before) !== fingerprint(whole.after);
+      if (!changed || attempt === READ_ATTEMPTS)
+        return { result: whole.result, stat: whole.after, changed, attempts: attempt };
+      await fsp.rm(dest, { force: true });
+      continue;
+    }
     const fh = await fsp.open(from, 'r');
     try {
       const before = await fh.stat({ bigint: true });
@@ -468,6 +485,51 @@ async function storeRegular(
     }
     await fsp.rm(dest, { force: true });
   }
+}
+
+/**
+ * storeRegular's way for a small file (unsealed): opened, looked at, read whole and closed on this thread, then stored
+ * whole (storeWhole): for an uploads folder of small files, their trips to the thread pool and streams cost more than
+ * the work. Undefined, the file closed, when it holds more than WHOLE_SYNC_BYTES (or more than its size says).
+ */
+async function storeSmall(
+  from: string | Buffer,
+  dest: string,
+  compression: { codec: CodecName; level: number },
+  signal: AbortSignal | undefined,
+  onRead: ((item: FileItem, bytes: number) => void) | undefined,
+  item: FileItem,
+): Promise<{ result: StoredResult; before: BigIntStats; after: BigIntStats } | undefined> {
+  // Not blocking if it became a FIFO since the scan: that is left to the stream, as before.
+  const fd = openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
+  let data: Buffer;
+  let before: BigIntStats;
+  let after: BigIntStats;
+  try {
+    before = fstatSync(fd, { bigint: true });
+    if (!before.isFile() || before.size > BigInt(WHOLE_SYNC_BYTES)) return undefined;
+    // One byte more than its size: a file that holds more than it says is read as a stream.
+    data = Buffer.allocUnsafe(Number(before.size) + 1);
+    let filled = 0;
+    for (;;) {
+      const n = readSync(fd, data, filled, data.length - filled, filled);
+      if (n === 0) break;
+      filled += n;
+      if (filled === data.length) return undefined;
+    }
+    data = data.subarray(0, filled);
+    after = fstatSync(fd, { bigint: true });
+  } finally {
+    closeSync(fd);
+  }
+  const result = await storeWhole(data, dest, {
+    compress: true,
+    codec: compression.codec,
+    level: compression.level,
+    ...(signal ? { signal } : {}),
+    ...(onRead ? { onProgress: (bytes: number) => onRead(item, bytes) } : {}),
+  });
+  return { result, before, after };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { DIR_MODE, fsyncPath, makeDirs } from '../core/durable-fs.js';
@@ -138,3 +138,26 @@ export async function removeTreeBounded(dir: string): Promise<void> {
 
 /** Files removeTreeBounded removes at once. */
 const REMOVED_AT_ONCE = 32;
+
+/**
+ * The whole file at `path` read on the calling thread (one open, one stat, one read), or null when its size is over
+ * `max`: for small files, where trips to the thread pool and streams cost more than the work. Throws what opening
+ * it throws (ENOENT when it is gone).
+ */
+export function readSmallFileSync(path: string, max: number): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > max) return null;
+    const data = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const n = readSync(fd, data, filled, size - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return data.subarray(0, filled);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -16,7 +16,7 @@ import { formatBytes, formatLocal } from '../core/format.js';
 import { dropRolesSql, forgetRoleRecords } from './role-journal.js';
 import { freeBytesAt, writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
-import { openStoredPart, type StoredReader } from './stored-part.js';
+import { openStoredPart, readStoredPartWhole, type StoredReader } from './stored-part.js';
 import type { RestoreOutcome } from './restore.js';
 import { dbConfig, type RestorePlan } from './restore-plan.js';
 import {
@@ -173,6 +173,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
                 ...(chains.has(d.database) ? { chain: chains.get(d.database)! } : {}),
                 ...(plan.at?.stopAt && chains.has(d.database) ? { stopAt: plan.at.stopAt } : {}),
                 openPart: (role) => openStoredPart(read, entry, role),
+                readPartWhole: (role) => readStoredPartWhole(read, entry, role),
               },
               ctxFor(db),
             );

@@ -1,10 +1,21 @@
-import { createReadStream, existsSync, promises as fsp } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  openSync,
+  promises as fsp,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import { InterruptedError, isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { breathe } from '../core/breathe.js';
 import { mapLimitedOf } from './limited.js';
 import { decompressorFor } from './codec.js';
 import { makeDirs, pipeToNewFile, removeEmptyDirs } from '../core/durable-fs.js';
@@ -12,7 +23,7 @@ import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
 import { heldFiles, isSafeRelative, type ManifestFiles } from './manifest.js';
 import { shownName } from '../core/format.js';
 import { undecodableIsDamage, type StoredReader } from './stored-part.js';
-import { checkedPlain, SMALL_FILE, type StoredCheck } from './stored-check.js';
+import { checkedPlain, checkedPlainWhole, SMALL_FILE, type StoredCheck } from './stored-check.js';
 
 /** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
 
@@ -125,6 +136,32 @@ async function ownAs(path: string | Buffer, owner: FileOwner | undefined, kept: 
     if (err.code !== 'EINVAL' && err.code !== 'EPERM') throw err;
     kept(err);
   });
+}
+
+/**
+ * Writes `data`, a small file's bytes, as new file `dest` (mode 0600 until written) and gives it the entry's owner (as
+ * ownAs), mode and time through its descriptor, on the calling thread: the steps a restore takes for each file,
+ * without a trip to the thread pool for each.
+ */
+function writeWholeFile(dest: Buffer, data: Buffer, e: FileEntry, kept: (err: Error) => void): void {
+  const fd = openSync(dest, 'wx', 0o600);
+  try {
+    for (let done = 0; done < data.length;) done += writeSync(fd, data, done, data.length - done);
+    if (e.owner && process.geteuid?.() === 0) {
+      const { uid, gid } = idsOf(e.owner);
+      try {
+        fchownSync(fd, uid, gid);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EINVAL' && code !== 'EPERM') throw err;
+        kept(err as Error);
+      }
+    }
+    fchmodSync(fd, e.mode & 0o777);
+    futimesSync(fd, new Date(e.mtime), new Date(e.mtime));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -247,6 +284,19 @@ export async function restoreFiles(
       if (e.kind === 'symlink') {
         await fsp.symlink(entryLinkTarget(e), dest);
         await ownAs(dest, e.owner, kept);
+        return;
+      }
+      // A small file read, checked and decoded whole, and written so (a file that needs its streams to say what is
+      // wrong with it goes through them below).
+      const whole =
+        typeof setRoot === 'string' && e.size < SMALL_FILE
+          ? await checkedPlainWhole(setRoot, e, check, opts.codec ?? 'gzip')
+          : undefined;
+      if (whole) {
+        writeWholeFile(dest, whole, e, kept);
+        opts.onFile?.(e.size);
+        await madeGarbage(SMALL_ITEM_COST);
+        await breathe();
         return;
       }
       if (check && typeof setRoot === 'string') {

@@ -4,8 +4,9 @@ import { pipeline, Readable } from 'node:stream';
 import { NotFoundError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
 import type { DatabaseEntry } from '../core/types.js';
 import { english, phrase } from '../core/phrases.js';
-import { codecOfEntry } from './codec.js';
-import { readChunkFor } from './fs-util.js';
+import { codecOfEntry, decodeWholeSync } from './codec.js';
+import { WHOLE_SYNC_BYTES } from './store.js';
+import { readChunkFor, readSmallFileSync } from './fs-util.js';
 import { leftGarbage, madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 
 /**
@@ -15,9 +16,13 @@ import { leftGarbage, madeGarbage, SMALL_ITEM_COST } from './garbage.js';
  */
 export type StoredReader = (file: string) => Readable;
 
+/** A StoredReader of a set's folder here, which it names (readStoredPartWhole reads small parts from it). */
+export type LocalReader = StoredReader & { readonly dir: string };
+
 /** The reader of the set in folder `dir`; a stored file that is gone is a damaged set (VerifyError, exit 5). */
-export function localReader(dir: string, name: string): StoredReader {
-  return (file) => Readable.from(readStored(join(dir, file), name), { objectMode: false });
+export function localReader(dir: string, name: string): LocalReader {
+  const read: StoredReader = (file) => Readable.from(readStored(join(dir, file), name), { objectMode: false });
+  return Object.assign(read, { dir });
 }
 
 /**
@@ -34,6 +39,33 @@ export function openStoredPart(dir: string | StoredReader, entry: DatabaseEntry,
   if (!codec) return Readable.from(counted(raw), { objectMode: false });
   const decoded = pipeline(raw, codec.decompressor(), () => undefined);
   return Readable.from(counted(undecodableIsDamage(decoded, part.file, entry.name)), { objectMode: false });
+}
+
+/**
+ * openStoredPart's bytes read whole on the calling thread, where that costs less than its streams: a part of at most
+ * WHOLE_SYNC_BYTES decoded (a dump's data file of a small table), stored in the set's folder here (`dir`, or the
+ * folder of a localReader), that decodes in one call to exactly the size the manifest records. Undefined otherwise
+ * (a destination's, larger, gone, or not decoding so), and openStoredPart then reads it and says what it says.
+ */
+export function readStoredPartWhole(
+  dir: string | StoredReader,
+  entry: DatabaseEntry,
+  role = 'main',
+): Buffer | undefined {
+  const part = role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role);
+  const folder = typeof dir === 'string' ? dir : (dir as Partial<LocalReader>).dir;
+  if (folder === undefined || !part?.file || part.rawBytes > WHOLE_SYNC_BYTES) return undefined;
+  let stored: Buffer | null;
+  try {
+    stored = readSmallFileSync(join(folder, part.file), 2 * WHOLE_SYNC_BYTES);
+  } catch {
+    return undefined;
+  }
+  if (!stored) return undefined;
+  void madeGarbage(SMALL_ITEM_COST);
+  const codec = codecOfEntry(part);
+  if (!codec) return stored.length === part.rawBytes ? stored : undefined;
+  return decodeWholeSync(codec.name, stored, part.rawBytes);
 }
 
 /**

@@ -322,6 +322,8 @@ export interface DumpSource {
   name: string;
   rawBytes: number;
   open(): Readable;
+  /** Its bytes read whole (RestoreRequest.readPartWhole), or undefined: then `open`. */
+  readWhole?(): Buffer | undefined;
 }
 
 /**

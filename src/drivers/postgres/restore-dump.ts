@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { breathe } from '../../core/breathe.js';
 import type { Readable } from 'node:stream';
 import { mkdir, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -144,7 +145,13 @@ function dataFilesOf(run: RestoreRun): DumpSource[] {
       );
     }
     const role = x.role;
-    files.push({ name, rawBytes: x.rawBytes, open: () => run.req.openPart(role) });
+    const whole = run.req.readPartWhole?.bind(run.req);
+    files.push({
+      name,
+      rawBytes: x.rawBytes,
+      open: () => run.req.openPart(role),
+      ...(whole ? { readWhole: () => whole(role) } : {}),
+    });
   }
   return files;
 }
@@ -187,6 +194,15 @@ async function prepareDataFiles(
   const queue = [...plan.staged];
   const worker = async () => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      // A small one read whole and written in one go, without streams (storeWhole's way back).
+      const whole = byName.get(name)!.readWhole?.();
+      if (whole) {
+        ctx.signal?.throwIfAborted();
+        writeFileSync(join(stageDir, name), whole, { flag: 'wx', mode: 0o600 });
+        onBytes(whole.length);
+        await breathe();
+        continue;
+      }
       const source = byName.get(name)!.open();
       source.on('data', (chunk: Buffer) => onBytes(chunk.length));
       await pipeline(
