@@ -102,26 +102,29 @@ export function unreadable(path: string, err: unknown, exact?: Buffer): { vanish
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const SQLITE_SIDE_FILE = /-(wal|shm|journal)$/;
 
-async function isSqliteFile(path: string, size: number): Promise<boolean> {
+/**
+ * Whether the file at `path` begins as a SQLite database does. Its 16 bytes are read on this thread (not blocking if
+ * it became a FIFO): three trips to the thread pool for each file cost a scan of 5000 small files about 0.8 s.
+ */
+function isSqliteFile(path: string, size: number): boolean {
   if (size < 16) return false;
-  const fh = await fsp.open(path, 'r');
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(16);
-    await fh.read(buf, 0, 16, 0);
-    return buf.equals(SQLITE_MAGIC);
+    return readSync(fd, buf, 0, 16, 0) === 16 && buf.equals(SQLITE_MAGIC);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
 /** Whether `path` is a SQLite database, or a -wal/-shm/-journal with one beside it, and which. */
 async function sqliteRole(path: string, size: number): Promise<FileItem['sqlite']> {
   const side = SQLITE_SIDE_FILE.exec(path);
-  if (!side) return (await isSqliteFile(path, size)) ? { role: 'database', database: path } : undefined;
+  if (!side) return isSqliteFile(path, size) ? { role: 'database', database: path } : undefined;
   const database = path.slice(0, side.index);
   try {
     const st = await fsp.stat(database);
-    if (st.isFile() && (await isSqliteFile(database, st.size))) return { role: 'side', database };
+    if (st.isFile() && isSqliteFile(database, st.size)) return { role: 'side', database };
   } catch {
     /* no database beside it: an ordinary file */
   }

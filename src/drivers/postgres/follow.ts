@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BlockReader } from '../../core/types.js';
@@ -98,6 +98,14 @@ export function followReader(
   return {
     async read(into) {
       if (drained) return 0;
+      // A file still small when first read is waited for before it is opened: most are finished by then (a dump's
+      // small tables), and are then read whole below. One that grows past SYNC_READ_BYTES is followed as it grows.
+      if (!file && position === 0) {
+        while (!finished && !failure && statSync(path).size <= SYNC_READ_BYTES) {
+          signal?.throwIfAborted();
+          await waitForBytes();
+        }
+      }
       if (!file && finished && position === 0) {
         if (failure) throw failure.reason;
         signal?.throwIfAborted();
