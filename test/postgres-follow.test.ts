@@ -178,6 +178,47 @@ describe('followFile', () => {
     }
   });
 
+  test('a small file not yet finished is waited for, then read whole; one that grows large meanwhile is followed', async () => {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const handle = Object.getPrototypeOf(probe) as { read(): Promise<unknown> };
+    await probe.close();
+    const read = vi.spyOn(handle, 'read');
+    try {
+      const path = join(dir, '12.dat');
+      writeFileSync(path, rows(0, 3));
+      const done = completion();
+      const reader = followReader(path, done.promise, { pollMs: 5 });
+      const into = Buffer.alloc(1 << 20);
+      const reading = reader.read(into);
+      await new Promise((r) => setTimeout(r, 30)); // the reader polls meanwhile
+      appendFileSync(path, rows(3, 4));
+      done.complete();
+      const n = await reading;
+      expect(into.subarray(0, n).equals(Buffer.concat([rows(0, 3), rows(3, 4)]))).toBe(true);
+      expect(await reader.read(into)).toBe(0);
+      await reader.close();
+      expect(read).not.toHaveBeenCalled();
+
+      // Grown past 64 KiB before its end: followed through a file handle, every byte read
+      const big = join(dir, '13.dat');
+      writeFileSync(big, rows(0, 3));
+      const bigDone = completion();
+      const follower = followReader(big, bigDone.promise, { pollMs: 5 });
+      const first = follower.read(into);
+      await new Promise((r) => setTimeout(r, 30));
+      appendFileSync(big, rows(3, 2000)); // about 190 KiB
+      await new Promise((r) => setTimeout(r, 30));
+      appendFileSync(big, rows(2003, 10));
+      bigDone.complete();
+      const m = await first;
+      expect(into.subarray(0, m).equals(Buffer.concat([rows(0, 3), rows(3, 2000), rows(2003, 10)]))).toBe(true);
+      await follower.close();
+      expect(read).toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+    }
+  });
+
   test('a file its writer reported finished: its size is asked once, however many reads it takes', async () => {
     const path = join(dir, '9.dat');
     const body = rows(0, 30);
