@@ -22,7 +22,7 @@ import { makeDirs, pipeToNewFile, removeEmptyDirs } from '../core/durable-fs.js'
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
 import { heldFiles, isSafeRelative, type ManifestFiles } from './manifest.js';
 import { shownName } from '../core/format.js';
-import { undecodableIsDamage, type StoredReader } from './stored-part.js';
+import { undecodableIsDamage, type LocalReader, type StoredReader } from './stored-part.js';
 import { checkedPlain, checkedPlainWhole, SMALL_FILE, type StoredCheck } from './stored-check.js';
 
 /** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
@@ -245,6 +245,8 @@ export async function restoreFiles(
   checkFileEntries(list.entries(), folders);
   const check = opts.check;
   const { signal } = opts;
+  // The folder the stored files are read from: `setRoot`, or a localReader's (a set here, its files checked before).
+  const localDir = typeof setRoot === 'string' ? setRoot : (setRoot as Partial<LocalReader>).dir;
   // A stream read for a file ends (destroyed) as soon as the signal is given, not at the end of that file.
   const stoppable = (src: Readable): Readable => (signal ? addAbortSignal(signal, src) : src);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
@@ -289,8 +291,8 @@ export async function restoreFiles(
       // A small file read, checked and decoded whole, and written so (a file that needs its streams to say what is
       // wrong with it goes through them below).
       const whole =
-        typeof setRoot === 'string' && e.size < SMALL_FILE
-          ? await checkedPlainWhole(setRoot, e, check, opts.codec ?? 'gzip')
+        localDir !== undefined && e.size < SMALL_FILE
+          ? await checkedPlainWhole(localDir, e, check, opts.codec ?? 'gzip')
           : undefined;
       if (whole) {
         writeWholeFile(dest, whole, e, kept);
