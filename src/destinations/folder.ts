@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
-import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
+import { DIR_MODE, FILE_MODE, fsyncPath, readChunkFor } from '../engine/fs-util.js';
 import { makeDirs } from '../core/durable-fs.js';
 import { isSetId } from '../engine/set-id.js';
 import {
@@ -122,7 +122,7 @@ export class FolderDestination implements Destination {
   async putFile(
     key: string,
     source: string,
-    _size: number,
+    size: number,
     opts: { check: (sha256: string, bytes: number) => void; sha256?: string; signal?: AbortSignal },
   ): Promise<void> {
     await this.writeInPlace(key, async (tmp) => {
@@ -134,7 +134,7 @@ export class FolderDestination implements Destination {
         await fh.chmod(FILE_MODE).catch((err: unknown) => {
           if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
         });
-        const [hashed] = await Promise.all([hashOpenFile(fh, opts.signal), fh.sync()]);
+        const [hashed] = await Promise.all([hashOpenFile(fh, size, opts.signal), fh.sync()]);
         opts.check(hashed.sha256, hashed.bytes);
       } finally {
         await fh.close();
@@ -338,9 +338,15 @@ export const folderFactory = {
 } satisfies DestinationFactory;
 
 /** SHA-256 and length of an open file, read from its start. */
-async function hashOpenFile(fh: fsp.FileHandle, signal?: AbortSignal): Promise<{ sha256: string; bytes: number }> {
+async function hashOpenFile(
+  fh: fsp.FileHandle,
+  size: number,
+  signal?: AbortSignal,
+): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
+  // A buffer about the file's size (readChunkFor): a new 1 MiB one for each small file of a set made V8 collect every
+  // few files (a copy of 5000 files: 0.7 s of its main thread in the collector).
+  const buf = Buffer.allocUnsafe(readChunkFor(size));
   let bytes = 0;
   for (let n = 0; ; n++) {
     if (n % 8 === 0) signal?.throwIfAborted(); // not at every read: on a combined signal this walks its sources
