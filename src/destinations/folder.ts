@@ -210,7 +210,10 @@ export class FolderDestination implements Destination {
         { kind: 'notFound', notAFile: what },
       );
     }
-    return fh.createReadStream({ highWaterMark: 1 << 20, start: opts.offset ?? 0 });
+    // Reads about the file's size (readChunkFor): a new 1 MiB buffer for each small file of a set made V8 collect every
+    // few files (a fetch of 5000 files: 2.2 s of its main thread in the collector).
+    const start = opts.offset ?? 0;
+    return fh.createReadStream({ highWaterMark: readChunkFor(Math.max(0, st.size - start)), start });
   }
 
   /**

@@ -15,6 +15,7 @@ import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { makeDirs } from '../core/durable-fs.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
+import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import {
   notInSets,
@@ -312,6 +313,9 @@ async function fetchFiles(
     counted?.drop();
     progress.fileDone(h.bytes);
     await fsyncPath(target);
+    // Its streams and handles are garbage now, counted as a small file's (garbage.ts): with reads sized to the file
+    // (no 1 MiB buffer each to make V8 collect), a fetch of 5000 small files otherwise peaked at 166-168 MiB.
+    await madeGarbage(SMALL_ITEM_COST);
     if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
       throw damagedThere(
         phrase('fetch.changedThere', { dest: dest.name, file: `${setKey(source, m.id)}/${w.path}` }),
