@@ -1,7 +1,7 @@
 /**
  * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
- * (~700 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
- * files that vanish or change while read) and both share the same warnings.
+ * (about 790 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side
+ * files, files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
 import {
