@@ -8,9 +8,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { CommandError } from '../src/core/errors.js';
+import { CommandError, DestinationError } from '../src/core/errors.js';
 import type { SpawnSpec } from '../src/exec/spawn.js';
 import { RcloneDaemon } from '../src/destinations/rclone-daemon.js';
+import { rcloneFailure } from '../src/destinations/rclone-errors.js';
 import { RcloneDestination } from '../src/destinations/rclone.js';
 import { REPO_ROOT, waitFor } from './helpers/cli.js';
 import { makeTmpDir } from './helpers/tmp.js';
@@ -101,6 +102,41 @@ describe('the rclone daemon', () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommandError);
       expect((err as CommandError).details?.stderrTail).toMatch(/not found/);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('a call the daemon ended during is tried again, whatever it said meanwhile (a listing\'s "directory not found")', async () => {
+    const dir = makeTmpDir('respaldo-rcd-');
+    const bin = join(dir, 'rclone');
+    // An rcd that listens, and on its first call says another call's listing failed, then is killed
+    writeFileSync(
+      bin,
+      `#!${process.execPath}\n` +
+        `const s = require('node:http').createServer(() => {\n` +
+        `  process.stderr.write('ERROR : srv1/20261206_133405: error listing: directory not found\\n', () =>\n` +
+        `    process.kill(process.pid, 'SIGKILL'));\n` +
+        `});\n` +
+        `s.listen(0, '127.0.0.1', () => process.stderr.write(\n` +
+        `  'NOTICE: Serving remote control on http://127.0.0.1:' + s.address().port + '/\\n'));\n`,
+    );
+    chmodSync(bin, 0o755);
+    const daemon = new RcloneDaemon(spec({}, bin), 30);
+    try {
+      const err = await daemon.call('operations/copyfile', {}).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandError);
+      expect((err as CommandError).details?.stderrTail).toMatch(/directory not found.*killed by SIGKILL/s);
+      const cfg = { name: 'cloud', type: 'rclone' as const, remote: 'r', path: '/x' };
+      let said: unknown;
+      try {
+        rcloneFailure(cfg, 'rclone r:/x', err, 'writing srv1/20261206_133405/a.zst');
+      } catch (e) {
+        said = e;
+      }
+      expect(said).toBeInstanceOf(DestinationError);
+      expect((said as DestinationError).transient).toBe(true);
+      expect((said as DestinationError).message).toMatch(/the remote is unreachable/);
     } finally {
       await daemon.close();
     }

@@ -144,7 +144,11 @@ export class CommandError extends RespaldoError {
   constructor(
     message: string,
     hint: string | undefined,
-    info: { command: string; exitCode: number | null; signal: string | null; stderrTail: string },
+    /**
+     * `cutShort`: the process answering the call (a daemon) ended during it, so its stderr is not the answer (a
+     * failure to try again).
+     */
+    info: { command: string; exitCode: number | null; signal: string | null; stderrTail: string; cutShort?: boolean },
   ) {
     super('failed', message, hint, info);
     this.name = 'CommandError';

@@ -323,7 +323,10 @@ export class RcloneDaemon {
       // A daemon still running said nothing about this connection: its lines are about other calls.
       const during = ended ? this.said.slice(this.said.length - Math.min(this.lines - mark, this.said.length)) : [];
       const tail = [...during, ended && `${ended}:`, `${(err as Error).message} (connection lost)`].filter(Boolean);
-      throw this.failure(path, tail.join(' '));
+      // A call the daemon's end cut short was not answered, whatever it said: tried again (rclone-errors.ts), the
+      // next daemon answers it. Read for its words, a listing's "directory not found" (a new set folder) that another
+      // call made it say made an upload cut short "not found", failed at once.
+      throw this.failure(path, tail.join(' '), ended !== '');
     });
     let parsed: unknown;
     try {
@@ -338,14 +341,11 @@ export class RcloneDaemon {
     return parsed;
   }
 
-  private failure(path: string, said: string): CommandError {
+  /** `cutShort`: the daemon ended during the call, which it did not answer. */
+  private failure(path: string, said: string, cutShort = false): CommandError {
     const tail = maskSecrets(said, [...this.masked, this.pass]);
-    return new CommandError(`rclone ${path} failed: ${tail}`, undefined, {
-      command: `rclone rc ${path}`,
-      exitCode: null,
-      signal: null,
-      stderrTail: tail,
-    });
+    const info = { command: `rclone rc ${path}`, exitCode: null, signal: null, stderrTail: tail };
+    return new CommandError(`rclone ${path} failed: ${tail}`, undefined, cutShort ? { ...info, cutShort } : info);
   }
 
   /**

@@ -26,6 +26,9 @@ export function rcloneFailure(cfg: DestinationConfig, where: string, err: unknow
   }
   const tail = String((err.details as { stderrTail?: string } | undefined)?.stderrTail ?? err.message);
   const last = tail.split('\n').filter(Boolean).slice(-2).join(' | ');
+  // The daemon ended during the call, which it did not answer: what it said meanwhile was about other calls (a
+  // listing's "directory not found", a refusal) or its end; tried again, the next daemon answers.
+  if (err.details?.['cutShort'] === true) throw unreachable(cfg, where, doing, last);
   // rclone's S3 backend (1.60, Debian 12) fails every command when AWS_CA_BUNDLE is set, as it often is on a
   // machine behind a TLS-inspecting proxy: the message names neither the variable nor the way round it.
   if (/LoadCustomCABundleError/.test(tail)) {
@@ -89,17 +92,8 @@ export function rcloneFailure(cfg: DestinationConfig, where: string, err: unknow
       tail,
     ) ||
     err.details?.signal
-  ) {
-    throw new DestinationError(
-      cfg.name,
-      `${doing}: the remote is unreachable (${last})`,
-      'Check the network and the remote, then run the command again.',
-      { transient: true },
-    ).withPhrases(
-      phrase('dest.unreachable', { dest: cfg.name, doing, where: where, detail: last }),
-      phrase('dest.unreachableHint', { server: 'remote' }),
-    );
-  }
+  )
+    throw unreachable(cfg, where, doing, last);
   // A write the server cannot do (SFTP answers a full disk or a quota with the bare SSH_FX_FAILURE; other backends
   // say it): folders are created above, so a failure here is the disk, as the sftp destination says it.
   if (/no space left|disk full|quota|insufficient storage|SSH_FX_FAILURE/i.test(tail) && doing.startsWith('writing')) {
@@ -113,5 +107,18 @@ export function rcloneFailure(cfg: DestinationConfig, where: string, err: unknow
     cfg.name,
     `${doing}: rclone failed (${last})`,
     "Run the same rclone command by hand to see why; check the remote's settings.",
+  );
+}
+
+/** The remote could not be reached while `doing` (`last`: rclone's last words): transient, tried again. */
+function unreachable(cfg: DestinationConfig, where: string, doing: string, last: string): DestinationError {
+  return new DestinationError(
+    cfg.name,
+    `${doing}: the remote is unreachable (${last})`,
+    'Check the network and the remote, then run the command again.',
+    { transient: true },
+  ).withPhrases(
+    phrase('dest.unreachable', { dest: cfg.name, doing, where, detail: last }),
+    phrase('dest.unreachableHint', { server: 'remote' }),
   );
 }
