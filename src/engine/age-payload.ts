@@ -121,6 +121,28 @@ export class PayloadSealer extends Transform {
 }
 
 /**
+ * One whole age file: `prefix` (the header and nonce), then `plaintext` sealed under `fileKey` in one call, for a
+ * small file (PayloadSealer's bytes, without a stream).
+ */
+export function sealWhole(fileKey: Uint8Array, prefix: Buffer, plaintext: Buffer): Buffer {
+  const key = payloadKey(fileKey, prefix.subarray(prefix.length - NONCE));
+  const out = Buffer.allocUnsafe(sealedSize(prefix.length, plaintext.length));
+  prefix.copy(out);
+  let at = prefix.length;
+  for (let counter = 0, off = 0; counter === 0 || off < plaintext.length; counter++) {
+    const end = Math.min(off + CHUNK, plaintext.length);
+    const cipher = createCipheriv('chacha20-poly1305', key, chunkNonce(counter, end === plaintext.length), {
+      authTagLength: TAG,
+    });
+    at += cipher.update(plaintext.subarray(off, end)).copy(out, at);
+    cipher.final();
+    at += cipher.getAuthTag().copy(out, at);
+    off = end;
+  }
+  return out;
+}
+
+/**
  * Opens an age payload: each chunk's plaintext is passed on only once its tag authenticated it. A file cut at
  * any byte, a chunk changed, reordered or added after the last one fails (the last chunk is sealed as the last).
  */
@@ -184,6 +206,43 @@ function headerEnd(buf: Buffer): number {
   if (mac < 0) return -1;
   const eol = buf.indexOf('\n', mac + 1);
   return eol < 0 ? -1 : eol + 1;
+}
+
+/**
+ * The plaintext of the whole age file `file` (a small one, read whole), opened with `d` in one call: its header's
+ * file key unwrapped and checked, every chunk authenticated. Undefined when it does not open, whatever the reason
+ * (another key, a damaged header or chunk, a file cut short): openPayload's stream then says why.
+ */
+export async function openWhole(d: Decrypter, file: Buffer): Promise<Buffer | undefined> {
+  if (file.length < VERSION_LINE.length || !file.subarray(0, VERSION_LINE.length).equals(VERSION_LINE)) return;
+  const end = headerEnd(file.subarray(0, MAX_HEADER));
+  if (end < 0 || file.length < end + NONCE + TAG) return;
+  let fileKey: Uint8Array;
+  try {
+    fileKey = await d.decryptHeader(new Uint8Array(file.buffer, file.byteOffset, end));
+  } catch {
+    return;
+  }
+  const key = payloadKey(fileKey, file.subarray(end, end + NONCE));
+  const body = file.subarray(end + NONCE);
+  const chunks = Math.ceil(body.length / (CHUNK + TAG));
+  const out = Buffer.allocUnsafe(body.length - TAG * chunks);
+  for (let counter = 0, off = 0, at = 0; counter < chunks; counter++) {
+    const last = counter === chunks - 1;
+    const box = body.subarray(off, Math.min(off + CHUNK + TAG, body.length));
+    // only the last chunk may be short, and empty only when it is the only one
+    if (box.length < TAG || (last && box.length === TAG && counter > 0)) return;
+    const decipher = createDecipheriv('chacha20-poly1305', key, chunkNonce(counter, last), { authTagLength: TAG });
+    decipher.setAuthTag(box.subarray(box.length - TAG));
+    at += decipher.update(box.subarray(0, box.length - TAG)).copy(out, at);
+    try {
+      decipher.final();
+    } catch {
+      return;
+    }
+    off += box.length;
+  }
+  return out;
 }
 
 /**

@@ -39,7 +39,7 @@ function stanzaKey(passphrase: string, salt: Uint8Array, logN: number): Promise<
 }
 
 /** Base64 without padding, as age writes its stanzas' arguments; null when `text` is not that. */
-function fromBase64NoPad(text: string): Buffer | null {
+export function fromBase64NoPad(text: string): Buffer | null {
   if (!/^[A-Za-z0-9+/]*$/.test(text)) return null;
   const bytes = Buffer.from(text, 'base64');
   return bytes.toString('base64').replace(/=+$/, '') === text ? bytes : null;

@@ -165,7 +165,6 @@ export async function backupDatabase(
       if (signal.aborted) throw new InterruptedError();
       const role = part.role === 'main' ? '' : `.${part.role}`;
       const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
-      const seal = sealer ? (await sealer.seal()).stream : undefined;
       const opened = await part.open();
       const before = partsRaw;
       const total =
@@ -190,7 +189,6 @@ export async function backupDatabase(
         if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name))
           throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
         const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
-        const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
         // Compressed, a member the driver can read into reused buffers is read so (flat memory).
         const source = (part.compress && member.reader?.()) || member.open();
         let now = 0;
@@ -206,7 +204,7 @@ export async function backupDatabase(
               now = n;
               report();
             },
-            ...(memberSeal ? { seal: memberSeal } : {}),
+            ...(sealer ? { sealer } : {}),
           });
         } catch (err) {
           // A reader the store never started is closed here (the dump waits for every member it handed to be read
@@ -236,7 +234,7 @@ export async function backupDatabase(
             streamNow = n;
             report();
           },
-          ...(seal ? { seal } : {}),
+          ...(sealer ? { sealer } : {}),
         }),
         opened.members ? storeMembers(opened.members) : Promise.resolve(),
       ]);

@@ -8,8 +8,9 @@ import { english, phrase, type Phrase } from '../core/phrases.js';
 import { NotRegularFileError, readProblem, readRegularFile, readRegularFileSync } from '../core/regular-file.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
-import { PayloadSealer, openPayload, sealedSize } from './age-payload.js';
+import { PayloadSealer, openPayload, sealWhole, sealedSize } from './age-payload.js';
 import { scryptIdentity, scryptRecipient } from './age-scrypt.js';
+import { x25519Header, x25519Identity, x25519Keys, x25519Recipient } from './age-x25519.js';
 
 /**
  * Encryption of stored files with age (https://age-encryption.org, the `age-encryption` package):
@@ -47,6 +48,11 @@ export interface Sealer {
   readonly describe: ManifestEncryption;
   /** A stream that encrypts what is written to it into one age file, and the size of that file for `n` bytes in. */
   seal(): Promise<{ stream: Duplex; size(n: number): number }>;
+  /**
+   * The age file of `plaintext`, sealed whole in one call on this thread (a small file: no stream), when the
+   * recipients allow it (every one X25519); absent otherwise.
+   */
+  sealWhole?(plaintext: Buffer): Buffer;
 }
 
 /**
@@ -141,6 +147,8 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
   const passphrase = enc.passphraseFile
     ? readSecretFile(enc.passphraseFile, { what: 'config' }, phrase('error.passphraseConfigHint'))
     : null;
+  // Every recipient X25519 (as `respaldo key generate` makes them): each file's header made here (age-x25519.ts)
+  const keys = passphrase === null ? x25519Keys(enc.recipients ?? []) : null;
   return {
     describe: {
       format: 'age',
@@ -148,10 +156,22 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
       passphrase: Boolean(enc.passphraseFile),
     },
     async seal() {
+      if (keys) {
+        const { fileKey, prefix } = x25519Header(keys);
+        return { stream: new PayloadSealer(fileKey, prefix), size: (n: number) => sealedSize(prefix.length, n) };
+      }
       if (passphrase === null) return sealToRecipients(enc.recipients ?? []);
       const { Stanza } = await age();
       return sealToRecipients([scryptRecipient(passphrase, SCRYPT_LOG_N, (args, body) => new Stanza(args, body))]);
     },
+    ...(keys
+      ? {
+          sealWhole(plaintext: Buffer): Buffer {
+            const { fileKey, prefix } = x25519Header(keys);
+            return sealWhole(fileKey, prefix, plaintext);
+          },
+        }
+      : {}),
   };
 }
 
@@ -164,8 +184,11 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
 async function sealToRecipients(
   recipients: readonly (string | Recipient)[],
 ): Promise<{ stream: Duplex; size(n: number): number }> {
-  const e = new (await age()).Encrypter();
-  for (const r of recipients) e.addRecipient(r);
+  const { Encrypter, Stanza } = await age();
+  const e = new Encrypter();
+  // An X25519 recipient (`age1…`) through Node's own X25519 (age-x25519.ts), any other through age-encryption
+  const stanza = (args: string[], body: Uint8Array) => new Stanza(args, body);
+  for (const r of recipients) e.addRecipient(typeof r === 'string' ? (x25519Recipient(r, stanza) ?? r) : r);
   let fileKey: Uint8Array | undefined;
   e.addRecipient({
     wrapFileKey: (key) => {
@@ -440,7 +463,7 @@ export async function decrypterFor(
       phrase('error.wrongIdentityHint'),
     );
   }
-  for (const k of keys) d.addIdentity(k);
+  for (const k of keys) d.addIdentity(x25519Identity(k) ?? k); // as the recipients, in sealToRecipients
   if (enc.recipients.length) provenKeys.add(d);
   return d;
 }

@@ -459,7 +459,10 @@ async function storeRegular(
   onRead: ((item: FileItem, bytes: number) => void) | undefined,
 ): Promise<{ result: StoredResult; stat: BigIntStats; changed: boolean; attempts: number }> {
   for (let attempt = 1; ; attempt++) {
-    const whole = compression.sealer ? undefined : await storeSmall(from, dest, compression, signal, onRead, item);
+    const whole =
+      compression.sealer && !compression.sealer.sealWhole
+        ? undefined
+        : await storeSmall(from, dest, compression, signal, onRead, item);
     if (whole) {
       const changed = fingerprint(whole.before) !== fingerprint(whole.after);
       if (!changed || attempt === READ_ATTEMPTS)
@@ -470,7 +473,6 @@ async function storeRegular(
     const fh = await fsp.open(from, 'r');
     try {
       const before = await fh.stat({ bigint: true });
-      const seal = compression.sealer ? (await compression.sealer.seal()).stream : undefined;
       const highWaterMark = readChunkFor(Number(before.size));
       const result = await storeStream(fh.createReadStream({ highWaterMark, autoClose: false }), dest, {
         compress: true,
@@ -478,7 +480,7 @@ async function storeRegular(
         level: compression.level,
         signal,
         ...(onRead ? { onProgress: (bytes: number) => onRead(item, bytes) } : {}),
-        ...(seal ? { seal } : {}),
+        ...(compression.sealer ? { sealer: compression.sealer } : {}),
       });
       const after = await fh.stat({ bigint: true });
       const changed = fingerprint(before) !== fingerprint(after);
@@ -491,14 +493,15 @@ async function storeRegular(
 }
 
 /**
- * storeRegular's way for a small file (unsealed): opened, looked at, read whole and closed on this thread, then stored
- * whole (storeWhole): for an uploads folder of small files, their trips to the thread pool and streams cost more than
- * the work. Undefined, the file closed, when it holds more than WHOLE_SYNC_BYTES (or more than its size says).
+ * storeRegular's way for a small file (unsealed, or sealed whole: Sealer.sealWhole): opened, looked at, read whole
+ * and closed on this thread, then stored whole (storeWhole): for an uploads folder of small files, their trips to the
+ * thread pool and streams cost more than the work. Undefined, the file closed, when it holds more than
+ * WHOLE_SYNC_BYTES (or more than its size says).
  */
 async function storeSmall(
   from: string | Buffer,
   dest: string,
-  compression: { codec: CodecName; level: number },
+  compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
   signal: AbortSignal | undefined,
   onRead: ((item: FileItem, bytes: number) => void) | undefined,
   item: FileItem,
@@ -531,6 +534,7 @@ async function storeSmall(
     level: compression.level,
     ...(signal ? { signal } : {}),
     ...(onRead ? { onProgress: (bytes: number) => onRead(item, bytes) } : {}),
+    ...(compression.sealer ? { sealer: compression.sealer } : {}),
   });
   return { result, before, after };
 }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { Readable, Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileBlockReader } from '../core/block-reader.js';
 import { FILE_MODE } from './fs-util.js';
 import type { BlockReader, CodecName, PlainHashes } from '../core/types.js';
+import type { Sealer } from './crypt.js';
 import { BlockCompressor, blockBuffer, codec as codecNamed, compressedBlocks, keepSpare } from './codec.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { breathe } from '../core/breathe.js';
@@ -28,8 +29,11 @@ export interface StoreOptions {
   signal?: AbortSignal;
   /** Called with the raw bytes read so far (throttle on the caller side). */
   onProgress?: (rawBytes: number) => void;
-  /** Encrypts after compression (an age stream from `Sealer.seal`); the plaintext is hashed too. */
-  seal?: Duplex;
+  /**
+   * Encrypts after compression, each file into one age file (`Sealer.seal`'s stream, or `sealWhole` for a file
+   * stored whole); the plaintext is hashed too.
+   */
+  sealer?: Sealer;
   /**
    * `source` is exactly this whole file, which does not change meanwhile: when compressing, the file is read in
    * blocks into reused buffers (flat memory) and `source` is destroyed unread.
@@ -95,26 +99,33 @@ export const WHOLE_SYNC_BYTES = 64 << 10;
 export async function storeWhole(
   data: Buffer,
   dest: string,
-  opts: Pick<StoreOptions, 'compress' | 'codec' | 'level' | 'signal' | 'onProgress'>,
+  opts: Pick<StoreOptions, 'compress' | 'codec' | 'level' | 'signal' | 'onProgress' | 'sealer'>,
 ): Promise<StoredResult> {
   opts.signal?.throwIfAborted();
+  if (opts.sealer && !opts.sealer.sealWhole) throw new Error('storeWhole: this sealer seals streams only');
   const codec = codecNamed(opts.codec ?? 'gzip');
   const small = data.length <= WHOLE_SYNC_BYTES;
-  const stored = !opts.compress
+  const compressed = !opts.compress
     ? data
     : small
       ? codec.compressBlockSync(data, opts.level)
       : await codec.compressBlock(data, opts.level);
   opts.onProgress?.(data.length);
-  const md5 = createHash('md5').update(stored).digest('hex');
-  const sha256 = createHash('sha256').update(stored).digest('hex');
+  const digest = (bytes: Buffer) => ({
+    md5: createHash('md5').update(bytes).digest('hex'),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  });
+  // Sealed: the hashes of what is stored (the age file), and of the plaintext in it, as storeStream's
+  const plain = opts.sealer ? { bytes: compressed.length, ...digest(compressed) } : null;
+  const stored = opts.sealer ? opts.sealer.sealWhole!(compressed) : compressed;
+  const { md5, sha256 } = digest(stored);
   const flags = { flag: 'wx', mode: FILE_MODE } as const;
   if (small) writeFileSync(dest, stored, flags);
   else await writeFile(dest, stored, { ...flags, ...(opts.signal ? { signal: opts.signal } : {}) });
   // Its compressed copy and hashes are garbage now, and counted as a small file's at least (garbage.ts).
   await madeGarbage(Math.max(data.length, SMALL_ITEM_COST));
   await breathe();
-  return { rawBytes: data.length, storedBytes: stored.length, md5, sha256 };
+  return { rawBytes: data.length, storedBytes: stored.length, md5, sha256, ...(plain ? { plain } : {}) };
 }
 
 /**
@@ -150,7 +161,7 @@ export async function storeStream(
       await from.close().catch(() => undefined);
       throw err;
     }
-    if (filled < blockSize && !opts.seal) {
+    if (filled < blockSize && (!opts.sealer || opts.sealer.sealWhole)) {
       // Compressed from `buf` before it is kept for the next file.
       try {
         await from.close();
@@ -178,8 +189,8 @@ export async function storeStream(
     stages.push(counter);
     if (opts.compress) stages.push(new BlockCompressor({ codec, level: opts.level }));
   }
-  const plain = opts.seal ? new Hasher() : null;
-  if (plain) stages.push(plain, opts.seal!);
+  const plain = opts.sealer ? new Hasher() : null;
+  if (plain) stages.push(plain, (await opts.sealer!.seal()).stream);
   stages.push(hasher);
   const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
   await pipeline([head, ...stages, out], { signal: opts.signal });

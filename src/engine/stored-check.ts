@@ -8,6 +8,7 @@ import type { Decrypter } from 'age-encryption';
 import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, PlainHashes } from '../core/types.js';
 import { decodeWholeSync, decompressorFor } from './codec.js';
+import { openWhole } from './age-payload.js';
 import { AGE_EXTENSION, decodedDamaged, decryptError, openStream } from './crypt.js';
 import { readChunkFor, readSmallFileSync } from './fs-util.js';
 import { leftGarbage, madeGarbage } from './garbage.js';
@@ -92,13 +93,14 @@ export async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck
 }
 
 /**
- * The decoded bytes of entry `e`'s stored file in `dir` (a file under SMALL_FILE, not encrypted), read, checked
- * against `check` and decoded whole on the calling thread: one open and one read, no stream, where a restore of an
- * uploads folder spent more on the trips to the thread pool and the streams than on the work. Undefined where
- * checkedPlain must go through its streams to say what is wrong: a stored file larger than any encoding of the
- * file, data that does not decode in one call, or to more or fewer bytes than the entry's size. A stored file that
- * does not match is the set's damage (`check.damaged`), as in checkedPlain; without `check` (hashed before), it is
- * not hashed again.
+ * The decoded bytes of entry `e`'s stored file in `dir` (a file under SMALL_FILE), read, checked against `check`,
+ * opened (an encrypted set's: `check.decrypt`, the age file whole) and decoded whole on the calling thread: one open
+ * and one read, no stream, where a restore of an uploads folder spent more on the trips to the thread pool and the
+ * streams than on the work. Undefined where checkedPlain must go through its streams to say what is wrong: a stored
+ * file larger than any encoding of the file, an age file that does not open or whose plaintext does not match the
+ * manifest's, data that does not decode in one call, or to more or fewer bytes than the entry's size. A stored file
+ * that does not match is the set's damage (`check.damaged`), as in checkedPlain; without `check` (hashed before), it
+ * is not hashed again.
  */
 export async function checkedPlainWhole(
   dir: string,
@@ -106,9 +108,9 @@ export async function checkedPlainWhole(
   check: StoredCheck | undefined,
   codec: CodecName,
 ): Promise<Buffer | undefined> {
-  if (check?.decrypt || e.size >= SMALL_FILE) return undefined;
+  if (e.size >= SMALL_FILE || (check?.decrypt && !e.stored!.endsWith(AGE_EXTENSION))) return undefined;
   const path = join(dir, e.stored!);
-  let stored: Buffer | null;
+  let stored: Buffer | null | undefined;
   try {
     stored = readSmallFileSync(path, 2 * SMALL_FILE);
   } catch (err) {
@@ -117,10 +119,20 @@ export async function checkedPlainWhole(
   }
   if (!stored) return undefined;
   const want = e.md5 && e.sha256 ? e.sha256 : undefined;
-  if (check && want && createHash('sha256').update(stored).digest('hex') !== want) throw await check.damaged(e.stored!);
+  if (check && want && sha256Hex(stored) !== want) throw await check.damaged(e.stored!);
+  if (check?.decrypt) {
+    // Its ciphertext matched: opened whole (every chunk authenticated), its plaintext checked against the manifest's
+    stored = await openWhole(check.decrypt.decrypter, stored);
+    const plain = e.plain;
+    if (!stored || (plain && (stored.length !== plain.bytes || sha256Hex(stored) !== plain.sha256))) return undefined;
+  }
   // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to decode.
   if (e.size === 0) return Buffer.alloc(0);
   return decodeWholeSync(codec, stored, e.size);
+}
+
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
@@ -452,20 +464,25 @@ async function readWhole(
     md5: createHash('md5').update(stored).digest('hex'),
     sha256: createHash('sha256').update(stored).digest('hex'),
   };
-  let data = stored;
+  let data: Buffer = stored;
   if (how.decrypt) {
     // What age makes for each file counts as a decompressor did (readThrough), and a full collection follows every
-    // eighth of the budget (as a decompressor stream's end did, leftGarbage): its key agreement (WebCrypto's X25519)
-    // leaves native keys that only a collection of their JavaScript objects frees, which V8 does not count. Without
+    // eighth of the budget (as a decompressor stream's end did, leftGarbage): its key agreement (X25519) leaves
+    // native keys that only a collection of their JavaScript objects frees, which V8 does not count. Without
     // these, 20 000 files of 200 bytes peaked at 191–204 MiB RSS, against 142 before.
     await madeGarbage(DECODER_COST);
     await leftGarbage();
     const { decrypter, label, plain } = how.decrypt;
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await openStream(decrypter, Readable.from([stored]), label))
-        chunks.push(chunk as Buffer);
-      data = Buffer.concat(chunks);
+      // Opened in one call; one that does not open goes through age's stream, which says why.
+      let opened = await openWhole(decrypter, stored);
+      if (!opened) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await openStream(decrypter, Readable.from([stored]), label))
+          chunks.push(chunk as Buffer);
+        opened = Buffer.concat(chunks);
+      }
+      data = opened;
     } catch (failed) {
       const err = decryptError(failed, label);
       // No key that opens it (exit 13): not the set's damage
