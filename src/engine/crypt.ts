@@ -21,7 +21,7 @@ import { x25519Header, x25519Identity, x25519Keys, x25519Recipient } from './age
  * or the passphrase of the backups; a passphrase comes from `RESPALDO_PASSPHRASE_FILE`, the terminal or
  * the menu's masked field, never argv or a plain variable.
  *
- * Why one file of about 580 lines: sealing, opening, the passphrase checks and the key files share the age
+ * Why one file of about 610 lines: sealing, opening, the passphrase checks and the key files share the age
  * module (loaded lazily), the scrypt settings and the passphrases typed in this process.
  */
 

@@ -19,7 +19,7 @@ import { sha256OfFile, type FileDigest } from './hash-file.js';
  * each read once, hashed on its way into its decoder (and age), its decoded stream ended only once it matched.
  * And `verify --read-data`'s read of each stored file through its hashes, age and decompressor (readThrough).
  *
- * Why one file of about 470 lines: both are the one reading of a stored file through the same stages (hash, age,
+ * Why one file of about 520 lines: both are the one reading of a stored file through the same stages (hash, age,
  * decompressor, a small file whole), with the same account of their garbage and the same telling of damage from a
  * decoder's own failure.
  */
