@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK } from '../src/engine/age-payload.js';
-import { KeyError, decryptError, openStream, sealerFor } from '../src/engine/crypt.js';
+import { KeyError, decryptError, decryptFile, openStream, sealerFor } from '../src/engine/crypt.js';
 import { VerifyError } from '../src/core/errors.js';
 
 /**
@@ -130,5 +130,50 @@ describe('age payload with Node crypto', () => {
     const other = new Decrypter();
     other.addIdentity(await generateIdentity());
     expect((await open(sealed, other)).error).toBeInstanceOf(KeyError);
+  });
+});
+
+describe('decryptFile', () => {
+  /** `plain` sealed to the test recipient in a file, and its plaintext hashes. */
+  async function sealedFile(plain: Buffer, name: string) {
+    const file = join(dir, name);
+    writeFileSync(file, (await seal(plain)).sealed);
+    const hex = (h: string) => createHash(h).update(plain).digest('hex');
+    return { file, hashes: { bytes: plain.length, md5: hex('md5'), sha256: hex('sha256') } };
+  }
+
+  it.each([0, 100, CHUNK + 1, (1 << 20) - 100, (1 << 20) + 100])(
+    '%i bytes: the plaintext, written 0600, whole or streamed',
+    async (n) => {
+      const plain = randomBytes(n);
+      const { file, hashes } = await sealedFile(plain, `d${n}.age`);
+      const dest = join(dir, `d${n}.plain`);
+      await decryptFile(decrypter(), file, dest, hashes, 'test.age');
+      expect(readFileSync(dest).equals(plain)).toBe(true);
+      expect(statSync(dest).mode & 0o777).toBe(0o600);
+    },
+  );
+
+  it('a flipped byte, other plaintext hashes or another key fail, and leave nothing', async () => {
+    for (const n of [100, (1 << 20) + 100]) {
+      const plain = randomBytes(n);
+      const { file, hashes } = await sealedFile(plain, `e${n}.age`);
+      const dest = join(dir, `e${n}.plain`);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 1;
+      writeFileSync(join(dir, 'flipped.age'), bytes);
+      const other = new Decrypter();
+      other.addIdentity(await generateIdentity());
+      for (const [d, from, want, error] of [
+        [decrypter(), join(dir, 'flipped.age'), hashes, /failed authentication/],
+        [decrypter(), file, { ...hashes, sha256: '0'.repeat(64) }, /does not match the manifest's plaintext hashes/],
+        [other, file, hashes, /no key/i],
+      ] as const) {
+        const err = await decryptFile(d, from, dest, want, 'test.age').catch((e: unknown) => e);
+        expect(err, `${n} ${String(error)}`).toBeInstanceOf(d === other ? KeyError : VerifyError);
+        expect(String((err as Error).message)).toMatch(error);
+        expect(existsSync(dest)).toBe(false);
+      }
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fsp, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp, statSync, writeFileSync } from 'node:fs';
 import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
@@ -7,8 +7,9 @@ import { InterruptedError, RespaldoError, VerifyError, isAccessError, isDiskFull
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import { NotRegularFileError, readProblem, readRegularFile, readRegularFileSync } from '../core/regular-file.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
-import { FILE_MODE, fsyncPath } from './fs-util.js';
-import { PayloadSealer, openPayload, sealWhole, sealedSize } from './age-payload.js';
+import { FILE_MODE, fsyncPath, readChunkFor, readSmallFileSync } from './fs-util.js';
+import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { PayloadSealer, openPayload, openWhole, sealWhole, sealedSize } from './age-payload.js';
 import { scryptIdentity, scryptRecipient } from './age-scrypt.js';
 import { x25519Header, x25519Identity, x25519Keys, x25519Recipient } from './age-x25519.js';
 
@@ -545,9 +546,13 @@ export async function decryptFile(
   label: string,
   signal?: AbortSignal,
 ): Promise<void> {
+  // A small file opened whole in one call (a stream and a 1 MiB read buffer each made a restore of 5000 small files
+  // spend 6 of its 20 s collecting garbage); one that does not open goes through the stream, which says why.
+  if (await decryptWhole(d, src, dest, expected, label)) return;
   const hasher = new PlainHasher();
   try {
-    const plain = await openStream(d, createReadStream(src, { highWaterMark: 1 << 20 }), label);
+    const size = statSync(src).size;
+    const plain = await openStream(d, createReadStream(src, { highWaterMark: readChunkFor(size) }), label);
     await pipeline(
       plain,
       hasher,
@@ -568,6 +573,43 @@ export async function decryptFile(
     await fsp.rm(dest, { force: true });
     throw err;
   }
+}
+
+/** Files under this size are decrypted whole by decryptFile. */
+const DECRYPT_WHOLE_MAX = 1 << 20;
+
+/**
+ * decryptFile of a small file: read, opened (openWhole), checked and written whole. False, nothing written, when it
+ * is not small or does not open in one call.
+ */
+async function decryptWhole(
+  d: Decrypter,
+  src: string,
+  dest: string,
+  expected: PlainHashes | undefined,
+  label: string,
+): Promise<boolean> {
+  const stored = readSmallFileSync(src, DECRYPT_WHOLE_MAX);
+  const plain = stored && (await openWhole(d, stored));
+  if (!plain) return false;
+  const digest = (name: string) => createHash(name).update(plain).digest('hex');
+  if (
+    expected &&
+    (plain.length !== expected.bytes || digest('md5') !== expected.md5 || digest('sha256') !== expected.sha256)
+  )
+    throw new VerifyError(
+      `${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`,
+    );
+  try {
+    writeFileSync(dest, plain, { flag: 'wx', mode: FILE_MODE });
+    await fsyncPath(dest);
+  } catch (err) {
+    await fsp.rm(dest, { force: true });
+    throw decryptError(err, label);
+  }
+  // Its buffers, and the native keys of its header's X25519 that only a collection frees (garbage.ts)
+  await madeGarbage(Math.max(stored.length + plain.length, SMALL_ITEM_COST));
+  return true;
 }
 
 /** Reads an age stream to its end, hashing the plaintext (for `verify --read-data`); throws as decryptFile. */

@@ -8,6 +8,7 @@ import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
 import { AGE_EXTENSION, decryptError, decryptFile, decrypterFor, openStream, type PassphraseSample } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
+import { mapLimited } from './limited.js';
 import { nextBackupOnly } from './manifest.js';
 import type { StoredReader } from './stored-part.js';
 import { said } from '../core/phrases.js';
@@ -88,6 +89,10 @@ export function decryptedView(m: Manifest): Manifest {
   return { ...rest, databases, files };
 }
 
+/** Small files (a plaintext under SMALL_PLAINTEXT bytes) decryptSet decrypts at once. */
+const DECRYPTED_AT_ONCE = 4;
+const SMALL_PLAINTEXT = 1 << 20;
+
 /**
  * Decrypts the stored files a restore needs from the set in `dir` into `into` (a private scratch
  * folder), each checked whole (age authenticates every chunk; the plaintext's hashes are compared
@@ -107,17 +112,25 @@ export async function decryptSet(
   const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
   const parts = encryptedParts(m, sel.databases, sel.files);
   reporter.emit({ type: 'info', ...said('note.decrypting', { count: parts.length, id: m.id }) });
-  for (const p of parts) {
-    if (signal?.aborted) throw new InterruptedError();
+  for (const p of parts)
     if (!p.path.endsWith(AGE_EXTENSION))
       throw new VerifyError(
         `Set ${m.id}: ${p.path} is listed as encrypted but has no ${AGE_EXTENSION} name.`,
         'This manifest was tampered with or damaged; do not restore from it.',
       );
+  const made = new Map<string, Promise<void>>();
+  const decrypt = async (p: (typeof parts)[number]): Promise<void> => {
+    if (signal?.aborted) throw new InterruptedError();
     const dest = join(into, plainPath(p.path));
-    await ensurePrivateDir(dirname(dest));
+    if (!made.has(dirname(dest))) made.set(dirname(dest), ensurePrivateDir(dirname(dest)));
+    await made.get(dirname(dest));
     await decryptFile(decrypter, join(dir, p.path), dest, p.plain, `${p.path} of set ${m.id}`, signal);
-  }
+  };
+  // Large files one after another (a Ctrl-C leaves the next one unstarted); small ones several at once: each one's
+  // fsync waited on alone, the 5000 files of an uploads folder took 17 of a restore's 24 s.
+  const isSmall = (p: (typeof parts)[number]): boolean => (p.plain?.bytes ?? Infinity) < SMALL_PLAINTEXT;
+  for (const p of parts) if (!isSmall(p)) await decrypt(p);
+  await mapLimited(parts.filter(isSmall), DECRYPTED_AT_ONCE, decrypt);
   return { manifest: decryptedView(m), dir: into };
 }
 
