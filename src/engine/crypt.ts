@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fsp, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp, statSync } from 'node:fs';
 import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
@@ -601,8 +601,14 @@ async function decryptWhole(
       `${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`,
     );
   try {
-    writeFileSync(dest, plain, { flag: 'wx', mode: FILE_MODE });
-    await fsyncPath(dest);
+    // Made on the thread pool, several at once (decryptSet): created on this thread, each new file held the others.
+    const fh = await fsp.open(dest, 'wx', FILE_MODE);
+    try {
+      await fh.writeFile(plain);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
     await fsp.rm(dest, { force: true });
     throw decryptError(err, label);
