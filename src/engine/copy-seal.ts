@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VerifyError } from '../core/errors.js';
 import type { Manifest, ManifestEncryption, PlainHashes } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { writeFileAtomic } from './fs-util.js';
+import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { MANIFEST_NAME } from './manifest.js';
 
 /**
@@ -56,6 +57,22 @@ export async function sendSealed(
   sealer: Sealer,
   signal?: AbortSignal,
 ): Promise<{ plain: PlainHashes; sealed: PlainHashes }> {
+  const mismatch = () =>
+    new VerifyError(
+      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
+      'Run `respaldo verify` on this set; copy a set that verifies.',
+    );
+  if (sealer.sealWhole && f.size <= SEAL_WHOLE_MAX) {
+    // A small file read, checked (nothing sent when it does not match), sealed and sent whole: through the streams
+    // and a new 1 MiB read buffer each, a copy of 5000 small files spent a fifth of its time collecting garbage.
+    const data = await readFile(join(dir, f.path), signal ? { signal } : {});
+    const local = hashes(data);
+    if (f.sha256 && local.sha256 !== f.sha256) throw mismatch();
+    const box = sealer.sealWhole(data);
+    await dest.put(`${key}/${f.path}${AGE_EXTENSION}`, Readable.from([box]), box.length, signal ? { signal } : {});
+    await madeGarbage(Math.max(data.length + box.length, SMALL_ITEM_COST));
+    return { plain: local, sealed: hashes(box) };
+  }
   const plain = new Hasher();
   const sealed = new Hasher();
   const { stream, size } = await sealer.seal();
@@ -74,12 +91,17 @@ export async function sendSealed(
   const local = plain.result();
   if (f.sha256 && local.sha256 !== f.sha256) {
     await dest.delete(`${key}/${f.path}${AGE_EXTENSION}`).catch(() => undefined);
-    throw new VerifyError(
-      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
-      'Run `respaldo verify` on this set; copy a set that verifies.',
-    );
+    throw mismatch();
   }
   return { plain: local, sealed: sealed.result() };
+}
+
+/** Files up to this size are sealed and sent whole (Sealer.sealWhole) by sendSealed. */
+const SEAL_WHOLE_MAX = 64 << 10;
+
+function hashes(bytes: Buffer): PlainHashes {
+  const hex = (name: string) => createHash(name).update(bytes).digest('hex');
+  return { bytes: bytes.length, md5: hex('md5'), sha256: hex('sha256') };
 }
 
 /**
@@ -176,9 +198,22 @@ export function sealedAlreadySent(
   return out;
 }
 
+/**
+ * Least time between two writes of `sealed-sent.json`. Written after every file (each write the whole record, fsynced,
+ * one after another, every send waiting for its own), a copy of 5000 small files took 112–118 s and peaked at
+ * 276–322 MiB RSS; a file sent and not yet recorded when a copy is cut short is only sent again.
+ */
+const RECORD_EVERY_MS = 500;
+
 /** The `sealed-sent.json` entry of one destination for one local set: read, recorded file by file, cleared. */
 export class SealedSentRecord {
   private writes: Promise<void> = Promise.resolve();
+  /** A write waits to start (it writes every file recorded until it starts), and what ends its wait at once. */
+  private queued = false;
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastWrite = 0;
+  private cleared = false;
   private readonly files: Record<string, SealedFile>;
   private readonly previous: { encryption: ManifestEncryption; files: Record<string, SealedFile> } | undefined;
 
@@ -199,19 +234,40 @@ export class SealedSentRecord {
   }
 
   /**
-   * Records that `path` is complete at the destination (writes are serialized; the file is replaced
-   * atomically). Best effort: a record that cannot be written only means the file is sent again.
+   * Records that `path` is complete at the destination: written with the files recorded after it, at most every
+   * RECORD_EVERY_MS (writes are serialized; the file is replaced atomically). Best effort: a record that cannot be
+   * written only means the file is sent again.
    */
-  record(path: string, r: SealedFile): Promise<void> {
+  record(path: string, r: SealedFile): void {
     this.files[path] = r;
-    const entry = { encryption: this.encryption, files: { ...this.files } };
-    this.writes = this.writes.then(() => this.save(entry)).catch(() => undefined);
-    return this.writes;
+    if (this.queued) return;
+    this.queued = true;
+    this.writes = this.writes
+      .then(async () => {
+        const wait = this.lastWrite + RECORD_EVERY_MS - Date.now();
+        if (wait > 0)
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            this.timer = setTimeout(resolve, wait);
+          });
+        this.queued = false;
+        this.lastWrite = Date.now();
+        if (!this.cleared) await this.save({ encryption: this.encryption, files: this.files });
+      })
+      .catch(() => undefined);
+  }
+
+  /** Writes what is recorded now (a copy that failed: the next one skips those files). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.wake?.();
+    await this.writes;
   }
 
   /** Removes this destination's entry (the copy is complete); the file goes when no entry is left. Best effort. */
   async clear(): Promise<void> {
-    await this.writes;
+    this.cleared = true;
+    await this.flush();
     await this.save(null).catch(() => undefined);
   }
 

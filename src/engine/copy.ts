@@ -496,11 +496,14 @@ async function copySealed(
     async (f) => {
       const r = await withRetries(() => sendSealed(dest, dir, key, f, sealer, opts.signal), opts);
       sent.set(f.path, r);
-      await record.record(f.path, r);
+      record.record(f.path, r);
       result.filesSent++;
       result.bytesSent += r.sealed.bytes;
     },
-  );
+  ).catch(async (err: unknown) => {
+    await record.flush(); // what was sent is skipped by the next copy
+    throw err;
+  });
   const doc = Buffer.from(JSON.stringify(sealedManifest(m, sent, sealer), null, 2) + '\n');
   await withRetries(() => dest.put(`${key}/${MANIFEST_NAME}`, bufferStream(doc), doc.length), opts);
   result.filesSent++;
