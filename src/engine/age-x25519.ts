@@ -137,8 +137,8 @@ function bodyLines(body: Uint8Array): string {
 
 /**
  * A new age file's beginning for the X25519 public keys `keys`: a fresh file key, the header (a stanza wrapping it to
- * each key, with a fresh ephemeral key each, and the header's MAC) and the payload's fresh 16-byte nonce. The same
- * bytes age-encryption's Encrypter writes, made without it (its header cost 0.3 ms of the main thread a file).
+ * each key, with a fresh ephemeral key each, and the header's MAC) and the payload's fresh 16-byte nonce, laid out
+ * as age-encryption's Encrypter lays them out, made without it (its header cost 0.3 ms of the main thread a file).
  */
 export function x25519Header(keys: readonly Uint8Array[]): { fileKey: Buffer; prefix: Buffer } {
   const fileKey = randomBytes(16);

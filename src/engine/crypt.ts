@@ -589,9 +589,14 @@ async function decryptWhole(
   expected: PlainHashes | undefined,
   label: string,
 ): Promise<boolean> {
-  const stored = readSmallFileSync(src, DECRYPT_WHOLE_MAX);
+  let stored: Buffer | null;
+  try {
+    stored = readSmallFileSync(src, DECRYPT_WHOLE_MAX);
+  } catch {
+    return false; // the stream says what is wrong with it
+  }
   const plain = stored && (await openWhole(d, stored));
-  if (!plain) return false;
+  if (!stored || !plain) return false;
   const digest = (name: string) => createHash(name).update(plain).digest('hex');
   if (
     expected &&
