@@ -38,6 +38,23 @@ function stanzaKey(passphrase: string, salt: Uint8Array, logN: number): Promise<
   );
 }
 
+/** A stanza's body: the file key sealed with ChaCha20-Poly1305 under `key` and a zero nonce (every native stanza). */
+export function sealFileKey(key: Uint8Array, fileKey: Uint8Array): Buffer {
+  const c = createCipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: TAG });
+  return Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]);
+}
+
+/** The file key in a stanza's 32-byte `body` sealed under `key`, or null when `key` does not open it. */
+export function openFileKey(key: Uint8Array, body: Uint8Array): Uint8Array | null {
+  const d = createDecipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: TAG });
+  d.setAuthTag(body.subarray(16));
+  try {
+    return new Uint8Array(Buffer.concat([d.update(body.subarray(0, 16)), d.final()]));
+  } catch {
+    return null;
+  }
+}
+
 /** Base64 without padding, as age writes its stanzas' arguments; null when `text` is not that. */
 export function fromBase64NoPad(text: string): Buffer | null {
   if (!/^[A-Za-z0-9+/]*$/.test(text)) return null;
@@ -58,14 +75,7 @@ export function scryptIdentity(passphrase: string): Identity {
           throw new Error('invalid scrypt stanza');
         const logN = Number(logText);
         if (logN > MAX_LOG_N) throw new Error('scrypt work factor is too high');
-        const key = await stanzaKey(passphrase, salt, logN);
-        const d = createDecipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: TAG });
-        d.setAuthTag(s.body.subarray(16));
-        try {
-          return new Uint8Array(Buffer.concat([d.update(s.body.subarray(0, 16)), d.final()]));
-        } catch {
-          return null; // another passphrase
-        }
+        return openFileKey(await stanzaKey(passphrase, salt, logN), s.body); // null: another passphrase
       }
       return null;
     },
@@ -85,8 +95,7 @@ export function scryptRecipient(
     async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
       const salt = randomBytes(16);
       const key = await stanzaKey(passphrase, salt, logN);
-      const c = createCipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: TAG });
-      const body = Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]);
+      const body = sealFileKey(key, fileKey);
       return [stanza(['scrypt', salt.toString('base64').replace(/=+$/, ''), String(logN)], new Uint8Array(body))];
     },
   };

@@ -1,6 +1,4 @@
 import {
-  createCipheriv,
-  createDecipheriv,
   createHmac,
   createPrivateKey,
   createPublicKey,
@@ -12,7 +10,7 @@ import {
 } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import type { Identity, Recipient, Stanza } from 'age-encryption';
-import { fromBase64NoPad } from './age-scrypt.js';
+import { fromBase64NoPad, openFileKey, sealFileKey } from './age-scrypt.js';
 
 /**
  * age's X25519 stanza (https://age-encryption.org/v1, "The X25519 recipient type") with Node's own X25519, HKDF and
@@ -31,8 +29,6 @@ import { fromBase64NoPad } from './age-scrypt.js';
  */
 
 const LABEL = 'age-encryption.org/v1/X25519';
-const ZERO_NONCE = Buffer.alloc(12);
-const TAG = 16;
 /** DER of an X25519 public key (SubjectPublicKeyInfo) and private key (PKCS #8), before the key's 32 bytes. */
 const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -61,6 +57,17 @@ function wrapKey(secret: Buffer, share: Uint8Array, recipient: Uint8Array): Buff
 }
 
 /**
+ * One X25519 stanza's argument and body: `fileKey` wrapped to the public key `raw` (`theirs`) under a fresh ephemeral
+ * key, its share as base64 without padding.
+ */
+function wrapTo(raw: Uint8Array, theirs: KeyObject, fileKey: Uint8Array): { share: string; body: Buffer } {
+  const ephemeral = generateKeyPairSync('x25519');
+  const share = rawPublic(ephemeral.publicKey);
+  const key = wrapKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: theirs }), share, raw);
+  return { share: share.toString('base64').replace(/=+$/, ''), body: sealFileKey(key, fileKey) };
+}
+
+/**
  * A recipient that wraps the file key to the X25519 public key `recipient` (`age1…`), or null when it is not one
  * (a post-quantum `age1pq1…`, a plugin's): age-encryption's own recipient then.
  */
@@ -73,12 +80,8 @@ export function x25519Recipient(
   const theirs = publicKeyOf(raw);
   return {
     wrapFileKey(fileKey: Uint8Array): Stanza[] {
-      const ephemeral = generateKeyPairSync('x25519');
-      const share = rawPublic(ephemeral.publicKey);
-      const key = wrapKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: theirs }), share, raw);
-      const c = createCipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: TAG });
-      const body = Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]);
-      return [stanza(['X25519', share.toString('base64').replace(/=+$/, '')], new Uint8Array(body))];
+      const { share, body } = wrapTo(raw, theirs, fileKey);
+      return [stanza(['X25519', share], new Uint8Array(body))];
     },
   };
 }
@@ -106,15 +109,8 @@ export function x25519Identity(identity: string): Identity | null {
           secret = Buffer.alloc(32); // OpenSSL refuses a share of small order: its secret is all zeros
         }
         if (secret.every((b) => b === 0)) throw new Error('invalid X25519 stanza: the shared secret is all zeros');
-        const d = createDecipheriv('chacha20-poly1305', wrapKey(secret, share, recipient), ZERO_NONCE, {
-          authTagLength: TAG,
-        });
-        d.setAuthTag(s.body.subarray(16));
-        try {
-          return new Uint8Array(Buffer.concat([d.update(s.body.subarray(0, 16)), d.final()]));
-        } catch {
-          // wrapped to another recipient
-        }
+        const fileKey = openFileKey(wrapKey(secret, share, recipient), s.body);
+        if (fileKey) return fileKey; // else wrapped to another recipient
       }
       return null;
     },
@@ -144,12 +140,8 @@ export function x25519Header(keys: readonly Uint8Array[]): { fileKey: Buffer; pr
   const fileKey = randomBytes(16);
   let header = 'age-encryption.org/v1\n';
   for (const raw of keys) {
-    const ephemeral = generateKeyPairSync('x25519');
-    const share = rawPublic(ephemeral.publicKey);
-    const key = wrapKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyOf(raw) }), share, raw);
-    const c = createCipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: TAG });
-    const body = Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]);
-    header += `-> X25519 ${share.toString('base64').replace(/=+$/, '')}\n${bodyLines(body)}`;
+    const { share, body } = wrapTo(raw, publicKeyOf(raw), fileKey);
+    header += `-> X25519 ${share}\n${bodyLines(body)}`;
   }
   header += '---';
   const macKey = Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), 'header', 32));

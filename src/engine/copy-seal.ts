@@ -9,6 +9,7 @@ import type { Manifest, ManifestEncryption, PlainHashes } from '../core/types.js
 import type { Destination } from '../destinations/destination.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { writeFileAtomic } from './fs-util.js';
+import { digestOf } from './hash-file.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { MANIFEST_NAME } from './manifest.js';
 
@@ -66,12 +67,12 @@ export async function sendSealed(
     // A small file read, checked (nothing sent when it does not match), sealed and sent whole: through the streams
     // and a new 1 MiB read buffer each, a copy of 5000 small files spent a fifth of its time collecting garbage.
     const data = await readFile(join(dir, f.path), signal ? { signal } : {});
-    const local = hashes(data);
+    const local = digestOf(data);
     if (f.sha256 && local.sha256 !== f.sha256) throw mismatch();
     const box = sealer.sealWhole(data);
     await dest.put(`${key}/${f.path}${AGE_EXTENSION}`, Readable.from([box]), box.length, signal ? { signal } : {});
     await madeGarbage(Math.max(data.length + box.length, SMALL_ITEM_COST));
-    return { plain: local, sealed: hashes(box) };
+    return { plain: local, sealed: digestOf(box) };
   }
   const plain = new Hasher();
   const sealed = new Hasher();
@@ -98,11 +99,6 @@ export async function sendSealed(
 
 /** Files up to this size are sealed and sent whole (Sealer.sealWhole) by sendSealed. */
 const SEAL_WHOLE_MAX = 64 << 10;
-
-function hashes(bytes: Buffer): PlainHashes {
-  const hex = (name: string) => createHash(name).update(bytes).digest('hex');
-  return { bytes: bytes.length, md5: hex('md5'), sha256: hex('sha256') };
-}
 
 /**
  * Pure: the manifest of the encrypted copy of local set `m`: stored paths with `.age`, the ciphertext's

@@ -9,6 +9,7 @@ import { NotRegularFileError, readProblem, readRegularFile, readRegularFileSync 
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath, readChunkFor, readSmallFileSync } from './fs-util.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { digestOf } from './hash-file.js';
 import { PayloadSealer, openPayload, openWhole, sealWhole, sealedSize } from './age-payload.js';
 import { scryptIdentity, scryptRecipient } from './age-scrypt.js';
 import { x25519Header, x25519Identity, x25519Keys, x25519Recipient } from './age-x25519.js';
@@ -22,7 +23,7 @@ import { x25519Header, x25519Identity, x25519Keys, x25519Recipient } from './age
  * or the passphrase of the backups; a passphrase comes from `RESPALDO_PASSPHRASE_FILE`, the terminal or
  * the menu's masked field, never argv or a plain variable.
  *
- * Why one file of about 610 lines: sealing, opening, the passphrase checks and the key files share the age
+ * Why one file of about 660 lines: sealing, opening, the passphrase checks and the key files share the age
  * module (loaded lazily), the scrypt settings and the passphrases typed in this process.
  */
 
@@ -597,11 +598,8 @@ async function decryptWhole(
   }
   const plain = stored && (await openWhole(d, stored));
   if (!stored || !plain) return false;
-  const digest = (name: string) => createHash(name).update(plain).digest('hex');
-  if (
-    expected &&
-    (plain.length !== expected.bytes || digest('md5') !== expected.md5 || digest('sha256') !== expected.sha256)
-  )
+  const got = digestOf(plain);
+  if (expected && (got.bytes !== expected.bytes || got.md5 !== expected.md5 || got.sha256 !== expected.sha256))
     throw new VerifyError(
       `${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`,
     );

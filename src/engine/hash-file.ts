@@ -11,6 +11,12 @@ export interface FileDigest {
   sha256: string;
 }
 
+/** Size, MD5 and SHA-256 of bytes in memory (a small file read whole). */
+export function digestOf(bytes: Buffer): FileDigest {
+  const hex = (name: string) => createHash(name).update(bytes).digest('hex');
+  return { bytes: bytes.length, md5: hex('md5'), sha256: hex('sha256') };
+}
+
 /**
  * Bytes per read. Large enough that the per-read cost (a thread-pool round trip) is lost in the hashing,
  * small enough that a few files at once stay within a few MiB.

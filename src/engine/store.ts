@@ -10,6 +10,7 @@ import type { Sealer } from './crypt.js';
 import { BlockCompressor, blockBuffer, codec as codecNamed, compressedBlocks, keepSpare } from './codec.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { breathe } from '../core/breathe.js';
+import { digestOf } from './hash-file.js';
 
 /** What storing one stream produced: sizes and checksums of the stored file. */
 export interface StoredResult {
@@ -111,14 +112,10 @@ export async function storeWhole(
       ? codec.compressBlockSync(data, opts.level)
       : await codec.compressBlock(data, opts.level);
   opts.onProgress?.(data.length);
-  const digest = (bytes: Buffer) => ({
-    md5: createHash('md5').update(bytes).digest('hex'),
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  });
   // Sealed: the hashes of what is stored (the age file), and of the plaintext in it, as storeStream's
-  const plain = opts.sealer ? { bytes: compressed.length, ...digest(compressed) } : null;
+  const plain = opts.sealer ? digestOf(compressed) : null;
   const stored = opts.sealer ? opts.sealer.sealWhole!(compressed) : compressed;
-  const { md5, sha256 } = digest(stored);
+  const { md5, sha256 } = digestOf(stored);
   const flags = { flag: 'wx', mode: FILE_MODE } as const;
   if (small) writeFileSync(dest, stored, flags);
   else await writeFile(dest, stored, { ...flags, ...(opts.signal ? { signal: opts.signal } : {}) });
