@@ -16,6 +16,7 @@ import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { FakeReporter } from './helpers/reporter.js';
 import { CLI_BIN, childEnv, collect, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, writeConfig, type DemoSetup } from './helpers/tmp.js';
+import { logLines } from './helpers/logs.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
   const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
@@ -55,16 +56,6 @@ function write(file: string, sql: string): void {
 const SEED = `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO notes SELECT i, printf('note %05d %s', i, hex(randomblob(40))) FROM n;`;
 
-function logLines(s: DemoSetup): Record<string, unknown>[] {
-  const dir = join(s.backupDir, 'logs');
-  return readdirSync(dir).flatMap((f) =>
-    readFileSync(join(dir, f), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>),
-  );
-}
-
 describe('SQLite chains through the CLI', () => {
   it('full, incrementals and a differential store only changed pages; restoring any of them rebuilds that point exactly', async () => {
     const s = demoSetup();
@@ -74,7 +65,7 @@ describe('SQLite chains through the CLI', () => {
     expect(first.type).toBe('full');
     expect(first.requestedType).toBe('incremental');
     expect(first.chainNotes).toEqual(['users: stored as a full, not an incremental: no full backup of users yet']);
-    expect(logLines(s).some((l) => l['event'] === 'chain-fallback' && l['setId'] === first.id)).toBe(true);
+    expect(logLines(s.backupDir).some((l) => l['event'] === 'chain-fallback' && l['setId'] === first.id)).toBe(true);
     const at: Record<string, ReturnType<typeof state>> = { [first.id]: state(s.dbs.users) };
 
     write(s.dbs.users, "UPDATE notes SET body = 'changed' WHERE id = 1500;");

@@ -10,17 +10,7 @@ import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './h
 import { cli } from './helpers/offsite.js';
 import { FakeReporter } from './helpers/reporter.js';
 import { demoSetup } from './helpers/tmp.js';
-
-type LogLine = Record<string, unknown> & { event: string };
-
-function logLines(backupDir: string): LogLine[] {
-  const dir = join(backupDir, 'logs');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean))
-    .map((l) => JSON.parse(l) as LogLine);
-}
+import { logLines } from './helpers/logs.js';
 
 // The sets there (a copy's claims folder, `.respaldo-claims`, is none: copy-claim.ts)
 const remoteSets = (root: string) =>

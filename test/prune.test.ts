@@ -9,6 +9,7 @@ import { createBackup } from '../src/engine/create.js';
 import { pruneSets } from '../src/engine/prune.js';
 import { demoSetup } from './helpers/tmp.js';
 import { FakeReporter } from './helpers/reporter.js';
+import { logLines } from './helpers/logs.js';
 
 /** `n` sets made by the scheduler job `daily` (the job's retention applies to them). */
 async function setupWithSets(n: number, retention: Record<string, number>) {
@@ -17,16 +18,6 @@ async function setupWithSets(n: number, retention: Record<string, number>) {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push((await createBackup(cfg, { files: false, job: 'daily' }, silentReporter)).id);
   return { setup, cfg, ids: ids.reverse() /* newest first */ };
-}
-
-function logLines(backupDir: string): Array<Record<string, unknown>> {
-  const dir = join(backupDir, 'logs');
-  return readdirSync(dir).flatMap((f) =>
-    readFileSync(join(dir, f), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>),
-  );
 }
 
 describe('pruneSets (real SQLite sets)', () => {

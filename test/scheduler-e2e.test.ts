@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -8,22 +8,7 @@ import { tieredPreset } from '../src/scheduler/when.js';
 import { collect, describeResult, startCli, waitFor } from './helpers/cli.js';
 import { makeBigDb } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
-
-type LogLine = Record<string, unknown> & { time: string; event: string };
-
-function logLines(backupDir: string): LogLine[] {
-  const dir = join(backupDir, 'logs');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /^backup_\d{4}-\d{2}-\d{2}\.log$/.test(f))
-    .sort()
-    .flatMap((f) =>
-      readFileSync(join(dir, f), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as LogLine),
-    );
-}
+import { type LogLine, logLines } from './helpers/logs.js';
 
 const schedulerLines = (backupDir: string): LogLine[] =>
   logLines(backupDir).filter((l) =>
