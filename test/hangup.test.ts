@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,11 +49,28 @@ function log(s: DemoSetup): string {
     .join('');
 }
 
+/** respaldo's processes still running, each thread's state and where it waits in the kernel (what a hang waits on). */
+function processes(): string {
+  try {
+    const ps = (args: string[]) => execFileSync('ps', args, { encoding: 'utf8' });
+    const pids = ps(['-eo', 'pid=,args='])
+      .split('\n')
+      .filter((l) => l.includes('bin/respaldo.js') && !l.includes(' -e ') && !l.includes('tmux'))
+      .map((l) => l.trim().split(' ')[0]!);
+    return pids.length ? ps(['-L', '-o', 'pid,tid,stat,wchan:28,etime,comm', '-p', pids.join(',')]) : '(none)';
+  } catch (err) {
+    return String(err);
+  }
+}
+
 /** Closes the terminal while `tty` still runs, then checks what a clean stop leaves behind. */
 async function hangUpAndCheck(tty: RecordedTtySession, s: DemoSetup): Promise<void> {
   expect(tty.running(), 'the work ended before the terminal was closed: make the database bigger').toBe(true);
   tty.closeTerminal();
-  const end = await tty.ended(120_000);
+  // Within the test's own 120 s, so a run that never ends says where it was (it did once, in a full run).
+  const end = await tty.ended(75_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- processes ---\n${processes()}\n--- log ---\n${log(s).slice(-3000)}`);
+  });
   // Stopped cleanly and ended by the hang-up, not by an assertion of Node (SIGABRT) or a crash (exit 1).
   expect(end).toEqual({ code: null, signal: 'SIGHUP' });
   expect(existsSync(lockFile(s)), 'the lock is released').toBe(false);
