@@ -3,7 +3,7 @@
  * and Tab completes the path as a shell does: the pure listing and completion, as tables.
  */
 import { describe, expect, it } from 'vitest';
-import { completedPath, pathChoices } from '../src/engine/stored-path-choices.js';
+import { completedPath, pathChoices, typedChoices } from '../src/engine/stored-path-choices.js';
 
 const file = (p: string) => {
   const [group, ...rest] = p.split('/');
@@ -74,5 +74,41 @@ describe('completedPath: what Tab completes the path to', () => {
 
   it('completes nothing from a listing cut at its limit (a name past it may differ)', () => {
     expect(completedPath('config/', pathChoices(FILES, FOLDERS, 'config/', 1))).toBe('config/');
+  });
+});
+
+describe('typedChoices: what the last listing says of the path typed since', () => {
+  const at = (typed: string, limit = 50) => pathChoices(FILES, FOLDERS, typed, limit);
+  const said = (listedAt: string, text: string, limit = 50) => {
+    const r = typedChoices(at(listedAt, limit), text);
+    return r.current ? { shown: r.shown.map((c) => c.path), chosen: r.chosen } : null;
+  };
+  it.each([
+    // The path listed itself: what the listing counted.
+    ['', '', { shown: ['application/', 'config/'], chosen: 7 }],
+    ['config/', 'config/', { shown: ['config/app.conf', 'config/app.key'], chosen: 2 }],
+    // Typed on within the level listed: the names it still begins; a name it is: a file 1, a folder its files.
+    ['config/', 'config/app.k', { shown: ['config/app.key'], chosen: 0 }],
+    ['config/', 'config/app.key', { shown: ['config/app.key'], chosen: 1 }],
+    ['application/', 'application/uploads/', { shown: ['application/uploads/'], chosen: 3 }],
+    ['', 'conf', { shown: ['config/'], chosen: 0 }],
+    ['', 'x', { shown: [], chosen: 0 }],
+    // Past a folder listed, or away from the path listed: that listing cannot tell.
+    ['', 'config/app.key', null],
+    ['application/', 'application/uploads/2026/a.pdf', null],
+    ['config/', 'application/', null],
+    ['config/', '', null],
+  ])('listed at %j, typed %j: %j', (listedAt, text, expected) => {
+    expect(said(listedAt, text)).toEqual(expected);
+  });
+
+  it('nothing listed, or a listing cut at its limit typed on from: unknown; `./` in front is the same path', () => {
+    expect(typedChoices(null, 'config/')).toEqual({ current: null, shown: [], chosen: 0 });
+    expect(said('application/', 'application/app.js', 2)).toBeNull();
+    expect(said('application/', 'application/', 2)).toEqual({
+      shown: ['application/app.js', 'application/apps/'],
+      chosen: 5,
+    });
+    expect(said('./config/', 'config/app.conf')).toEqual({ shown: ['config/app.conf'], chosen: 1 });
   });
 });

@@ -52,7 +52,7 @@ async function atPaths(facade: FakeFacade, lang: 'en' | 'es' = 'en') {
 }
 
 describe("restore: some of the set's files, from the menu", () => {
-  it('lists what the set stores, Tab completes one level at a time, Enter plans only that path', async () => {
+  it('lists what the set stores, Tab completes one level at a time, Enter adds the path, then plans only it', async () => {
     const facade = filesFacade();
     const r = await atPaths(facade);
     let f = await waitFrame(r.lastFrame, (x) => x.includes('application/ (43 files)'));
@@ -80,14 +80,19 @@ describe("restore: some of the set's files, from the menu", () => {
     f = await waitFrame(r.lastFrame, (x) => x.includes('application/uploads/2026/factura-000.pdf'));
     expect(f).toMatch(/… and \d+ more: type more of the path/);
     expect(f.split('\n').length).toBeLessThanOrEqual(24);
-    expect(f).toContain('Enter restores 40 file(s)');
+    expect(f).toContain('Enter adds this path: 40 file(s)');
     // A name typed in part: the names it begins listed, but no file has that path (the plan would refuse it).
     await type(r.stdin, 'factura-01');
     f = await waitFrame(r.lastFrame, (x) => x.includes('No stored file or folder has this path'));
     expect(f).not.toContain('factura-000.pdf');
     expect(f).toContain('application/uploads/2026/factura-010.pdf');
     await type(r.stdin, '7.pdf');
-    f = await waitFrame(r.lastFrame, (x) => x.includes('Enter restores 1 file(s)'));
+    f = await waitFrame(r.lastFrame, (x) => x.includes('Enter adds this path: 1 file(s)'));
+    // Enter adds it and empties the field for another; Enter on the empty field goes on with it.
+    await press(r.stdin, KEY.enter);
+    f = await waitFrame(r.lastFrame, (x) => x.includes('Enter goes on with the 1 path(s) added'));
+    expect(f).toContain('Added (1):\n  application/uploads/2026/factura-017.pdf\n');
+    expect(f).toContain('Another stored path (empty: go on):');
     await press(r.stdin, KEY.enter);
     f = await waitFrame(r.lastFrame, (x) => x.includes('Type RESTORE'));
     expect(planned(facade)).toEqual([
@@ -96,6 +101,83 @@ describe("restore: some of the set's files, from the menu", () => {
     // The plan says which files, as the CLI's does.
     expect(f).toContain("only those of the paths typed: 1 of the set's 45 file(s)");
     expect(f).toContain('application/uploads/2026/factura-017.pdf: 1 file');
+  });
+
+  it('several paths: each added by Enter, Backspace takes back the last, the plan takes them all', async () => {
+    const facade = filesFacade();
+    const r = await atPaths(facade);
+    await waitFrame(r.lastFrame, (x) => x.includes('config/ (2 files)'));
+    await type(r.stdin, 'config/app.key');
+    await press(r.stdin, TAB);
+    await waitFrame(r.lastFrame, (x) => x.includes('Enter adds this path: 1 file(s)'));
+    await press(r.stdin, KEY.enter);
+    await waitFrame(
+      r.lastFrame,
+      (x) => x.includes('Added (1):\n  config/app.key\n') && x.includes('config/ (2 files)'),
+    );
+    await type(r.stdin, 'application/uploads/2025/');
+    await press(r.stdin, TAB);
+    let f = await waitFrame(r.lastFrame, (x) => x.includes('Enter adds this path: 3 file(s)'));
+    await press(r.stdin, KEY.enter);
+    // A typo is taken back with Backspace on the empty field: the last path comes back to be typed on.
+    // A path Tab finds nothing at is not added: Enter leaves it typed.
+    await type(r.stdin, 'config/nope');
+    await press(r.stdin, TAB);
+    await waitFrame(r.lastFrame, (x) => x.includes('Nothing stored begins so'));
+    await press(r.stdin, KEY.enter);
+    f = await waitFrame(r.lastFrame, (x) => x.includes('Added (2)'));
+    expect(f).toContain('(empty: go on): config/nope');
+    await press(r.stdin, ...Array<string>('config/nope'.length).fill(KEY.backspace));
+    f = await waitFrame(r.lastFrame, (x) => x.includes('Enter goes on with the 2 path(s) added'));
+    expect(f).toContain('Added (2):\n  config/app.key\n  application/uploads/2025/\n');
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    for (const line of f.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+    await press(r.stdin, KEY.backspace);
+    f = await waitFrame(r.lastFrame, (x) => x.includes('Added (1):\n  config/app.key\n'));
+    expect(f).toContain('Another stored path (empty: go on): application/uploads/2025/');
+    // Typed on past the folder listed (the top): nothing said of it until Tab lists it.
+    await press(r.stdin, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace);
+    await type(r.stdin, '026/factura-001.pdf');
+    f = await waitFrame(r.lastFrame, (x) => x.includes('2026/factura-001.pdf'));
+    expect(f).not.toContain('Nothing stored begins so');
+    await press(r.stdin, TAB);
+    await waitFrame(r.lastFrame, (x) => x.includes('Enter adds this path: 1 file(s)'));
+    await press(r.stdin, KEY.enter);
+    await waitFrame(r.lastFrame, (x) => x.includes('Enter goes on with the 2 path(s) added'));
+    await press(r.stdin, KEY.enter);
+    f = await waitFrame(r.lastFrame, (x) => x.includes('Type RESTORE'));
+    expect(planned(facade)).toEqual([
+      {
+        setId: SET,
+        databases: [],
+        files: true,
+        paths: ['config/app.key', 'application/uploads/2026/factura-001.pdf'],
+      },
+    ]);
+    expect(f).toContain("only those of the paths typed: 2 of the set's 45 file(s)");
+  });
+
+  it('many paths added (es, 80×24): the last three shown, the count whole; all planned', async () => {
+    const facade = filesFacade();
+    const r = await atPaths(facade, 'es');
+    await waitFrame(r.lastFrame, (x) => x.includes('config/ (2 archivos)'));
+    const paths = Array.from({ length: 8 }, (_, i) => `application/uploads/2026/factura-00${i}.pdf`);
+    for (const [i, p] of paths.entries()) {
+      await type(r.stdin, p);
+      await press(r.stdin, KEY.enter);
+      await waitFrame(
+        r.lastFrame,
+        (x) => /Añadidas \(\d+\)/.exec(x)?.[0] === `Añadidas (${i + 1})` && x.includes('config/ (2 archivos)'),
+      );
+    }
+    const f = await waitFrame(r.lastFrame, (x) => x.includes('Enter sigue con la(s) 8 ruta(s) añadida(s)'));
+    expect(f).toContain(`Añadidas (8), las 3 últimas:\n  ${paths[5]}\n  ${paths[6]}\n  ${paths[7]}\n`);
+    expect(f).not.toContain(paths[4]);
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    for (const line of f.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+    await press(r.stdin, KEY.enter);
+    await waitFrame(r.lastFrame, (x) => x.includes('RESTAURAR'));
+    expect(planned(facade)).toEqual([{ setId: SET, databases: [], files: true, paths }]);
   });
 
   it('empty: every file; Esc goes back to where; a path that begins nothing stored is said at once', async () => {
@@ -142,7 +224,7 @@ describe("restore: some of the set's files, from the menu", () => {
     await press(r.stdin, '\t');
     // Tab lists the folder and completes as far as its 40 names agree (the path now over three lines).
     const f = await waitFrame(r.lastFrame, (x) => x.includes('factura-cliente-mayorista-10.xml'));
-    expect(f).toContain('Tab lista lo guardado ahí y completa la ruta.');
+    expect(f).toContain('restaurar varias.');
     expect(f).toContain('scales-digitales-por-internet/factura-cliente-mayorista-');
     expect(f).toMatch(/… y \d+ más/);
     expect(f.split('\n').length).toBeLessThanOrEqual(24);

@@ -468,16 +468,52 @@ describe('restore wizard: which of the files (a stored path typed)', () => {
     });
   });
 
-  it('Enter plans with the path typed (none: all the files); Esc while a destination lists it stops it', () => {
+  it('Enter adds the path typed, Enter on none plans them (none added: all the files); Esc stops a listing', () => {
     const { state } = atPaths();
     const ready = { ...state, busy: null };
     expect(apply(ready, keys(k.enter)).effects).toEqual([
       { kind: 'plan', request: { setId: '20261122_100000', databases: [], files: true } },
     ]);
-    const typed = apply(ready, keys(...[...'config/app.conf'].map(k.char), k.enter)).effects;
-    expect(typed).toEqual([
-      { kind: 'plan', request: { setId: '20261122_100000', databases: [], files: true, paths: ['config/app.conf'] } },
+    const typePath = (from: WizardState, path: string) => apply(from, keys(...[...path].map(k.char), k.enter));
+    // Added, the field emptied for another and the set's top listed again.
+    const one = typePath(ready, 'config/app.conf');
+    expect(one.state).toMatchObject({ step: { name: 'paths' }, pathsAdded: ['config/app.conf'], pathText: '' });
+    expect(one.effects).toEqual([{ kind: 'list-paths', id: '20261122_100000', typed: '', complete: false }]);
+    // A second one, the first again (kept once), then Enter on an empty path: the plan of both, in that order.
+    const two = typePath(
+      { ...typePath({ ...one.state, busy: null }, 'application/uploads/').state, busy: null },
+      'config/app.conf',
+    );
+    expect(two.state.pathsAdded).toEqual(['config/app.conf', 'application/uploads/']);
+    expect(apply({ ...two.state, busy: null }, keys(k.enter)).effects).toEqual([
+      {
+        kind: 'plan',
+        request: {
+          setId: '20261122_100000',
+          databases: [],
+          files: true,
+          paths: ['config/app.conf', 'application/uploads/'],
+        },
+      },
     ]);
+    // Backspace on an empty path takes back the last added, to be typed on (or dropped).
+    const back = apply({ ...two.state, busy: null }, keys(k.backspace));
+    expect(back.state).toMatchObject({ pathsAdded: ['config/app.conf'], pathText: 'application/uploads/' });
+    // A path the set was listed at that names nothing stored stays typed (the screen says so); listed as naming
+    // something, or not listed since, it is added (the plan checks it).
+    const listedAt = (typed: string, chosen: number) => ({
+      ...ready,
+      pathText: typed,
+      pathChoices: {
+        typed,
+        choices: [{ path: 'config/app.conf', folder: false, files: 1 }],
+        more: 0,
+        matched: 1,
+        chosen,
+      },
+    });
+    expect(apply(listedAt('config/app', 0), keys(k.enter))).toEqual({ state: listedAt('config/app', 0), effects: [] });
+    expect(apply(listedAt('config/app.conf', 1), keys(k.enter)).state.pathsAdded).toEqual(['config/app.conf']);
     const remote = apply({ ...ready, from: 'nas' }, keys(TAB));
     expect(remote.effects).toEqual([
       { kind: 'list-paths', id: '20261122_100000', typed: '', complete: true, from: 'nas' },

@@ -84,3 +84,28 @@ export function completedPath(typed: string, listed: PathChoices): string {
   }
   return common.length > typed.length ? common : typed;
 }
+
+/**
+ * Pure: what `listed` (the last listing) says of the path `text` typed since. It applies while the path typed goes on
+ * from the one listed (`current`; null when it does not, when it goes past a folder listed, or when that listing was
+ * cut at its limit and the path typed goes past it); `shown`, the choices the path still begins; `chosen`, the files
+ * a restore of it takes: as listed when it is the path listed, else the choice it names (a file: 1; a folder: its
+ * files), 0 when it names none.
+ */
+export function typedChoices(
+  listed: PathChoices | null,
+  text: string,
+): { current: PathChoices | null; shown: PathChoice[]; chosen: number } {
+  const typed = text.replace(/^(\.\/)+/, '');
+  const listedTyped = listed?.typed.replace(/^(\.\/)+/, '') ?? '';
+  const same = typed === listedTyped;
+  const current = listed && (same || (listed.more === 0 && typed.startsWith(listedTyped))) ? listed : null;
+  // Typed past a folder listed (`application/uploads/…` from the top): that listing cannot tell, until one of it.
+  const past = (c: PathChoice) => c.folder && typed.length > c.path.length && typed.startsWith(c.path);
+  if (!current || (!same && current.choices.some(past))) return { current: null, shown: [], chosen: 0 };
+  const shown = current.choices.filter((c) => c.path.startsWith(typed));
+  const asPath = normalStoredPath(typed);
+  const named = shown.find((c) => normalStoredPath(c.path) === asPath);
+  const chosen = same ? current.chosen : named ? (named.folder ? named.files : 1) : 0;
+  return { current, shown, chosen };
+}

@@ -4,7 +4,7 @@ import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { chooseLatest } from '../engine/catalog.js';
 import { atWithin } from '../engine/chain.js';
-import { completedPath, type PathChoices } from '../engine/stored-path-choices.js';
+import { completedPath, typedChoices, type PathChoices } from '../engine/stored-path-choices.js';
 import type { KeyLock, KeySubject, RestoreOutcome, RestorePlan, RestoreRequest, SetList } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
@@ -19,17 +19,18 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * Steps: with destinations configured, where from (this server's backup folder or a destination) →
  * pick a set (or latest; or `t`: "as of a date and time", the time and databases) → what to restore → where (in place
  * or side by side) → for one PostgreSQL database side by side, which tables → for the files alone, which of them
- * (a stored path typed, empty for all; Tab lists what is stored there and completes it) → the plan (nothing changed
- * yet; the operator types the confirmation word) → when only connected sessions stop an in-place restore of a server
- * database, whether to close them at the swap (default no; yes plans again with them closed) →
- * when the identity file is passphrase-protected and not opened yet, or the set is encrypted to a passphrase
- * no file gives, that passphrase (masked; once opened the key is checked again, so sets needing both kinds ask
- * one, then the other) →
+ * (stored paths, each typed and added by Enter, none for all; Tab lists what is stored there and completes it) →
+ * the plan (nothing changed yet; the operator types the confirmation word) → when only connected sessions stop an
+ * in-place restore of a server database, whether to close them at the swap (default no; yes plans again with them
+ * closed) → when the identity file is passphrase-protected and not opened yet, or the set is encrypted to a passphrase
+ * no file gives, that passphrase (masked; once opened the key is checked again, so sets needing both kinds ask one,
+ * then the other) →
  * progress → the outcome. On the set step, `d` drills the set instead (here or at the destination: DrillScreen,
  * the CLI's `drill ID [--from NAME]`), then Esc comes back to the sets. New steps' keys live in
- * restore-wizard-steps.ts, but for the paths step's, a few lines that start the plan or list the paths here.
+ * restore-wizard-steps.ts, but for the paths step's, a few lines that add a path, start the plan or list the paths
+ * here.
  *
- * Why one file of about 660 lines: it is one state machine whose transitions read each other's states;
+ * Why one file of about 680 lines: it is one state machine whose transitions read each other's states;
  * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
@@ -102,7 +103,11 @@ export interface WizardState {
   /** Row 0: all tables; then one row per table of `tableNames`. */
   tablePicks: boolean[];
   tableCursor: number;
-  /** With the files: the stored path typed (empty: all of them), and what the set stores there when listed. */
+  /**
+   * With the files: the stored paths added (Enter on a path typed), the one being typed (Enter on it empty: on to the
+   * plan, of the paths added, of every file when none), and what the set stores there when listed.
+   */
+  pathsAdded: string[];
   pathText: string;
   pathChoices: PathChoices | null;
   plan: RestorePlan | null;
@@ -181,6 +186,7 @@ export function initialWizardState(
     problem: null,
     tablePicks: [],
     tableCursor: 0,
+    pathsAdded: [],
     pathText: '',
     pathChoices: null,
     plan: null,
@@ -308,7 +314,7 @@ export function planRequest(s: WizardState, terminate: boolean): RestoreRequest 
     ...(terminate ? { terminateConnections: true } : {}),
     ...(d.createRoles ? { createRoles: true } : {}),
     ...(d.chosenTables.length ? { tables: d.chosenTables } : {}),
-    ...(d.filesOnly && s.pathText.trim() ? { paths: [s.pathText.trim()] } : {}),
+    ...(d.filesOnly && s.pathsAdded.length ? { paths: s.pathsAdded } : {}),
   };
 }
 
@@ -363,6 +369,18 @@ function startPlan(s: WizardState, terminate: boolean): Transition {
 function pathsOrPlan(s: WizardState): Transition {
   if (!deriveWizard(s).filesOnly || !s.manifest) return startPlan(s, false);
   return listPaths({ ...s, step: { name: 'paths' } }, false);
+}
+
+/**
+ * Enter on a path typed: added to those restored (once), and the field emptied for another, the set's top listed again.
+ * One the set was listed at, where it names no stored file or folder, stays typed (the screen says so).
+ */
+function addPath(s: WizardState): Transition {
+  const path = s.pathText.trim();
+  const known = typedChoices(s.pathChoices, s.pathText);
+  if (known.current && known.chosen === 0) return stay(s);
+  const pathsAdded = s.pathsAdded.includes(path) ? s.pathsAdded : [...s.pathsAdded, path];
+  return listPaths({ ...s, pathsAdded, pathText: '', pathChoices: null }, false);
 }
 
 /** Lists what the set stores at the path typed (`complete`: Tab, which completes it too). */
@@ -528,8 +546,11 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
     }
     case 'paths': {
       if (key.escape) return stay({ ...s, step: { name: d.tableNames.length ? 'tables' : 'target' } });
-      if (key.return) return startPlan(s, false);
+      if (key.return) return s.pathText.trim() ? addPath(s) : startPlan(s, false);
       if (key.tab) return listPaths(s, true);
+      // Backspace with nothing typed takes back the path added last, to be typed again.
+      if ((key.backspace || key.delete) && !s.pathText && s.pathsAdded.length)
+        return stay({ ...s, pathsAdded: s.pathsAdded.slice(0, -1), pathText: s.pathsAdded.at(-1)! });
       const edited = editText(s.pathText, input, key);
       return edited === null ? stay(s) : stay({ ...s, pathText: edited });
     }
@@ -591,6 +612,7 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
         chainProblems,
         picked,
         cursor: 0,
+        pathsAdded: [],
         pathText: '',
         pathChoices: null,
         busy: null,

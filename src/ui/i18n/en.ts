@@ -113,7 +113,7 @@ export const en = {
     pickTarget: '↑↓ choose · type the new path or name · Enter next · Esc back',
     pickFolder: 'type the folder (or leave it empty) · Enter next · Esc back',
     pickTables: '↑↓ move · Space toggle · Enter next · Esc back',
-    pickPaths: 'type a stored path (empty: all) · Tab list and complete · Enter next · Esc back',
+    pickPaths: 'type a stored path · Tab list and complete · Enter add it (empty: go on) · Esc back',
     sessions: '↑↓ choose · Enter confirm · Esc back (nothing is closed)',
     schedule: '↑↓ move · Enter edit · a add · x remove · t retention · s save · Esc back',
     jobForm: '↑↓ field · ←→ change · type text · Enter done · Esc cancel',
@@ -380,6 +380,10 @@ export const en = {
     pickPaths: (n: number) => `Which files to restore (the set stores ${n})`,
     pathsOfSet: (n: number, of: number) => `only those of the paths typed: ${n} of the set's ${of} file(s)`,
     pathField: 'Stored path (empty: all of them)',
+    pathFieldMore: 'Another stored path (empty: go on)',
+    pathsAdd: (n: number) => `Enter adds this path: ${n} file(s)`,
+    pathsGoOn: (n: number) => `Enter goes on with the ${n} path(s) added (Backspace takes back the last)`,
+    pathsAddedList: (n: number, shown: number) => (n > shown ? `Added (${n}), the last ${shown}:` : `Added (${n}):`),
     pathsChosen: (n: number) =>
       n > 0
         ? `Enter restores ${n} file(s)`
@@ -388,7 +392,7 @@ export const en = {
     pathsMore: (n: number) => `… and ${n} more: type more of the path`,
     pathsNone: 'Nothing stored begins so: check the path (Tab lists what is stored where it is typed).',
     pathsNote:
-      'A file or a folder, as the set lists it; a folder brings back everything below it. Tab lists what is stored there and completes the path.',
+      'A file or a folder, as the set lists it; a folder brings back everything below it. Tab lists what is stored there and completes the path; Enter adds it, to restore several.',
     nothingPicked: 'Choose at least one database or the files.',
     pickTarget: 'Where to restore',
     inPlace: 'In place: replace the live database (a safety copy is taken first)',

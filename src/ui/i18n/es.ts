@@ -108,7 +108,7 @@ export const es: Catalogue = {
     pickTarget: '↑↓ elegir · escriba la nueva ruta o nombre · Enter seguir · Esc volver',
     pickFolder: 'escriba la carpeta (o déjela vacía) · Enter seguir · Esc volver',
     pickTables: '↑↓ mover · Espacio marcar · Enter seguir · Esc volver',
-    pickPaths: 'escriba una ruta guardada (vacía: todos) · Tab listar y completar · Enter seguir · Esc volver',
+    pickPaths: 'escriba una ruta guardada · Tab listar y completar · Enter añadirla (vacía: seguir) · Esc volver',
     sessions: '↑↓ elegir · Enter confirmar · Esc volver (no se cierra nada)',
     schedule: '↑↓ · Enter editar · a añadir · x quitar · t retención · s guardar · Esc volver',
     jobForm: '↑↓ campo · ←→ cambiar · escriba texto · Enter listo · Esc cancelar',
@@ -372,6 +372,11 @@ export const es: Catalogue = {
     pickPaths: (n: number) => `Qué archivos restaurar (la copia guarda ${n})`,
     pathsOfSet: (n: number, of: number) => `solo los de las rutas escritas: ${n} de los ${of} archivo(s) de la copia`,
     pathField: 'Ruta guardada (vacía: todos)',
+    pathFieldMore: 'Otra ruta guardada (vacía: seguir)',
+    pathsAdd: (n: number) => `Enter añade esta ruta: ${n} archivo(s)`,
+    pathsGoOn: (n: number) => `Enter sigue con la(s) ${n} ruta(s) añadida(s) (Retroceso quita la última)`,
+    pathsAddedList: (n: number, shown: number) =>
+      n > shown ? `Añadidas (${n}), las ${shown} últimas:` : `Añadidas (${n}):`,
     pathsChosen: (n: number) =>
       n > 0
         ? `Enter restaura ${n} archivo(s)`
@@ -380,7 +385,7 @@ export const es: Catalogue = {
     pathsMore: (n: number) => `… y ${n} más: escriba más de la ruta`,
     pathsNone: 'No hay nada guardado que empiece así: revise la ruta (Tab lista lo guardado donde está escrita).',
     pathsNote:
-      'Un archivo o una carpeta, como los lista la copia; una carpeta trae todo lo que hay debajo. Tab lista lo guardado ahí y completa la ruta.',
+      'Un archivo o una carpeta, como los lista la copia; una carpeta trae todo lo que hay debajo. Tab lista lo guardado ahí y completa la ruta; Enter la añade, para restaurar varias.',
     nothingPicked: 'Elija al menos una base de datos o los archivos.',
     pickTarget: 'Dónde restaurar',
     inPlace: 'En su sitio: sustituir la base en uso (antes se hace una copia de seguridad)',
