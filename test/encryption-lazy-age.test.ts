@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -8,11 +8,12 @@ import { demoSetup } from './helpers/tmp.js';
 
 /**
  * age-encryption adds about 24 MiB to a process. With X25519 recipients (what `respaldo key generate` and
- * `age-keygen` make) a command that decrypts nothing never loads it: the config's recipients are checked and each
- * file's header made with Node's own crypto (age-x25519.ts). It loaded on every command with `encryption`.
+ * `age-keygen` make) no command loads it: the config's recipients are checked and each file's header made with Node's
+ * own crypto (age-x25519.ts), and read the same way (age-header.ts). It loaded on every command with `encryption`,
+ * then on every one that decrypted.
  */
 describe('age-encryption loaded only to decrypt', () => {
-  it('create, list and verify of a set encrypted to X25519 recipients do not load it; a restore does', async () => {
+  it('create, list, verify and restore of a set encrypted to X25519 recipients do not load it', async () => {
     const s = demoSetup();
     const key = join(s.dir, 'key.txt');
     writeFileSync(
@@ -51,7 +52,12 @@ describe('age-encryption loaded only to decrypt', () => {
     expect(m.encryption?.recipients).toHaveLength(1);
     expect((await run(['list'])).loaded, 'list loaded age-encryption').toBe(false);
     expect((await run(['verify', m.id])).loaded, 'verify loaded age-encryption').toBe(false);
-    // Decrypting parses the headers with it: the watch sees it loaded
-    expect((await run(['restore', m.id, '--files', '--to', join(s.dir, 'back'), '--yes'])).loaded).toBe(true);
+    // Decrypting reads the headers without it too (age-header.ts): a restore and a verify that decrypts do not load it
+    const restored = await run(['restore', m.id, '--files', '--to', join(s.dir, 'back'), '--yes']);
+    expect(restored.loaded, 'restore loaded age-encryption').toBe(false);
+    const env = readdirSync(join(s.dir, 'back'), { recursive: true }).find((p) => String(p).endsWith('/.env'));
+    expect(env, 'the restore wrote .env').toBeDefined();
+    expect(readFileSync(join(s.dir, 'back', String(env)), 'utf8')).toBe(readFileSync(join(s.appDir, '.env'), 'utf8'));
+    expect((await run(['verify', m.id, '--read-data'])).loaded, 'verify --read-data loaded age-encryption').toBe(false);
   });
 });

@@ -1,16 +1,16 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
-import type { Decrypter } from 'age-encryption';
+import type { Decrypter } from './age-header.js';
 import { madeGarbage } from './garbage.js';
 
 /**
  * The payload of an age file (https://age-encryption.org/v1, "Payload"), sealed and opened with Node's own
- * ChaCha20-Poly1305 (OpenSSL's) instead of age-encryption's JavaScript one. The header (the recipients'
- * stanzas wrapping the file key, and its MAC) is still made and read by age-encryption; only the STREAM after
- * it is done here, as the spec writes it: a 16-byte nonce, the key HKDF-SHA-256(file key, salt nonce, info
- * "payload"), then the plaintext in 64 KiB chunks, each sealed with ChaCha20-Poly1305 under the nonce of an
- * 11-byte big-endian chunk counter and a last-chunk flag byte. Only the last chunk may be short, and it is empty
- * only when the whole plaintext is.
+ * ChaCha20-Poly1305 (OpenSSL's) instead of age-encryption's JavaScript one. The header (the recipients' stanzas
+ * wrapping the file key, and its MAC) is made and read elsewhere (age-x25519.ts, age-header.ts, or age-encryption for
+ * other recipients); only the STREAM after it is done here, as the spec writes it: a 16-byte nonce, the key
+ * HKDF-SHA-256(file key, salt nonce, info "payload"), then the plaintext in 64 KiB chunks, each sealed with
+ * ChaCha20-Poly1305 under the nonce of an 11-byte big-endian chunk counter and a last-chunk flag byte. Only the last
+ * chunk may be short, and it is empty only when the whole plaintext is.
  *
  * Why: age-encryption seals and opens every 64 KiB chunk in JavaScript on the main thread. Measured on this
  * project's 2-core machine, 100 MiB took 630–650 CPU-ms there and 160–220 with OpenSSL (the whole chunk's
@@ -247,7 +247,7 @@ export async function openWhole(d: Decrypter, file: Buffer): Promise<Buffer | un
 
 /**
  * The plaintext of the age file `source`, opened with `d`: resolves once the header was read and its file key
- * unwrapped and checked (a wrong key or a damaged header rejects, with age-encryption's own errors), then streams
+ * unwrapped and checked (a wrong key or a damaged header rejects, with age-encryption's errors), then streams
  * the payload, authenticated chunk by chunk.
  */
 export async function openPayload(d: Decrypter, source: Readable): Promise<Readable> {

@@ -86,14 +86,28 @@ export function x25519Recipient(
   };
 }
 
+/** The X25519 secret key `identity` (`AGE-SECRET-KEY-1…`), or null when it is not one. */
+function privateKeyOf(identity: string): KeyObject | null {
+  const raw = identity.startsWith('AGE-SECRET-KEY-1') ? keyBytes(identity, 'age-secret-key-') : null;
+  return raw && createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+}
+
+/**
+ * The recipient (`age1…`) of the X25519 secret key `identity`, as age-encryption's identityToRecipient says it; null
+ * when it is not one.
+ */
+export function x25519RecipientOf(identity: string): string | null {
+  const mine = privateKeyOf(identity);
+  return mine && bech32.encodeFromBytes('age', rawPublic(createPublicKey(mine)));
+}
+
 /**
  * An identity that opens files wrapped to the X25519 secret key `identity` (`AGE-SECRET-KEY-1…`), or null when it
  * is not one (a post-quantum or plugin identity: age-encryption's own then).
  */
 export function x25519Identity(identity: string): Identity | null {
-  const raw = identity.startsWith('AGE-SECRET-KEY-1') ? keyBytes(identity, 'age-secret-key-') : null;
-  if (!raw) return null;
-  const mine = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+  const mine = privateKeyOf(identity);
+  if (!mine) return null;
   const recipient = rawPublic(createPublicKey(mine));
   return {
     unwrapFileKey(stanzas: Stanza[]): Uint8Array | null {

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, promises as fsp, statSync } from '
 import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
-import type { Decrypter, Recipient } from 'age-encryption';
+import type { Recipient } from 'age-encryption';
 import { InterruptedError, RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/errors.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import { NotRegularFileError, readProblem, readRegularFile, readRegularFileSync } from '../core/regular-file.js';
@@ -10,9 +10,10 @@ import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } 
 import { FILE_MODE, fsyncPath, readChunkFor, readSmallFileSync } from './fs-util.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { digestOf } from './hash-file.js';
+import { AgeDecrypter, type Decrypter } from './age-header.js';
 import { PayloadSealer, openPayload, openWhole, sealWhole, sealedSize } from './age-payload.js';
 import { scryptIdentity, scryptRecipient } from './age-scrypt.js';
-import { x25519Header, x25519Identity, x25519Keys, x25519Recipient } from './age-x25519.js';
+import { x25519Header, x25519Identity, x25519Keys, x25519Recipient, x25519RecipientOf } from './age-x25519.js';
 
 /**
  * Encryption of stored files with age (https://age-encryption.org, the `age-encryption` package):
@@ -324,8 +325,7 @@ const typedPassphrases: string[] = [];
 
 /** Whether one of `passphrases` opens the age file `sample` (only its header is read); damage is thrown. */
 async function opensSample(passphrases: string[], sample: Readable, label: string): Promise<boolean> {
-  const { Decrypter } = await age();
-  const d = new Decrypter();
+  const d = new AgeDecrypter();
   for (const p of passphrases) d.addIdentity(scryptIdentity(p));
   try {
     const plain = await openStream(d, sample, label);
@@ -402,8 +402,7 @@ export async function decrypterFor(
   setId: string,
   sample?: PassphraseSample | null,
 ): Promise<Decrypter> {
-  const { Decrypter, identityToRecipient } = await age();
-  const d = new Decrypter();
+  const d = new AgeDecrypter(); // age-encryption loaded only for an identity it alone reads (age-header.ts)
   if (enc.passphrase) {
     const file = cfg.encryption?.passphraseFile;
     const fromFile = file || process.env[PASSPHRASE_FILE_ENV];
@@ -451,7 +450,9 @@ export async function decrypterFor(
     throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
   }
   const keys = await identitiesOf(path);
-  const mine = await Promise.all(keys.map((k) => identityToRecipient(k).catch(() => null)));
+  // An X25519 key's recipient worked out here; any other (post-quantum) by age-encryption, loaded for it.
+  const recipientOf = async (k: string) => x25519RecipientOf(k) ?? (await age()).identityToRecipient(k);
+  const mine = await Promise.all(keys.map((k) => recipientOf(k).catch(() => null)));
   if (mine.every((r) => r === null))
     throw saidKeyError(
       phrase('error.identityUnparsable', { path, count: String(keys.length) }),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Decrypter } from 'age-encryption';
+import type { Decrypter } from './age-header.js';
 import { InterruptedError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';

@@ -13,7 +13,7 @@ import { formatBytes, printedName } from '../core/format.js';
 import { silentReporter, type Reporter } from '../core/events.js';
 import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
-import type { Decrypter } from 'age-encryption';
+import type { Decrypter } from './age-header.js';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { deleteSetUnlocked, readManifestHead, recordDamaged, setDir } from './catalog.js';

@@ -6,7 +6,7 @@ import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, EngineName, ErrorPhrases, LoadedConfig, Manifest } from '../core/types.js';
-import type { Decrypter } from 'age-encryption';
+import type { Decrypter } from './age-header.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifestLeanOf, recordDamaged, setDir } from './catalog.js';
 import { recordNotWritten } from './verify.js';

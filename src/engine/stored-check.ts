@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { PassThrough, pipeline as pipe, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Decrypter } from 'age-encryption';
+import type { Decrypter } from './age-header.js';
 import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, PlainHashes } from '../core/types.js';
 import { decodeWholeSync, decompressorFor } from './codec.js';

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { errorMessage } from '../core/errors.js';
 import { english, phrase, said, saidOf, type Said } from '../core/phrases.js';
 import { printedName } from '../core/format.js';
-import type { Decrypter } from 'age-encryption';
+import type { Decrypter } from './age-header.js';
 import { decrypterFor } from './crypt.js';
 import { openStored, passphraseSample } from './decrypt-set.js';
 import { readThrough, type ReadThroughResult } from './stored-check.js';
