@@ -25,7 +25,7 @@ const recorded = (dir: string) =>
   );
 
 describe('the record of files sent encrypted', () => {
-  it('holds every file recorded once flushed, written together rather than once a file', async () => {
+  it('holds every file recorded once flushed; read back, those there at their recorded size are skipped', async () => {
     const dir = makeTmpDir();
     const record = new SealedSentRecord(dir, 'nas', enc);
     for (let i = 0; i < 2000; i++) record.record(`application/f${i}.zst`, file(i));
