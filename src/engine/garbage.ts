@@ -115,7 +115,7 @@ function wantedFactor(): number {
  */
 export function boundYoungGeneration(): void {
   const observer = new PerformanceObserver(() => {
-    setFactor(wantedFactor());
+    if (!held) setFactor(wantedFactor());
     if (unsettable) observer.disconnect();
   });
   observer.observe({ entryTypes: ['gc'] });
@@ -140,13 +140,28 @@ let held = false;
  */
 export function heldYoung<T>(work: () => T, keeps = 0): T {
   if (keeps >= BIG_KEEP) collector()?.({ type: 'major', execution: 'sync' });
-  if (held) return work();
-  held = true;
-  setFactor(1);
+  const release = holdYoung();
   try {
     return work();
   } finally {
+    release();
+  }
+}
+
+/**
+ * heldYoung for work that is not one synchronous stretch: the young generation is held until the release returned is
+ * called (by a `finally`), across the awaits between. A manifest's entries read again from its file (its `files`, read
+ * lean) are parsed as they are iterated, and what iterates them keeps them (a restore's plan, its check, the restore
+ * of the files itself): unheld, V8's heap grew from 33 to 94 MiB while the 20 000 entries of an encrypted set's 15 MB
+ * manifest were read so, and a restore of its files peaked at 163–170 MiB RSS; held, 140 (unencrypted: 117–121, then
+ * 105–115). An inner hold leaves it to the outer one; the observer of boundYoungGeneration leaves a hold alone.
+ */
+export function holdYoung(): () => void {
+  if (held) return () => undefined;
+  held = true;
+  setFactor(1);
+  return () => {
     held = false;
     setFactor(wantedFactor());
-  }
+  };
 }

@@ -20,7 +20,7 @@ import type {
 import { DUMP_MEMBER_ROLE } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { isSetId } from './set-id.js';
-import { heldYoung } from './garbage.js';
+import { heldYoung, holdYoung } from './garbage.js';
 import { manifestPieces, parseManifestInPieces } from './manifest-stream.js';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -271,6 +271,7 @@ function leanManifest(file: string, st: Stats | undefined): { head: Manifest; fi
       groups,
       *entries() {
         const fd = openSync(file, 'r');
+        const release = holdYoung();
         try {
           if (!same(fstatSync(fd))) throw changed();
           const queue: FileEntry[] = [];
@@ -291,6 +292,7 @@ function leanManifest(file: string, st: Stats | undefined): { head: Manifest; fi
           }
           if (seen !== count || !same(fstatSync(fd))) throw changed();
         } finally {
+          release();
           closeSync(fd);
         }
       },
