@@ -147,6 +147,32 @@ describe('codecs', () => {
       expect(readFileSync(join(dir, 'there'), 'utf8')).toBe('kept');
     });
 
+    it(`${name}: stopped during the first read of a BlockReader, storeStream still closes it (a SQLite full's check waits for that)`, async (ctx) => {
+      if (name === 'zstd' && !zstdHere) return ctx.skip(NO_ZSTD);
+      const dir = makeTmpDir();
+      const raw = join(dir, 'raw');
+      writeFileSync(raw, sample(3 << 20));
+      const ac = new AbortController();
+      const inner = fileBlockReader(raw);
+      let closes = 0;
+      // A Ctrl-C while the first block is read: the read ends, the signal is already given when the pipeline starts.
+      const reader: BlockReader = {
+        async read(into) {
+          const n = await inner.read(into);
+          ac.abort(new Error('stopped'));
+          return n;
+        },
+        async close() {
+          closes++;
+          await inner.close();
+        },
+      };
+      await expect(
+        storeStream(reader, join(dir, 'out'), { compress: true, codec: name, level: 3, signal: ac.signal }),
+      ).rejects.toThrow();
+      expect(closes, 'the reader closed').toBe(1);
+    });
+
     it(`${name}: compressedBlocks hands a buffer back to the reader only once its block is compressed`, async (ctx) => {
       if (name === 'zstd' && !zstdHere) return ctx.skip(NO_ZSTD);
       const blockSize = 65536;

@@ -145,6 +145,7 @@ export async function storeStream(
   let rawBytes = (): number => counter.bytes;
   const stages: NodeJS.ReadWriteStream[] = [];
   const reader = source instanceof Readable ? undefined : source;
+  let closeUnstarted: (() => Promise<void>) | undefined;
   if (opts.compress && (reader || opts.sourceFile)) {
     if (source instanceof Readable) source.destroy();
     const from = reader ?? fileBlockReader(opts.sourceFile!);
@@ -179,7 +180,20 @@ export async function storeStream(
       first: { buf, filled },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    head = Readable.from(blocks, { objectMode: false });
+    // compressedBlocks closes the reader in its `finally`, which runs only once the generator has started: stopped
+    // before its first block was asked for (a Ctrl-C or a hang-up during the first read), the reader stayed open, and
+    // a SQLite full's check, which waits for the reader's close to count its rows, never ended: the backup hung idle.
+    let started = false;
+    head = Readable.from(
+      (async function* () {
+        started = true;
+        yield* blocks;
+      })(),
+      { objectMode: false },
+    );
+    closeUnstarted = async () => {
+      if (!started) await from.close().catch(() => undefined);
+    };
     rawBytes = () => read;
   } else {
     head = reader ? Readable.from(chunksOf(reader), { objectMode: false }) : (source as Readable);
@@ -187,10 +201,15 @@ export async function storeStream(
     if (opts.compress) stages.push(new BlockCompressor({ codec, level: opts.level }));
   }
   const plain = opts.sealer ? new Hasher() : null;
-  if (plain) stages.push(plain, (await opts.sealer!.seal()).stream);
-  stages.push(hasher);
-  const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
-  await pipeline([head, ...stages, out], { signal: opts.signal });
+  try {
+    if (plain) stages.push(plain, (await opts.sealer!.seal()).stream);
+    stages.push(hasher);
+    const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
+    await pipeline([head, ...stages, out], { signal: opts.signal });
+  } catch (err) {
+    await closeUnstarted?.();
+    throw err;
+  }
   const digest = (h: Hasher) => ({ md5: h.md5.digest('hex'), sha256: h.sha256.digest('hex') });
   return {
     rawBytes: rawBytes(),
