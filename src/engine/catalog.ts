@@ -11,7 +11,7 @@ import type {
   SetSummary,
   SetType,
 } from '../core/types.js';
-import { removeTreeBounded, writeFileAtomic } from './fs-util.js';
+import { removeTree, writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
 import { heldFiles, readManifestFile, readManifestLean, type ManifestFiles } from './manifest.js';
@@ -612,7 +612,7 @@ export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<
   const trash = join(cfg.backupDir, `.deleting-${m.id}-${process.pid}`);
   await fsp.rename(dir, trash);
   try {
-    await removeTreeBounded(trash);
+    await removeTree(trash);
   } catch (err) {
     // Out of sight already (no half-deleted set is listed): said as what it is, not as a set left as it was.
     writeLog(cfg.backupDir, 'delete', { setId: m.id, outcome: 'partly', left: trash, ranBy: ranBy() }, cfg.secrets);

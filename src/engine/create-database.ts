@@ -23,7 +23,7 @@ import {
 } from '../core/types.js';
 import type { DriverContext, DumpMember, OpenedDump } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
+import { ensurePrivateDir, freeBytesAt, removeTree } from './fs-util.js';
 import { planNextReads, takeNextRead, type NextReads } from './chain-sets.js';
 import { storeStream } from './store.js';
 import { mapAtOnce, MEMBERS_AT_ONCE } from './at-once.js';
@@ -303,7 +303,7 @@ export async function backupDatabase(
     Object.assign(entry, { file: null, md5: null, sha256: null, rawBytes: 0, storedBytes: 0 });
     await removePartFiles(staging, db.name, setId);
     // The free space is told once this database's partial files are gone: the disk had just filled (0 B).
-    if (full) await fsp.rm(scratchDir, { recursive: true, force: true });
+    if (full) await removeTree(scratchDir);
     const err = builtForOtherNode(caught)
       ? nativeModuleError(caught as Error)
       : full
@@ -340,7 +340,7 @@ export async function backupDatabase(
     await cleanup?.().catch((e: unknown) =>
       reporter.emit({ type: 'warning', item: db.name, ...said('warn.cleanupFailed', { error: errorMessage(e) }) }),
     );
-    await fsp.rm(scratchDir, { recursive: true, force: true });
+    await removeTree(scratchDir);
   }
   return entry;
 }

@@ -1,4 +1,4 @@
-import { promises as fsp, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
@@ -70,7 +70,7 @@ export async function recoverInterrupted(
       done.push(...lines.map((a) => `${db.name}: ${a}`));
     }
   } finally {
-    await fsp.rm(scratchDir, { recursive: true, force: true });
+    await removeTree(scratchDir);
   }
   return done;
 }

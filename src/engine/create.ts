@@ -6,7 +6,6 @@
  * in one place; the parts that stand alone are already their own modules (plan, recover, publish, spill).
  */
 import { entryRawBytes } from './manifest.js';
-import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import { CORES } from '../core/cores.js';
 import { join } from 'node:path';
@@ -25,7 +24,7 @@ import {
 import { VERSION } from '../version.js';
 import { folderEntries, scanFiles, storeFiles } from './files.js';
 import { FileEntrySpill } from './file-spill.js';
-import { ensurePrivateDir } from './fs-util.js';
+import { ensurePrivateDir, removeTree } from './fs-util.js';
 import { encryptsLocally, sealerFor } from './crypt.js';
 import { copyAfterBackup } from './copy.js';
 import { withLock, type LockWait } from './lock.js';
@@ -427,7 +426,7 @@ export async function executeBackup(
     return manifest;
   } catch (err) {
     spill?.remove();
-    await fsp.rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
     const interrupted = abort.signal.aborted || err instanceof InterruptedError;
     writeLog(
       cfg.backupDir,

@@ -23,24 +23,29 @@ export function encryptedParts(
   withFiles: boolean,
   all = false,
 ): { path: string; plain: PlainHashes | undefined }[] {
-  const out: { path: string; plain: PlainHashes | undefined }[] = [];
+  return [...eachEncryptedPart(m, databases, withFiles, all)];
+}
+
+/** encryptedParts one at a time: for a question about them, no list of a set's 20 000 files made to answer it. */
+export function* eachEncryptedPart(
+  m: Manifest,
+  databases: string[],
+  withFiles: boolean,
+  all = false,
+): Generator<{ path: string; plain: PlainHashes | undefined }> {
   for (const d of m.databases) {
     if (!databases.includes(d.name)) continue;
-    if (d.file) out.push({ path: d.file, plain: d.plain });
-    for (const x of d.extras ?? []) if (all || !nextBackupOnly(d, x)) out.push({ path: x.file, plain: x.plain });
+    if (d.file) yield { path: d.file, plain: d.plain };
+    for (const x of d.extras ?? []) if (all || !nextBackupOnly(d, x)) yield { path: x.file, plain: x.plain };
   }
-  if (withFiles) for (const f of m.files) if (f.stored) out.push({ path: f.stored, plain: f.plain });
-  return out;
+  if (withFiles) for (const f of m.files) if (f.stored) yield { path: f.stored, plain: f.plain };
 }
 
 /** Pure: one stored file of an encrypted set (the first), to check a passphrase against; null when it stores none. */
 export function samplePart(m: Manifest): string | null {
-  const parts = encryptedParts(
-    m,
-    m.databases.map((d) => d.name),
-    true,
-  );
-  return parts.find((p) => p.path.endsWith(AGE_EXTENSION))?.path ?? null;
+  const databases = m.databases.map((d) => d.name);
+  for (const p of eachEncryptedPart(m, databases, true)) if (p.path.endsWith(AGE_EXTENSION)) return p.path;
+  return null;
 }
 
 /** The stored file of `m` a typed passphrase is checked against (see decrypterFor), opened by `open`. */

@@ -583,7 +583,7 @@ async function drillFiles(
         throw new RespaldoError('verifyFailed', english(message), english(hint)).withPhrases(message, hint);
       });
     } finally {
-      await fsp.rm(plainDir, { recursive: true, force: true });
+      await removeTree(plainDir);
     }
     if (signal.aborted) throw new InterruptedError();
     checks.push(ownCheck('drill.extracted', true, phrase('drill.entries', { n: entries.count })));

@@ -19,7 +19,7 @@ import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, FolderEntry, LoadedConfig } from '../core/types.js';
 import { isDiskFull } from '../core/errors.js';
 import { ownerOf } from './accounts.js';
-import { ensurePrivateDir, readChunkFor } from './fs-util.js';
+import { ensurePrivateDir, readChunkFor, removeTree } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { caseChanges } from './case-distinct.js';
 import { codec } from './codec.js';
@@ -727,7 +727,7 @@ export async function storeFiles(
     for (const n of large) await storeOne(n);
     for (const n of sides) await storeOne(n);
   } finally {
-    await fsp.rm(scratch, { recursive: true, force: true });
+    await removeTree(scratch);
   }
   const entries = stored.filter((e) => e !== undefined);
   return { entries, storedBytes, problems, warnings, diskFull };

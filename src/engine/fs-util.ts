@@ -5,6 +5,7 @@ import { DIR_MODE, fsyncPath, makeDirs } from '../core/durable-fs.js';
 import { mapAtOnce } from './at-once.js';
 
 export { DIR_MODE, FILE_MODE, fsyncPath, writeFileAtomic } from '../core/durable-fs.js';
+export { removeTree } from '../core/remove-tree.js';
 
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await makeDirs(dir, DIR_MODE);
@@ -58,31 +59,6 @@ export function readChunkFor(bytes: number): number {
 }
 
 /**
- * Removes `path` as `rm -rf` does, also when folders in it lack write or search permission for their owner: restored
- * files keep their folders' modes (a release folder 0555), which a run not as root could not empty, so a drill or a
- * failed restore of them left its scratch behind and every later create, restore and drill failed removing it.
- */
-export async function removeTree(path: string | Buffer): Promise<void> {
-  try {
-    await fsp.rm(path, { recursive: true, force: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM') throw err;
-    await openFolders(path);
-    await fsp.rm(path, { recursive: true, force: true });
-  }
-}
-
-/** Makes every folder below and at `dir` (its own, symlinks not followed) 0700, top first so it can be read. */
-async function openFolders(dir: string | Buffer): Promise<void> {
-  const st = await fsp.lstat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) return;
-  await fsp.chmod(dir, DIR_MODE).catch(() => undefined);
-  const names = await fsp.readdir(dir, { encoding: 'buffer' }).catch(() => [] as Buffer[]);
-  for (const name of names) await openFolders(Buffer.concat([Buffer.from(dir), Buffer.from('/'), name]));
-}
-
-/**
  * Room a restore keeps free in the backup folder beside what it writes there whole (a fetched set, a decrypted
  * copy): its lock, journal and log lines. With less, it reads the files as it restores them instead.
  */
@@ -101,43 +77,6 @@ export async function freeBytesAt(dir: string): Promise<number | null> {
     return null;
   }
 }
-
-/**
- * Removes folder `dir` and all below it (a set's own folder: removeTree above, for folders restored with any modes,
- * still goes through `fs.promises.rm`), each folder's entries read a few at a time and removed REMOVED_AT_ONCE at a
- * time. `fs.promises.rm(dir, { recursive: true })` of a set of 100 000 files peaked at 299 MiB RSS (Node 24), as it
- * held every entry and its pending removal at once. Whatever it cannot remove is an error, as it was; a folder that
- * something wrote into meanwhile is removed by `rm` after all.
- */
-export async function removeTreeBounded(dir: string): Promise<void> {
-  let failed: unknown = null;
-  const pending: Promise<void>[] = [];
-  // A folder its listing did not say is one (a file system without entry types): removed as a folder.
-  const remove = (path: string) =>
-    fsp.unlink(path).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EISDIR' || err.code === 'EPERM')
-        // Not a folder after all (unlink refused a file): that refusal is the error.
-        await removeTreeBounded(path).catch((e: NodeJS.ErrnoException) => (failed ??= e.code === 'ENOTDIR' ? err : e));
-      else if (err.code !== 'ENOENT') failed ??= err;
-    });
-  for await (const e of await fsp.opendir(dir)) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) await removeTreeBounded(path);
-    else pending.push(remove(path));
-    if (pending.length >= REMOVED_AT_ONCE) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  if (failed) throw failed;
-  try {
-    await fsp.rmdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err;
-    await fsp.rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Files removeTreeBounded removes at once. */
-const REMOVED_AT_ONCE = 32;
 
 /**
  * The whole file at `path` read on the calling thread (one open, one stat, one read), or null when its size is over

@@ -14,7 +14,7 @@ import { destinationConfig } from '../destinations/registry.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { makeDirs } from '../core/durable-fs.js';
-import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
+import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath, removeTree } from './fs-util.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import {
@@ -381,7 +381,7 @@ export async function fetchSet(
   const root = system ? system.scratch : join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
   const untrack = system ? async () => undefined : await trackTemp(cfg.backupDir, root);
   const remove = async () => {
-    await fsp.rm(system?.root ?? root, { recursive: true, force: true });
+    await removeTree(system?.root ?? root);
     await untrack();
   };
   try {

@@ -23,7 +23,7 @@ import {
   decryptedView,
   decryptingReader,
   decryptSet,
-  encryptedParts,
+  eachEncryptedPart,
   openStored,
   passphraseSample,
 } from './decrypt-set.js';
@@ -183,7 +183,8 @@ export async function decryptForRestore(
       const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));
       return { manifest: m, read: localReader(dir, m.id), decrypter };
     }
-    const plainBytes = encryptedParts(m, sel.databases, sel.files).reduce((n, p) => n + (p.plain?.bytes ?? 0), 0);
+    let plainBytes = 0;
+    for (const p of eachEncryptedPart(m, sel.databases, sel.files)) plainBytes += p.plain?.bytes ?? 0;
     const free = await freeBytesAt(scratchRoot);
     if (free !== null && plainBytes + RESTORE_ROOM > free) {
       const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));

@@ -10,7 +10,7 @@ import type { Decrypter } from './age-header.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifestLeanOf, recordDamaged, setDir } from './catalog.js';
 import { recordNotWritten } from './verify.js';
-import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
+import { ensurePrivateDir, freeBytesAt, removeTree } from './fs-util.js';
 import { driverFor } from '../drivers/registry.js';
 import { withLock } from './lock.js';
 import { makeSystemScratch, removeDeadSystemScratch } from './system-scratch.js';
@@ -341,7 +341,7 @@ export async function executeRestore(
           outcome.removedSafetySetIds.push(safety.id);
         }
       }
-      await fsp.rm(elsewhere ? work : scratchRoot, { recursive: true, force: true });
+      await removeTree(elsewhere ? work : scratchRoot);
     }
     writeLog(
       cfg.backupDir,

@@ -45,7 +45,7 @@ export async function removeDeadClaimScratch(dir = tmpdir()): Promise<void> {
   for (const name of names) {
     const pid = claimPid(name);
     if (pid === undefined || pid === process.pid || processAlive(pid)) continue;
-    await fsp.rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+    await removeTree(join(dir, name)).catch(() => undefined);
   }
 }
 

@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BackupType, BlockReader } from '../../core/types.js';
+import { removeTree } from '../../core/remove-tree.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../../exec/spawn.js';
 import { ChainMapRecorder, hashedRead, hashedReader, hashFile } from './chain.js';
 import { said } from '../../core/phrases.js';
@@ -88,7 +89,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   const restoreBin = await pg.resolveTool('pg_restore', req.db);
   await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
   const dir = join(ctx.scratchDir, 'pg-directory');
-  await rm(dir, { recursive: true, force: true });
+  await removeTree(dir);
   // Without a snapshot of ours, parallel workers could see different data: one job then.
   const dumpJobs = snapshot ? jobs : 1;
   const noSync = dumpMajor >= PG_DUMP_NO_SYNC_MAJOR;

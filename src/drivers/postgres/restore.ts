@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
+import { removeTree } from '../../core/remove-tree.js';
 import { dropCreatedRolesSql } from './globals.js';
 import type { TocSelection } from './toc.js';
 import type {
@@ -145,7 +146,7 @@ export async function restorePg(pg: PgServer, req: RestoreRequest, ctx: DriverCo
   try {
     return await restoreInto(pg, req, ctx, stageDir);
   } finally {
-    if (req.entry.format === 'pg-directory') await rm(stageDir, { recursive: true, force: true });
+    if (req.entry.format === 'pg-directory') await removeTree(stageDir);
   }
 }
 
