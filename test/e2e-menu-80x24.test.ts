@@ -53,7 +53,7 @@ describe('restore confirmation at 80×24 (real binary in tmux)', () => {
     expect(s).toMatch(/Sustituirá users/);
 
     // A mistyped word: the error joins the prompt, nothing is drawn over the plan's title.
-    await t.type('restaurar');
+    await t.typeWord('restaurar');
     await t.key('Enter');
     s = await t.waitFor('Eso no es RESTAURAR');
     expectConfirmation(s);

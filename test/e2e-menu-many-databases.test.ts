@@ -81,7 +81,7 @@ describe('twelve databases at 80×24 (real binary in tmux)', () => {
     await t.waitFor('Dónde restaurar');
     await t.key('Enter');
     await t.waitFor('Escriba RESTAURAR');
-    await t.type('RESTAURAR');
+    await t.typeWord('RESTAURAR');
     await t.key('Enter');
     s = await t.waitFor('Restauración terminada');
     s = await t.waitFor(/líneas 1-\d+ de \d+/);

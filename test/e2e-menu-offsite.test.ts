@@ -77,7 +77,7 @@ describe('menu end to end: restore from a folder destination on a new server (tm
     screen = await t.waitFor('Type RESTORE', 60_000);
     expect(screen).toContain('At destination "nas": its files are there.');
     expect(screen).toContain(`From set: ${m.id}`);
-    await t.type('RESTORE');
+    await t.typeWord('RESTORE');
     await t.key('Enter');
     screen = await t.waitFor('Passphrase of the key');
     expect(screen).toContain('key.age');

@@ -72,7 +72,7 @@ describe('menu end to end: a set encrypted to a passphrase restored from a desti
     expect(screen).toContain('En el destino "nas": sus archivos están allí.');
     // The key line says how to leave: Esc back, Ctrl-C quits the menu (nothing changed yet).
     expect(screen).toMatch(/Esc cancelar(?: · |\n)Ctrl-C salir\n/);
-    await t.type('RESTAURAR');
+    await t.typeWord('RESTAURAR');
     await t.key('Enter');
     screen = await t.waitFor('Frase de paso de las copias', 90_000);
     fits(screen);
@@ -89,7 +89,7 @@ describe('menu end to end: a set encrypted to a passphrase restored from a desti
     await t.key('Escape');
     screen = await t.waitFor((x) => x.includes('Escriba RESTAURAR') && !x.includes('Frase de paso de las copias'));
     expect(existsSync(s.dbs.users)).toBe(false);
-    await t.type('RESTAURAR');
+    await t.typeWord('RESTAURAR');
     await t.key('Enter');
     await t.waitFor('Frase de paso de las copias', 90_000);
     await t.type(PASSPHRASE);

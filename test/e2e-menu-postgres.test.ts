@@ -105,7 +105,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     expect(s).toMatch(/Will create inventario → new database "inventario_check"/);
     expect(s).toMatch(/1\. create the empty database "inventario__restore_\d{8}_\d{6}"/);
     expect(cluster.databases()).not.toContain('inventario_check');
-    await t.type('RESTORE');
+    await t.typeWord('RESTORE');
     await t.key('Enter');
     s = await t.waitFor('Restore finished', 60_000);
     expect(s).toContain('OK inventario → inventario_check');
@@ -130,7 +130,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     s = await t.waitFor('Type RESTORE and press Enter');
     expect(s).toContain('Will replace inventario');
     expect(s).toContain('You chose to close the session connected to inventario at the swap.');
-    await t.type('RESTORE');
+    await t.typeWord('RESTORE');
     await t.key('Enter');
     s = await t.waitFor('Restore finished', 60_000);
     // The outcome names the renamed database (the CLI's rollback advice), not a bare `respaldo restore <set>`.
@@ -163,7 +163,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     await t.key('Enter');
     s = await t.waitFor('Type RESTORE and press Enter');
     expect(s).toMatch(/pg_restore only public\.clientes into/);
-    await t.type('RESTORE');
+    await t.typeWord('RESTORE');
     await t.key('Enter');
     s = await t.waitFor('Restore finished', 60_000);
     expect(s).toContain('OK inventario → solo_clientes');

@@ -77,7 +77,7 @@ describe('the menu, restoring some of the files', () => {
     await t.key('Enter');
     const plan = await t.waitFor('Type RESTORE');
     expect(plan).toContain("only those of the paths typed: 2 of the set's");
-    await t.type('RESTORE');
+    await t.typeWord('RESTORE');
     await t.key('Enter');
     await t.waitFor('Restore finished', 60_000);
     const into = join(s.dir, 'restored', id!);

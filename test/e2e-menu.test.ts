@@ -179,17 +179,13 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     expect(existsSync(target)).toBe(false);
 
     // A wrong word does nothing.
-    await t.type('RESTORX');
-    // Enter once the word is on screen: read in one write with its last letter it is a paste's, and ignored (seen
-    // once on a loaded machine: the restore never started).
-    await t.waitFor('› RESTORX');
+    await t.typeWord('RESTORX');
     await t.key('Enter');
     await t.waitFor('That is not RESTORE. Nothing was done.');
     expect(existsSync(target)).toBe(false);
 
     // The word goes on.
-    await t.type('RESTORE');
-    await t.waitFor('› RESTORE');
+    await t.typeWord('RESTORE');
     await t.key('Enter');
     s = await t.waitFor('Restore finished', 60_000);
     expect(s).toContain(`OK inventario → ${target}`);

@@ -175,6 +175,15 @@ export class TmuxScreen {
       await sleep(60);
     }
   }
+
+  /**
+   * The word of a typed confirmation (TypedConfirm), typed, then seen whole in its field, so the Enter sent next is
+   * read on its own: read in one write with the word's last letter (a loaded machine), it is a paste's there, ignored.
+   */
+  async typeWord(word: string): Promise<void> {
+    await this.type(word);
+    await this.waitFor(`› ${word}`);
+  }
 }
 
 /** How a command run by startRecordedInTmux ended. */

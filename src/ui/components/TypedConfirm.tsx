@@ -38,7 +38,9 @@ export function typedConfirmRows(
 /**
  * Asks the operator to type `word` exactly (surrounding spaces ignored) and press Enter. A wrong
  * word clears the field, says so, and does nothing else. Esc cancels. An Enter that arrives in one
- * write with other keys (a paste) is ignored, the text typed is kept: confirming takes an Enter of its own.
+ * write with other keys (a paste) is ignored, the text typed is kept: confirming takes an Enter of its own. The
+ * message line says so: typed quickly over a slow link, the last letter and the Enter arrive in one write too, and the
+ * operator saw nothing happen.
  */
 export function TypedConfirm({
   word,
@@ -59,15 +61,15 @@ export function TypedConfirm({
   const { t, theme } = useUi();
   const { columns } = useScreenSize();
   const [value, setValue] = useState('');
-  const [wrong, setWrong] = useState(false);
+  const [said, setSaid] = useState<'wrong' | 'enterAlone' | null>(null);
   const typed = useRef('');
   useKeys((input, key) => {
     if (key.escape) return onCancel();
     if (key.return) {
-      if (key.chunked) return;
+      if (key.chunked) return setSaid('enterAlone');
       if (typed.current.trim() === word) onConfirm();
       else {
-        setWrong(true);
+        setSaid('wrong');
         typed.current = '';
         setValue('');
       }
@@ -77,7 +79,7 @@ export function TypedConfirm({
     if (next === null) return;
     typed.current = next;
     setValue(next);
-    setWrong(false);
+    setSaid(null);
   }, active);
   return (
     <Box flexDirection="column">
@@ -92,7 +94,7 @@ export function TypedConfirm({
         <Text inverse> </Text>
       </Box>
       <Text color={theme.colors.error} wrap="truncate-end">
-        {wrong ? t.restore.wrongWord(word) : ' '}
+        {said === 'wrong' ? t.restore.wrongWord(word) : said === 'enterAlone' ? t.restore.enterAlone : ' '}
       </Text>
     </Box>
   );

@@ -424,6 +424,7 @@ export const en = {
     rollback: 'To roll back',
     typeWord: (w: string) => `Type ${w} and press Enter to go on, or Esc to cancel:`,
     wrongWord: (w: string) => `That is not ${w}. Nothing was done.`,
+    enterAlone: 'That Enter came with other keys (a paste?): press Enter again, on its own.',
     running: 'Restoring…',
     outcomeOk: 'Restore finished',
     outcomeFailed: 'Restore FAILED: the target was left as it was',

@@ -417,6 +417,7 @@ export const es: Catalogue = {
     rollback: 'Para deshacer',
     typeWord: (w: string) => `Escriba ${w} y pulse Enter para seguir, o Esc para cancelar:`,
     wrongWord: (w: string) => `Eso no es ${w}. No se ha hecho nada.`,
+    enterAlone: 'Ese Enter llegó con otras teclas (¿pegado?): pulse Enter de nuevo, aparte.',
     running: 'Restaurando…',
     outcomeOk: 'Restauración terminada',
     outcomeFailed: 'La restauración FALLÓ: el destino quedó como estaba',
