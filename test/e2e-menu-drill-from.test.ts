@@ -142,7 +142,7 @@ describe('menu end to end: a drill of the copy at a folder destination on a new 
     await t.key('Enter');
     await t.waitFor(/at destination "nas"[\s\S]*› latest/);
     await t.key('Escape');
-    // One Esc at a time: two sent at once can reach the menu in one read, as ESC ESC (Alt+Esc), one key.
+    // One Esc at a time, each screen seen (two read in one write are two keys as well: ui-key-chunks).
     await t.waitFor('Where to restore from');
     await t.key('Escape');
     await t.waitFor('1. Create backup now');

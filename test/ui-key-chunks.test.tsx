@@ -3,7 +3,9 @@ import { cleanup } from 'ink-testing-library';
 import { ConfigureScheduleScreen } from '../src/ui/screens/ConfigureScheduleScreen.js';
 import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
 import { TypedConfirm } from '../src/ui/components/TypedConfirm.js';
-import { splitKeys } from '../src/ui/use-keys.js';
+import { useState } from 'react';
+import { Text } from 'ink';
+import { extraKeys, splitKeys, useKeys } from '../src/ui/use-keys.js';
 import { FakeFacade, KEY, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => cleanup());
@@ -34,6 +36,24 @@ describe('keys that arrive in one chunk', () => {
     expect(keys.every(([, k]) => k.chunked)).toBe(true);
     expect(splitKeys('x')[0]![1].chunked).toBe(false);
     expect(splitKeys('ñá').map(([i]) => i)).toEqual(['ñ', 'á']);
+  });
+
+  it('two Esc read in one write are two keys (Ink gives one: the menu went back one screen for two presses)', async () => {
+    const keys = extraKeys('\x1b\x1b');
+    expect(keys.map(([i, k]) => [i, k.escape, k.meta, k.chunked])).toEqual([['', true, true, true]]);
+    // One Esc, an escape sequence after an Esc (Alt+Up), text: nothing more than their key.
+    for (const raw of ['\x1b', '\x1b\x1b[A', '\x1b[A', 'ab', '']) expect(extraKeys(raw)).toEqual([]);
+    function Escapes() {
+      const [n, setN] = useState(0);
+      useKeys((_, key) => key.escape && setN((x) => x + 1));
+      return <Text>escapes {n}</Text>;
+    }
+    const { lastFrame, stdin } = renderUi(<Escapes />);
+    await waitFrame(lastFrame, (x) => x.includes('escapes 0'));
+    stdin.write('\x1b\x1b');
+    await waitFrame(lastFrame, (x) => x.includes('escapes 2'));
+    stdin.write('\x1b');
+    await waitFrame(lastFrame, (x) => x.includes('escapes 3'));
   });
 
   it('three Backspaces in one write delete three characters, then 22:30 in one write is 22:30', async () => {

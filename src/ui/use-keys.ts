@@ -3,6 +3,7 @@ import {
   createElement,
   useCallback,
   useContext,
+  useEffect,
   useLayoutEffect,
   useMemo,
   useRef,
@@ -48,7 +49,8 @@ const KeyContext = createContext<Dispatcher | null>(null);
  * false, without one).
  */
 export function KeyRoot({ children }: { children: ReactNode }) {
-  const { isRawModeSupported } = useStdin();
+  // Ink's own emitter of input events (`internal_`: not in its documented API; absent, two Esc stay one key).
+  const { isRawModeSupported, internal_eventEmitter: rawInput } = useStdin();
   const entries = useRef<Entry[]>([]);
   const [pending, setPending] = useState<[string, ChunkKey][]>([]);
   const holds = useRef<{ passes: Pass | undefined }[]>([]);
@@ -106,6 +108,17 @@ export function KeyRoot({ children }: { children: ReactNode }) {
     );
   }, [pending, released]);
   const onInput = useCallback((input: string, key: Key) => setPending((p) => [...p, ...splitKeys(input, key)]), []);
+  // The event's text, which useInput does not pass on (extraKeys). Its listener and useInput's both run for each event
+  // before the next one is read, in either order: the keys it adds are the same as the one useInput's adds.
+  useEffect(() => {
+    if (isRawModeSupported !== true || !rawInput) return;
+    const onRaw = (raw: unknown) => {
+      const more = typeof raw === 'string' ? extraKeys(raw) : [];
+      if (more.length) setPending((p) => [...p, ...more]);
+    };
+    rawInput.on('input', onRaw);
+    return () => void rawInput.removeListener('input', onRaw);
+  }, [rawInput, isRawModeSupported]);
   useInput(onInput, { isActive: isRawModeSupported === true });
   return createElement(KeyContext.Provider, { value: dispatcher }, children);
 }
@@ -176,6 +189,18 @@ const NO_KEY: Omit<Key, 'eventType'> = {
   capsLock: false,
   numLock: false,
 };
+
+/** Esc as Ink reports it alone (meta set, as for every Esc). */
+const ESC_KEY: Omit<Key, 'eventType'> = { ...NO_KEY, escape: true, meta: true };
+
+/**
+ * Keys one of Ink's input events holds beyond the one its key says: two Esc read in one write (pressed twice over a
+ * slow link) are one event, an Esc with its `input` emptied, as the Alt+Esc some terminals send the same way; the
+ * menu, which has no Alt+Esc, went back one screen for two presses. `raw` is the event's text.
+ */
+export function extraKeys(raw: string): [string, ChunkKey][] {
+  return raw === '\x1b\x1b' ? [['', { ...ESC_KEY, chunked: true }]] : [];
+}
 
 /** The key of one character of plain text, as Ink reports the same character written alone. */
 function keyOf(ch: string): [string, Key] {
