@@ -41,7 +41,7 @@ import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { FakeServer, fakeMssqlConfig } from './helpers/sqlserver-fake.js';
 import { createSqlServerDriver } from '../src/drivers/sqlserver/index.js';
-import { ageKeygen } from './helpers/age.js';
+import { ageKeygen, encryptConfig } from './helpers/age.js';
 
 describe('disk full: classification', () => {
   it.each([
@@ -598,13 +598,7 @@ describe('disk full: a real small disk under the backup folder', () => {
   it('an encrypted set with no room to decrypt it first is decrypted as it is restored (not called damaged)', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     const s = onSmallDisk(0, 1);
-    const keyFile = join(s.dir, 'key.txt');
-    const recipient = ageKeygen(keyFile);
-    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({ ...doc, encryption: { recipients: [recipient], identityFile: keyFile } }),
-    );
+    encryptConfig(s.configFile, s.dir);
     const made = await runCli(['create', '--db', 'inventario', '--config', s.configFile], { cwd: s.dir });
     expect(made.code, describeResult(made)).toBe(0);
     const st = statfsSync(mnt);

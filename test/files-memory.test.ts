@@ -24,42 +24,10 @@ import { manifestText, readManifestFile, readManifestLean } from '../src/engine/
 import { VerifyError } from '../src/core/errors.js';
 import { parseManifestInPieces } from '../src/engine/manifest-stream.js';
 import { CLI_BIN, collect, describeResult, parseJsonOutput, startNode } from './helpers/cli.js';
+import { liveRecorder, peakRecorder } from './helpers/memory.js';
 import { demoSetup } from './helpers/tmp.js';
 
 const MiB = 1024 * 1024;
-
-/** A preload for `node --import` that writes the process's peak RSS (VmHWM) at exit; `peakRss()` reads it, bytes. */
-function peakRecorder(dir: string): { preload: string; peakRss: () => number } {
-  const out = join(dir, 'peak.json');
-  const preload = join(dir, 'peak.mjs');
-  writeFileSync(
-    preload,
-    `import { readFileSync, writeFileSync } from 'node:fs';\n` +
-      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
-      `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
-  );
-  return { preload, peakRss: () => Number(readFileSync(out, 'utf8')) * 1024 };
-}
-
-/**
- * As peakRecorder, the most heap found in use after a full collection (what was alive then), bytes: what a run holds,
- * without the young generation, the collector's timing or the machine's load that RSS has.
- */
-function liveRecorder(dir: string): { preload: string; live: () => number } {
-  const out = join(dir, 'live.json');
-  const preload = join(dir, 'live.mjs');
-  writeFileSync(
-    preload,
-    `import { writeFileSync } from 'node:fs';\n` +
-      `import { PerformanceObserver, constants } from 'node:perf_hooks';\n` +
-      `import { getHeapStatistics } from 'node:v8';\n` +
-      `let live = 0;\n` +
-      `new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) ` +
-      `live = Math.max(live, getHeapStatistics().used_heap_size); }).observe({ entryTypes: ['gc'] });\n` +
-      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, String(live)));\n`,
-  );
-  return { preload, live: () => Number(readFileSync(out, 'utf8')) };
-}
 
 /** A set made by `create` of an application folder holding one file, `one.bin`: its setup and its id. */
 async function oneFileSet(): Promise<{ s: ReturnType<typeof demoSetup>; id: string }> {

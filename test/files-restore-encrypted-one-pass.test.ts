@@ -19,7 +19,7 @@ import { planRestore } from '../src/engine/restore.js';
 import { catalogue } from '../src/ui/i18n/index.js';
 import { planRows } from '../src/ui/screens/restore-rows.js';
 import { createTheme } from '../src/ui/theme.js';
-import { ageKeygen } from './helpers/age.js';
+import { ageKeygen, encryptConfig } from './helpers/age.js';
 import { CLI_BIN, childEnv, collect, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
@@ -32,13 +32,7 @@ async function cli(s: DemoSetup, args: string[], expected: number) {
 /** An encrypted set of an uploads folder: 120 small files (text, random bytes), an empty one, one of 3 MiB. */
 async function encryptedUploads(): Promise<{ s: DemoSetup; m: Manifest; files: Map<string, Buffer> }> {
   const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
-  const keyFile = join(s.dir, 'key.txt');
-  const recipient = ageKeygen(keyFile);
-  const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-  writeFileSync(
-    s.configFile,
-    JSON.stringify({ ...config, encryption: { recipients: [recipient], identityFile: keyFile } }),
-  );
+  const { recipient } = encryptConfig(s.configFile, s.dir);
   const uploads = join(s.dataDir, 'uploads');
   const files = new Map<string, Buffer>();
   for (let i = 0; i < 120; i++)

@@ -20,7 +20,7 @@ import { runDrill } from '../src/engine/drill.js';
 import { executeRestore, planRestore } from '../src/engine/restore.js';
 import { verifySet } from '../src/engine/verify.js';
 import { say, sayInMenu, sayMessage, sayVerifyProblem } from '../src/ui/i18n/index.js';
-import { ageKeygen } from './helpers/age.js';
+import { encryptConfig } from './helpers/age.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 const ZSTD_NOT_A_FRAME = 'The zstd data is damaged: no zstd frame starts at byte 0 of the file.';
@@ -103,13 +103,7 @@ describe('does not decompress, said in Spanish', () => {
 
   it('a files restore of an encrypted set: decrypted and authenticated, then not decompressed', async () => {
     const s = demoSetup({ compression: { codec: 'zstd' } });
-    const keyFile = join(s.dir, 'key.txt');
-    const recipient = ageKeygen(keyFile);
-    const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({ ...config, encryption: { recipients: [recipient], identityFile: keyFile } }),
-    );
+    const { recipient } = encryptConfig(s.configFile, s.dir);
     const cfg = await loadConfig({ configPath: s.configFile, env: {} });
     const m = await createBackup(cfg, { type: 'full', databases: [], files: true }, silentReporter);
     const stored = m.files.find((f) => f.stored && f.size > 0)!.stored!;

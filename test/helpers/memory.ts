@@ -1,0 +1,37 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Preloads for `node --import` that measure a CLI run's memory in its own process, written in folder `dir`. */
+
+/** A preload for `node --import` that writes the process's peak RSS (VmHWM) at exit; `peakRss()` reads it, bytes. */
+export function peakRecorder(dir: string): { preload: string; peakRss: () => number } {
+  const out = join(dir, 'peak.json');
+  const preload = join(dir, 'peak.mjs');
+  writeFileSync(
+    preload,
+    `import { readFileSync, writeFileSync } from 'node:fs';\n` +
+      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
+      `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
+  );
+  return { preload, peakRss: () => Number(readFileSync(out, 'utf8')) * 1024 };
+}
+
+/**
+ * As peakRecorder, the most heap found in use after a full collection (what was alive then), bytes: what a run holds,
+ * without the young generation, the collector's timing or the machine's load that RSS has.
+ */
+export function liveRecorder(dir: string): { preload: string; live: () => number } {
+  const out = join(dir, 'live.json');
+  const preload = join(dir, 'live.mjs');
+  writeFileSync(
+    preload,
+    `import { writeFileSync } from 'node:fs';\n` +
+      `import { PerformanceObserver, constants } from 'node:perf_hooks';\n` +
+      `import { getHeapStatistics } from 'node:v8';\n` +
+      `let live = 0;\n` +
+      `new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) ` +
+      `live = Math.max(live, getHeapStatistics().used_heap_size); }).observe({ entryTypes: ['gc'] });\n` +
+      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, String(live)));\n`,
+  );
+  return { preload, live: () => Number(readFileSync(out, 'utf8')) };
+}
