@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { eachEncryptedPart, encryptedParts, samplePart } from '../src/engine/decrypt-set.js';
+import {
+  decryptedFiles,
+  decryptedView,
+  eachEncryptedPart,
+  encryptedParts,
+  samplePart,
+} from '../src/engine/decrypt-set.js';
+import { heldFiles } from '../src/engine/manifest.js';
 
 const plain = (n: number) => ({ bytes: n, md5: `m${n}`, sha256: `s${n}` });
 
@@ -94,6 +101,22 @@ describe('the stored files an encrypted restore reads', () => {
     { what: 'none stored: none', m: manifest({ databases: [], files: [] }), want: null },
   ])('samplePart: $what', ({ m, want }) => {
     expect(samplePart(m)).toBe(want);
+    // The same of a manifest read lean: its head without files, its entries apart.
+    expect(samplePart({ ...m, files: [] }, heldFiles(m.files))).toBe(want);
+  });
+
+  it('of a manifest read lean (its files apart): the same parts, and the decrypted entries as decryptedView', () => {
+    const m = manifest();
+    const lean = { ...m, files: [] };
+    const files = heldFiles(m.files);
+    expect([...eachEncryptedPart(lean, ['users'], true, false, files)]).toEqual(encryptedParts(m, ['users'], true));
+    expect([...eachEncryptedPart(lean, ['users'], true)].map((p) => p.path)).toEqual([
+      'databases/users.sqlite.zst.age',
+    ]);
+    const decrypted = decryptedFiles(files);
+    expect([decrypted.count, decrypted.bytes]).toEqual([files.count, files.bytes]);
+    expect([...decrypted.entries()]).toEqual(decryptedView(m).files);
+    expect([...decrypted.entries()][0]).toMatchObject({ stored: 'files/config/.env.zst', md5: 'm5', sha256: 's5' });
   });
 });
 

@@ -8,8 +8,8 @@ import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
 import { AGE_EXTENSION, decryptError, decryptFile, decrypterFor, openStream, type PassphraseSample } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
-import { mapLimited } from './limited.js';
-import { nextBackupOnly } from './manifest.js';
+import { eachLimitedOf } from './limited.js';
+import { nextBackupOnly, type ManifestFiles } from './manifest.js';
 import type { StoredReader } from './stored-part.js';
 import { said } from '../core/phrases.js';
 
@@ -26,31 +26,44 @@ export function encryptedParts(
   return [...eachEncryptedPart(m, databases, withFiles, all)];
 }
 
-/** encryptedParts one at a time: for a question about them, no list of a set's 20 000 files made to answer it. */
+/**
+ * encryptedParts one at a time: for a question about them, no list of a set's 20 000 files made to answer it. The
+ * files are `files`' entries when given (a manifest read lean: its head's `files` empty), else the manifest's.
+ */
 export function* eachEncryptedPart(
   m: Manifest,
   databases: string[],
   withFiles: boolean,
   all = false,
+  files?: ManifestFiles,
 ): Generator<{ path: string; plain: PlainHashes | undefined }> {
   for (const d of m.databases) {
     if (!databases.includes(d.name)) continue;
     if (d.file) yield { path: d.file, plain: d.plain };
     for (const x of d.extras ?? []) if (all || !nextBackupOnly(d, x)) yield { path: x.file, plain: x.plain };
   }
-  if (withFiles) for (const f of m.files) if (f.stored) yield { path: f.stored, plain: f.plain };
+  if (withFiles)
+    for (const f of files ? files.entries() : m.files) if (f.stored) yield { path: f.stored, plain: f.plain };
 }
 
-/** Pure: one stored file of an encrypted set (the first), to check a passphrase against; null when it stores none. */
-export function samplePart(m: Manifest): string | null {
+/**
+ * Pure: one stored file of an encrypted set (the first), to check a passphrase against; null when it stores none.
+ * `files`: its files' entries, of a manifest read lean.
+ */
+export function samplePart(m: Manifest, files?: ManifestFiles): string | null {
   const databases = m.databases.map((d) => d.name);
-  for (const p of eachEncryptedPart(m, databases, true)) if (p.path.endsWith(AGE_EXTENSION)) return p.path;
+  for (const p of eachEncryptedPart(m, databases, true, false, files))
+    if (p.path.endsWith(AGE_EXTENSION)) return p.path;
   return null;
 }
 
 /** The stored file of `m` a typed passphrase is checked against (see decrypterFor), opened by `open`. */
-export function passphraseSample(m: Manifest, open: (path: string) => Promise<Readable>): PassphraseSample | null {
-  const path = samplePart(m);
+export function passphraseSample(
+  m: Manifest,
+  open: (path: string) => Promise<Readable>,
+  files?: ManifestFiles,
+): PassphraseSample | null {
+  const path = samplePart(m, files);
   return path === null ? null : { open: () => open(path), label: `${path} of set ${m.id}` };
 }
 
@@ -69,18 +82,6 @@ export function plainPath(p: string): string {
  * plaintext's size and hashes in place of the ciphertext's, no `encryption`.
  */
 export function decryptedView(m: Manifest): Manifest {
-  const stored = <T extends { md5: string | null; sha256: string | null; storedBytes?: number; plain?: PlainHashes }>(
-    e: T,
-  ): T => {
-    if (!e.plain) return e;
-    const { plain, ...rest } = e;
-    return {
-      ...rest,
-      md5: plain.md5,
-      sha256: plain.sha256,
-      ...(e.storedBytes !== undefined ? { storedBytes: plain.bytes } : {}),
-    } as T;
-  };
   const databases = m.databases.map((d): DatabaseEntry => {
     const x = stored(d);
     return {
@@ -89,9 +90,44 @@ export function decryptedView(m: Manifest): Manifest {
       ...(d.extras ? { extras: d.extras.map((e): StoredFile => ({ ...stored(e), file: plainPath(e.file) })) } : {}),
     };
   });
-  const files = m.files.map((f): FileEntry => ({ ...stored(f), stored: f.stored ? plainPath(f.stored) : null }));
+  const files = m.files.map(decryptedEntry);
   const { encryption: _encryption, ...rest } = m;
   return { ...rest, databases, files };
+}
+
+/** An entry's stored file as decrypted: the plaintext's hashes and size in place of the ciphertext's. */
+function stored<T extends { md5: string | null; sha256: string | null; storedBytes?: number; plain?: PlainHashes }>(
+  e: T,
+): T {
+  if (!e.plain) return e;
+  const { plain, ...rest } = e;
+  return {
+    ...rest,
+    md5: plain.md5,
+    sha256: plain.sha256,
+    ...(e.storedBytes !== undefined ? { storedBytes: plain.bytes } : {}),
+  } as T;
+}
+
+/** Pure: a file's entry in the decrypted copy (decryptedView). */
+export function decryptedEntry(f: FileEntry): FileEntry {
+  return { ...stored(f), stored: f.stored ? plainPath(f.stored) : null };
+}
+
+/** The entries of `files` as decryptedView gives them, one at a time (a manifest read lean: none held). */
+export function decryptedFiles(files: ManifestFiles): ManifestFiles {
+  return {
+    count: files.count,
+    bytes: files.bytes,
+    groups: files.groups,
+    *entries() {
+      for (const f of files.entries()) yield decryptedEntry(f);
+    },
+  };
+}
+
+function* smallOnes<T>(items: Iterable<T>, small: (item: T) => boolean): Generator<T> {
+  for (const x of items) if (small(x)) yield x;
 }
 
 /** Small files (a plaintext under SMALL_PLAINTEXT bytes) decryptSet decrypts at once. */
@@ -109,22 +145,26 @@ export async function decryptSet(
   m: Manifest,
   dir: string,
   into: string,
-  sel: { databases: string[]; files: boolean },
+  sel: { databases: string[]; files: boolean; entries?: ManifestFiles },
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<{ manifest: Manifest; dir: string }> {
   if (!m.encryption) return { manifest: m, dir };
-  const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
-  const parts = encryptedParts(m, sel.databases, sel.files);
-  reporter.emit({ type: 'info', ...said('note.decrypting', { count: parts.length, id: m.id }) });
-  for (const p of parts)
+  const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir), sel.entries));
+  // Walked again for each pass, not listed: with `entries`, a manifest read lean, none of its 100 000 files is held.
+  const parts = () => eachEncryptedPart(m, sel.databases, sel.files, false, sel.entries);
+  let count = 0;
+  for (const p of parts()) {
+    count++;
     if (!p.path.endsWith(AGE_EXTENSION))
       throw new VerifyError(
         `Set ${m.id}: ${p.path} is listed as encrypted but has no ${AGE_EXTENSION} name.`,
         'This manifest was tampered with or damaged; do not restore from it.',
       );
+  }
+  reporter.emit({ type: 'info', ...said('note.decrypting', { count, id: m.id }) });
   const made = new Map<string, Promise<void>>();
-  const decrypt = async (p: (typeof parts)[number]): Promise<void> => {
+  const decrypt = async (p: { path: string; plain: PlainHashes | undefined }): Promise<void> => {
     if (signal?.aborted) throw new InterruptedError();
     const dest = join(into, plainPath(p.path));
     if (!made.has(dirname(dest))) made.set(dirname(dest), ensurePrivateDir(dirname(dest)));
@@ -133,9 +173,9 @@ export async function decryptSet(
   };
   // Large files one after another (a Ctrl-C leaves the next one unstarted); small ones several at once: each one's
   // fsync waited on alone, the 5000 files of an uploads folder took 17 of a restore's 24 s.
-  const isSmall = (p: (typeof parts)[number]): boolean => (p.plain?.bytes ?? Infinity) < SMALL_PLAINTEXT;
-  for (const p of parts) if (!isSmall(p)) await decrypt(p);
-  await mapLimited(parts.filter(isSmall), DECRYPTED_AT_ONCE, decrypt);
+  const isSmall = (p: { plain: PlainHashes | undefined }): boolean => (p.plain?.bytes ?? Infinity) < SMALL_PLAINTEXT;
+  for (const p of parts()) if (!isSmall(p)) await decrypt(p);
+  await eachLimitedOf(smallOnes(parts(), isSmall), DECRYPTED_AT_ONCE, decrypt, () => undefined);
   return { manifest: decryptedView(m), dir: into };
 }
 

@@ -33,7 +33,7 @@ import { entryLinkTarget, entryPath } from './restore-files.js';
 import { DRILL_SCRATCH_PREFIX } from './restore-plan.js';
 import { checkFiles, expectedOfFiles, recordNotWritten, withFirstFile } from './verify.js';
 import { decrypterFor } from './crypt.js';
-import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
+import { decryptedFiles, decryptSet, openStored, passphraseSample } from './decrypt-set.js';
 import { MANIFEST_NAME, readManifestLean, type ManifestFiles } from './manifest.js';
 
 /**
@@ -562,9 +562,9 @@ async function drillFiles(
     const plainDir = join(dirname(to), '.decrypted-files');
     try {
       // Stopped by a Ctrl-C (or the menu's hang-up) at once, not after every file of the set is decrypted.
-      const held = m.encryption ? { ...m, files: [...entries.entries()] } : m;
-      const plain = await decryptSet(cfg, held, dir, plainDir, { databases: [], files: true }, reporter, signal);
-      await restoreFiles(plain.dir, m.encryption ? plain.manifest.files : entries, to, {
+      // The entries read lean as they are decrypted and restored: none of the set's files held (each pass reads them).
+      const plain = await decryptSet(cfg, m, dir, plainDir, { databases: [], files: true, entries }, reporter, signal);
+      await restoreFiles(plain.dir, m.encryption ? decryptedFiles(entries) : entries, to, {
         setId: m.id,
         codec: m.codec ?? 'gzip',
         ...(m.folders ? { folders: m.folders } : {}),
