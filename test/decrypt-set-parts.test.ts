@@ -11,6 +11,7 @@ import {
   eachEncryptedPart,
   encryptedParts,
   samplePart,
+  withFirstFile,
 } from '../src/engine/decrypt-set.js';
 import { heldFiles } from '../src/engine/manifest.js';
 
@@ -97,12 +98,15 @@ describe('the stored files an encrypted restore reads', () => {
         ] as unknown as Manifest['files'],
       }),
       want: 'files/b.zst.age',
+      // Read lean, only the first stored entry is put back: a set encrypted stores no file without .age (decryptSet
+      // refuses such a manifest as tampered), so none is sampled here.
+      lean: null,
     },
     { what: 'none stored: none', m: manifest({ databases: [], files: [] }), want: null },
-  ])('samplePart: $what', ({ m, want }) => {
+  ])('samplePart: $what', ({ m, want, lean }) => {
     expect(samplePart(m)).toBe(want);
-    // The same of a manifest read lean: its head without files, its entries apart.
-    expect(samplePart({ ...m, files: [] }, heldFiles(m.files))).toBe(want);
+    // Of a manifest read lean: its head without files, its first stored entry put back (withFirstFile).
+    expect(samplePart(withFirstFile({ ...m, files: [] }, heldFiles(m.files)))).toBe(lean === undefined ? want : lean);
   });
 
   it('of a manifest read lean (its files apart): the same parts, and the decrypted entries as decryptedView', () => {

@@ -46,25 +46,26 @@ export function* eachEncryptedPart(
     for (const f of files ? files.entries() : m.files) if (f.stored) yield { path: f.stored, plain: f.plain };
 }
 
-/**
- * Pure: one stored file of an encrypted set (the first), to check a passphrase against; null when it stores none.
- * `files`: its files' entries, of a manifest read lean.
- */
-export function samplePart(m: Manifest, files?: ManifestFiles): string | null {
+/** Pure: one stored file of an encrypted set (the first), to check a passphrase against; null when it stores none. */
+export function samplePart(m: Manifest): string | null {
   const databases = m.databases.map((d) => d.name);
-  for (const p of eachEncryptedPart(m, databases, true, false, files))
-    if (p.path.endsWith(AGE_EXTENSION)) return p.path;
+  for (const p of eachEncryptedPart(m, databases, true)) if (p.path.endsWith(AGE_EXTENSION)) return p.path;
   return null;
 }
 
 /** The stored file of `m` a typed passphrase is checked against (see decrypterFor), opened by `open`. */
-export function passphraseSample(
-  m: Manifest,
-  open: (path: string) => Promise<Readable>,
-  files?: ManifestFiles,
-): PassphraseSample | null {
-  const path = samplePart(m, files);
+export function passphraseSample(m: Manifest, open: (path: string) => Promise<Readable>): PassphraseSample | null {
+  const path = samplePart(m);
   return path === null ? null : { open: () => open(path), label: `${path} of set ${m.id}` };
+}
+
+/**
+ * `head` with the first stored entry of `files` as its `files`: a set of application files only has its passphrase
+ * checked against one of them (passphraseSample), as when its entries were held.
+ */
+export function withFirstFile(head: Manifest, files: ManifestFiles): Manifest {
+  for (const f of files.entries()) if (f.stored) return { ...head, files: [f] };
+  return head;
 }
 
 /** An opener of the stored files of the set in folder `dir` (a set here, or one fetched from a destination). */
@@ -150,7 +151,12 @@ export async function decryptSet(
   signal?: AbortSignal,
 ): Promise<{ manifest: Manifest; dir: string }> {
   if (!m.encryption) return { manifest: m, dir };
-  const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir), sel.entries));
+  const decrypter = await decrypterFor(
+    cfg,
+    m.encryption,
+    m.id,
+    passphraseSample(sel.entries ? withFirstFile(m, sel.entries) : m, openStored(dir)),
+  );
   // Walked again for each pass, not listed: with `entries`, a manifest read lean, none of its 100 000 files is held.
   const parts = () => eachEncryptedPart(m, sel.databases, sel.files, false, sel.entries);
   let count = 0;

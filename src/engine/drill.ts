@@ -31,9 +31,9 @@ import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
 import { entryLinkTarget, entryPath } from './restore-files.js';
 import { DRILL_SCRATCH_PREFIX } from './restore-plan.js';
-import { checkFiles, expectedOfFiles, recordNotWritten, withFirstFile } from './verify.js';
+import { checkFiles, expectedOfFiles, recordNotWritten } from './verify.js';
 import { decrypterFor } from './crypt.js';
-import { decryptedFiles, decryptSet, openStored, passphraseSample } from './decrypt-set.js';
+import { decryptedFiles, decryptSet, openStored, passphraseSample, withFirstFile } from './decrypt-set.js';
 import { MANIFEST_NAME, readManifestLean, type ManifestFiles } from './manifest.js';
 
 /**

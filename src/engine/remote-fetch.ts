@@ -31,7 +31,8 @@ import { MANIFEST_NAME, readManifestFile, readManifestLean } from './manifest.js
 import { mapLimitedOf } from './limited.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { trackTemp } from './temp-journal.js';
-import { expectedFiles, expectedOfFiles, withFirstFile, type ExpectedFile } from './verify.js';
+import { expectedFiles, expectedOfFiles, type ExpectedFile } from './verify.js';
+import { withFirstFile } from './decrypt-set.js';
 import { choosingPath, normalStoredPath, shownPath } from './restore-files.js';
 import { setDir, type SetSelection } from './catalog.js';
 import {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { decrypterFor } from './crypt.js';
-import { passphraseSample } from './decrypt-set.js';
+import { passphraseSample, withFirstFile } from './decrypt-set.js';
 import { pipeline } from 'node:stream/promises';
 import { DestinationError, InterruptedError, NotFoundError, UsageError, VerifyError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
@@ -35,7 +35,6 @@ import {
   expectedOfFiles,
   nextBackupWarning,
   readThroughCheck,
-  withFirstFile,
   type ExpectedFile,
   type FileCheck,
   type VerifyReport,
@@ -263,7 +262,7 @@ export async function readRemoteManifestLean(
 }
 
 /**
- * A set's manifest at a destination with, of its files, only the first stored one (verify.ts withFirstFile): what
+ * A set's manifest at a destination with, of its files, only the first stored one (decrypt-set.ts withFirstFile): what
  * checking a key against one of its stored files needs, its entries checked as they are read and not held.
  */
 export async function readRemoteManifestSample(dest: Destination, source: string, id: string): Promise<Manifest> {

@@ -5,7 +5,7 @@ import { english, phrase, said, saidOf, type Said } from '../core/phrases.js';
 import { printedName } from '../core/format.js';
 import type { Decrypter } from './age-header.js';
 import { decrypterFor } from './crypt.js';
-import { openStored, passphraseSample } from './decrypt-set.js';
+import { openStored, passphraseSample, withFirstFile } from './decrypt-set.js';
 import { readThrough, type ReadThroughResult } from './stored-check.js';
 import { join } from 'node:path';
 import { throttled, type Reporter } from '../core/events.js';
@@ -15,7 +15,7 @@ import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { hashStoredFile, type FileDigest } from './hash-file.js';
-import { nextBackupOnly, type ManifestFiles } from './manifest.js';
+import { nextBackupOnly } from './manifest.js';
 import { eachLimitedOf, mapLimitedOf } from './limited.js';
 
 export interface FileCheck {
@@ -243,15 +243,6 @@ export function readThroughCheck(
   if ('undecodable' in h && h.undecodable !== undefined)
     return { path: e.path, ok: false, problem: notDecompressing(h.undecodable), bytes: h.bytes };
   return { path: e.path, ok: true, bytes: h.bytes };
-}
-
-/**
- * `head` with the first stored entry of `files` as its `files`: a set of application files only has its passphrase
- * checked against one of them (passphraseSample), as when its entries were held.
- */
-export function withFirstFile(head: Manifest, files: ManifestFiles): Manifest {
-  for (const f of files.entries()) if (f.stored) return { ...head, files: [f] };
-  return head;
 }
 
 /** The items of `a`, then those of `b`. */

@@ -10,10 +10,9 @@ import {
   unlockIdentity,
   unlockPassphrase,
 } from '../engine/crypt.js';
-import { openStored, samplePart } from '../engine/decrypt-set.js';
+import { openStored, samplePart, withFirstFile } from '../engine/decrypt-set.js';
 import { readManifestLean, type ManifestFiles } from '../engine/manifest.js';
 import { readRemoteManifestSample, withDestination, withRemoteFiles } from '../engine/remote.js';
-import { withFirstFile } from '../engine/verify.js';
 import type { EngineFacade, KeyLock, KeySubject } from './engine-facade.js';
 import { setKey } from '../destinations/destination.js';
 
