@@ -20,14 +20,16 @@ import { deleteSetUnlocked, readManifestHead, recordDamaged, setDir } from './ca
 import { executeBackup, planBackup } from './create.js';
 import { runFailed } from './create-database.js';
 import {
+  decryptedFiles,
   decryptedView,
   decryptingReader,
   decryptSet,
   eachEncryptedPart,
   openStored,
   passphraseSample,
+  withFirstFile,
 } from './decrypt-set.js';
-import { decrypterFor } from './crypt.js';
+import { decrypterFor, type PassphraseSample } from './crypt.js';
 import { RESTORE_ROOM, freeBytesAt } from './fs-util.js';
 import { writeLog } from './log.js';
 import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
@@ -165,29 +167,34 @@ export async function verifyForRestore(
  * at each file's end, so a damaged file still fails before its database is swapped). Failures are logged as a
  * refused restore. A restore of the files alone checked as read (RestoreOptions.checkAsRead) decrypts nothing here:
  * it gets the encrypted manifest and the decrypter, and restore-files.ts decrypts each file as it restores it.
+ * `entries`: the set's file entries the restore reads (a manifest read lean: `m.files` empty), gone through for each
+ * pass and handed back decrypted as they are read, none held; only a restore decrypting as it reads holds them (its
+ * reader finds each file's part by name).
  */
 export async function decryptForRestore(
   cfg: LoadedConfig,
   plan: RestorePlan,
   m: Manifest,
+  entries: ManifestFiles,
   dir: string,
   scratchRoot: string,
   reporter: Reporter,
   signal?: AbortSignal,
-): Promise<{ manifest: Manifest; read: StoredReader; decrypter?: Decrypter }> {
-  const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files) };
+): Promise<{ manifest: Manifest; entries: ManifestFiles; read: StoredReader; decrypter?: Decrypter }> {
+  const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), entries };
+  const sample = (): PassphraseSample | null => passphraseSample(withFirstFile(m, entries), openStored(dir));
   try {
     // The files alone, checked as they are read (RestoreOptions.checkAsRead): each stored file is decrypted as it
     // is restored into the partial folder, its ciphertext hashed on the way; the key is checked here, before.
     if (plan.options.checkAsRead && !plan.databases.length) {
-      const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));
-      return { manifest: m, read: localReader(dir, m.id), decrypter };
+      const decrypter = await decrypterFor(cfg, m.encryption!, m.id, sample());
+      return { manifest: m, entries, read: localReader(dir, m.id), decrypter };
     }
     let plainBytes = 0;
-    for (const p of eachEncryptedPart(m, sel.databases, sel.files)) plainBytes += p.plain?.bytes ?? 0;
+    for (const p of eachEncryptedPart(m, sel.databases, sel.files, false, entries)) plainBytes += p.plain?.bytes ?? 0;
     const free = await freeBytesAt(scratchRoot);
     if (free !== null && plainBytes + RESTORE_ROOM > free) {
-      const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));
+      const decrypter = await decrypterFor(cfg, m.encryption!, m.id, sample());
       const room = {
         dir: cfg.backupDir,
         id: m.id,
@@ -195,7 +202,10 @@ export async function decryptForRestore(
         free: formatBytes(free),
       };
       reporter.emit({ type: 'warning', ...said('note.decryptAsRestored', room) });
-      return { manifest: decryptedView(m), read: decryptingReader(decrypter, localReader(dir, m.id), m) };
+      const held = { ...m, files: [...entries.entries()] };
+      const view = decryptedView(held);
+      const read = decryptingReader(decrypter, localReader(dir, m.id), held);
+      return { manifest: view, entries: heldFiles(view.files), read };
     }
     const whole = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter, signal).catch(
       async (raw: unknown) => {
@@ -209,7 +219,7 @@ export async function decryptForRestore(
         );
       },
     );
-    return { manifest: whole.manifest, read: localReader(whole.dir, m.id) };
+    return { manifest: whole.manifest, entries: decryptedFiles(entries), read: localReader(whole.dir, m.id) };
   } catch (raw) {
     // Stopped (Ctrl-C, a hang-up): the restore says and logs it as interrupted, not refused.
     if (raw instanceof InterruptedError) throw raw;

@@ -151,8 +151,9 @@ export async function executeRestore(
     const system = elsewhere ? await makeSystemScratch('restore') : null;
     const work = system ? system.root : cfg.backupDir;
     const t0 = Date.now();
-    // The entries of its files are read as they are checked and restored, none held (a set of 100 000 files held
-    // about 40 MiB of them), but where the set is decrypted or streamed from a destination: there they are held.
+    // The entries of its files are read as they are checked, decrypted and restored, none held (a set of 100 000
+    // files held about 40 MiB of them; encrypted, 75), but where the set is streamed from a destination or decrypted
+    // as it is read for want of room (decryptForRestore): there they are held.
     const lean = plan.options.setFolder
       ? readManifestLean(plan.options.setFolder)
       : await readManifestLeanOf(cfg, plan.setId);
@@ -161,10 +162,11 @@ export async function executeRestore(
     const chosen = plan.files?.paths?.map((p) => p.path);
     const only = (files: ManifestFiles): ManifestFiles => (chosen ? selectedFiles(files, chosen) : files);
     let entries = only(lean.files);
-    const held = Boolean(opts.remote || m.encryption);
+    // From a destination they are held (the remote reader fetches them by name). With `--path`, only the entries
+    // chosen: those alone are decrypted (and, from a destination, fetched).
+    const held = Boolean(opts.remote);
     if (held) {
-      // With `--path`, only the entries chosen: those alone are decrypted (and, from a destination, fetched).
-      m = { ...m, files: [...only(lean.files).entries()] };
+      m = { ...m, files: [...entries.entries()] };
       entries = heldFiles(m.files);
     }
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
@@ -231,14 +233,19 @@ export async function executeRestore(
       let decrypter: Decrypter | undefined;
       if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
       else if (m.encryption)
-        ({ manifest: m, read, decrypter } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter, signal));
+        ({
+          manifest: m,
+          entries,
+          read,
+          decrypter,
+        } = await decryptForRestore(cfg, plan, m, entries, dir, scratchRoot, reporter, signal));
       else
         read = plan.options.checkAsRead
           ? checkingReader(dir, m, m.id, (file) =>
               recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err)),
             )
           : localReader(dir, m.id);
-      if (held) entries = only(heldFiles(m.files)); // decrypted, or as the destination has them
+      if (held) entries = only(heldFiles(m.files)); // as the destination has them
       // What killed runs left is finished by the next run that can write the folder; their scratch folders in the
       // system's temporary folder (a decompressed dump each) by any run.
       const found = elsewhere

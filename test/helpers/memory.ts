@@ -18,11 +18,20 @@ export function peakRecorder(dir: string): { preload: string; peakRss: () => num
 
 /**
  * As peakRecorder, the most heap found in use after a full collection (what was alive then), bytes: what a run holds,
- * without the young generation, the collector's timing or the machine's load that RSS has.
+ * without the young generation, the collector's timing or the machine's load that RSS has. With `everyMs`, a full
+ * collection is also made that often (V8 may make none while a few MiB more are held), and the heap in use after it
+ * counted.
  */
-export function liveRecorder(dir: string): { preload: string; live: () => number } {
+export function liveRecorder(dir: string, opts: { everyMs?: number } = {}): { preload: string; live: () => number } {
   const out = join(dir, 'live.json');
   const preload = join(dir, 'live.mjs');
+  const every = opts.everyMs
+    ? `import { setFlagsFromString } from 'node:v8';\n` +
+      `import { runInNewContext } from 'node:vm';\n` +
+      `setFlagsFromString('--expose-gc');\n` +
+      `const gc = runInNewContext('gc');\n` +
+      `setInterval(() => { gc(); live = Math.max(live, getHeapStatistics().used_heap_size); }, ${opts.everyMs}).unref();\n`
+    : '';
   writeFileSync(
     preload,
     `import { writeFileSync } from 'node:fs';\n` +
@@ -31,6 +40,7 @@ export function liveRecorder(dir: string): { preload: string; live: () => number
       `let live = 0;\n` +
       `new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) ` +
       `live = Math.max(live, getHeapStatistics().used_heap_size); }).observe({ entryTypes: ['gc'] });\n` +
+      every +
       `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, String(live)));\n`,
   );
   return { preload, live: () => Number(readFileSync(out, 'utf8')) };
