@@ -6,29 +6,17 @@
  * drill's own process.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encryptConfig } from './helpers/age.js';
-import { CLI_BIN, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { encryptedUploadsSet } from './helpers/age.js';
+import { CLI_BIN } from './helpers/cli.js';
 import { liveRecorder } from './helpers/memory.js';
-import { demoSetup } from './helpers/tmp.js';
 
 const FILES = 12_000;
 const MiB = 1024 * 1024;
 
 describe('a files drill of an encrypted set', () => {
   it(`of ${FILES} small files holds none of their entries (live heap under 23 MiB; 27 when it held them)`, async () => {
-    const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
-    encryptConfig(s.configFile, s.dir);
-    for (let d = 0; d < FILES / 1000; d++) {
-      const folder = join(s.dataDir, 'uploads', `folder-${d}`);
-      mkdirSync(folder, { recursive: true });
-      for (let i = 0; i < 1000; i++) writeFileSync(join(folder, `an-uploaded-file-${i}.txt`), `file ${d}/${i}\n`);
-    }
-    const made = await runCli(['create', '--db', 'users', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(made.code, describeResult(made)).toBe(0);
-    const { id } = parseJsonOutput<{ id: string }>(made.stdout);
+    const { s, id } = await encryptedUploadsSet(FILES / 1000);
 
     const { preload, live } = liveRecorder(s.dir);
     const drill = spawnSync(

@@ -6,13 +6,12 @@
  * full collection made every 250 ms. Real CLI, real files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encryptConfig } from './helpers/age.js';
-import { CLI_BIN, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { encryptedUploadsSet } from './helpers/age.js';
+import { CLI_BIN } from './helpers/cli.js';
 import { liveRecorder } from './helpers/memory.js';
-import { demoSetup } from './helpers/tmp.js';
 
 const FOLDERS = 12;
 const FILES = FOLDERS * 1000;
@@ -22,16 +21,7 @@ const LIMIT = 19.5;
 
 describe('a restore of an encrypted set of many files', () => {
   it(`holds none of the entries of its ${FILES} files, alone or with a database`, async () => {
-    const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
-    encryptConfig(s.configFile, s.dir);
-    for (let d = 0; d < FOLDERS; d++) {
-      const folder = join(s.dataDir, 'uploads', `folder-${d}`);
-      mkdirSync(folder, { recursive: true });
-      for (let i = 0; i < 1000; i++) writeFileSync(join(folder, `an-uploaded-file-${i}.txt`), `file ${d}/${i}\n`);
-    }
-    const made = await runCli(['create', '--db', 'users', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(made.code, describeResult(made)).toBe(0);
-    const { id } = parseJsonOutput<{ id: string }>(made.stdout);
+    const { s, id } = await encryptedUploadsSet(FOLDERS);
 
     const restore = (args: string[], to: string): number => {
       const { preload, live } = liveRecorder(s.dir, { everyMs: 250 });
