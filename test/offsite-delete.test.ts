@@ -58,6 +58,19 @@ describe('delete ID --from NAME', () => {
     expect(kept!.reasons.join(' ')).toContain(`(a\\x0a${forged})`);
   });
 
+  it('of a set with files, only a file someone put among them is named, not what the set stores', async () => {
+    const s = demoSetup();
+    const there = withNas(s);
+    const id = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout).id;
+    expect(existsSync(join(there, id, 'application', 'app', 'settings.json.zst'))).toBe(true);
+    writeFileSync(join(there, id, 'application', 'notas.txt'), 'why\n');
+    const r = await cli(s, ['delete', id, '--from', 'nas', '--yes']);
+    expect(r.stderr.replace(/\s+/g, ' ')).toMatch(
+      /also holds 1 file\(s\) respaldo did not write \(application\/notas\.txt\)/,
+    );
+    expect(existsSync(join(there, id))).toBe(false);
+  });
+
   it('folder: said, confirmed with --yes, removed there only; copy does not send it back unasked, copy ID does', async () => {
     const s = demoSetup();
     const there = withNas(s);

@@ -175,22 +175,27 @@ describe('prune --from NAME', () => {
     const root = join(s.dir, 'nas');
     mkdirSync(root);
     configure(s, { name: 'nas', type: 'folder', path: root });
-    const [kept, middle, newest] = (await threeSets(s)) as [string, string, string];
-    await cli(s, ['keep', kept, '--unset']);
-    writeFileSync(join(root, 'srv1', middle, 'notas.txt'), 'why this copy matters\n');
+    // Sets with files: what they store there is told from what someone put beside it by their manifests' entries.
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push(parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout).id);
+    const [kept, middle, newest] = ids as [string, string, string];
+    expect(existsSync(join(root, 'srv1', kept, 'application', 'app', 'settings.json.zst'))).toBe(true);
+    const note = join(root, 'srv1', middle, 'application', 'notas.txt');
+    writeFileSync(note, 'why this copy matters\n');
     const before = tree(join(root, 'srv1', middle));
 
     const r = parseJsonOutput<PruneJson>((await cli(s, ['prune', '--from', 'nas', '--json'])).stdout);
     expect(r.removed).toEqual([kept]);
     expect(r.sets.find((x) => x.id === middle)).toMatchObject({ action: 'keep' });
     expect(r.sets.find((x) => x.id === middle)!.reasons.join(' ')).toMatch(
-      /1 file\(s\) respaldo did not write \(notas\.txt\): move them out of it at "nas"; the next `respaldo prune --from nas` removes the set/,
+      /1 file\(s\) respaldo did not write \(application\/notas\.txt\): move them out of it at "nas"; the next `respaldo prune --from nas` removes the set/,
     );
     expect(tree(join(root, 'srv1', middle))).toEqual(before);
     expect(existsSync(join(root, 'srv1', newest, 'manifest.json'))).toBe(true);
 
     // Once the note is moved out, the set goes at the next prune.
-    unlinkSync(join(root, 'srv1', middle, 'notas.txt'));
+    unlinkSync(note);
     expect((await cli(s, ['prune', '--from', 'nas'])).stdout).toMatch(new RegExp(`${middle}\\s.*removed`));
     expect(existsSync(join(root, 'srv1', middle))).toBe(false);
   });

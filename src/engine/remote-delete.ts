@@ -112,10 +112,25 @@ export async function deleteFromDestination(
         `\`respaldo list --from ${name}\` lists the sets there.`,
       );
     }
-    // Every manifest there: the sets that apply on this one, and what it is to each database there.
+    const real = files.filter((f) => !f.temp);
+    // Every manifest there, its head alone: the sets that apply on this one, and what it is to each database there.
+    // This set's entries are gone through as its manifest is read (what it stores is not a file someone put there).
+    let stored: string[] | null = null;
     const { manifests, damaged } = await readRemoteManifests(
       dest,
       complete.map((x) => ({ source, id: x })),
+      {
+        lean: true,
+        each: (r, head, entries) => {
+          if (r.id === id)
+            stored = notWrittenByRespaldo(
+              real.map((f) => f.path),
+              head,
+              [],
+              entries.entries(),
+            );
+        },
+      },
     );
     const dependents = manifests.filter(({ m }) => m.databases.some((d) => d.base === id && !d.error));
     if (dependents.length)
@@ -125,17 +140,11 @@ export async function deleteFromDestination(
       );
     const m = manifests.find((x) => x.m.id === id)?.m ?? null;
     const problem = damaged.find((d) => d.id === id)?.problem ?? null;
-    const sets = manifests.map((x) => summaryFromManifest(x.m, '', { keep: false, lastVerified: null }));
-    const real = files.filter((f) => !f.temp);
+    const sets = manifests.map((x) => summaryFromManifest(x.m, '', { keep: false, lastVerified: null }, x.files));
     const localCopy = existsSync(join(cfg.backupDir, id, MANIFEST_NAME));
     // Without a manifest to read (damaged, or none), what no copy writes is named: a note put in a folder made at
     // the manifest's name, or beside the stored folders, goes with the set, and is said first.
-    const strays = m
-      ? notWrittenByRespaldo(
-          real.map((f) => f.path),
-          m,
-        )
-      : notFromACopy(real.map((f) => f.path));
+    const strays = m ? (stored ?? []) : notFromACopy(real.map((f) => f.path));
     const check: RemoteDeleteCheck = {
       destination: name,
       where,

@@ -248,10 +248,12 @@ export async function readRemoteManifestLean(
   source: string,
   id: string,
   first = 0,
+  each?: EntriesReader,
 ): Promise<LeanRemoteManifest> {
   let files: LeanRemoteManifest['files'] | undefined;
   const head = await readRemoteWith(dest, source, id, undefined, (dir) => {
     const read = readManifestLean(dir, { remember: false });
+    each?.({ source, id }, read.head, read.files);
     const kept: FileEntry[] = [];
     if (first > 0 && read.head.files.length === 0)
       for (const f of read.files.entries()) if (kept.push(f) >= first) break;
@@ -375,26 +377,35 @@ export interface RemoteManifestRead {
   files: LeanRemoteManifest['files'];
 }
 
+/**
+ * What goes through the entries of a manifest read lean from a destination (readRemoteManifestLean) while its copy
+ * is at hand (they are read from it, none held; it is removed after): the set asked for, the manifest's head, its
+ * entries. A manifest found damaged after (another set's) is not returned, whatever this made of it.
+ */
+export type EntriesReader = (ref: { source: string; id: string }, head: Manifest, files: ManifestFiles) => void;
+
 /** Manifests read from a destination at once (list --from, chains, prune there). */
 export const MANIFESTS_AT_ONCE = 8;
 
 /**
  * Reads and checks the manifest of each of `refs` at `dest`: a manifest that fails its checks (a VerifyError)
- * makes its set damaged, named in `damaged`, and the others are still read; any other error is thrown.
+ * makes its set damaged, named in `damaged`, and the others are still read; any other error is thrown. `lean`: their
+ * heads alone kept; `each` goes through the entries of each as it is read.
  */
 export async function readRemoteManifests(
   dest: Destination,
   refs: { source: string; id: string }[],
-  opts: { lean?: boolean } = {},
+  opts: { lean?: boolean; each?: EntriesReader } = {},
 ): Promise<{ manifests: RemoteManifestRead[]; damaged: RemoteDamagedSet[] }> {
   const manifests: RemoteManifestRead[] = [];
   const damaged: RemoteDamagedSet[] = [];
   const readOne = async (r: { source: string; id: string }): Promise<Omit<RemoteManifestRead, 'source'>> => {
     if (opts.lean) {
-      const { head, files } = await readRemoteManifestLean(dest, r.source, r.id);
+      const { head, files } = await readRemoteManifestLean(dest, r.source, r.id, 0, opts.each);
       return { m: head, files };
     }
     const m = await readRemoteManifest(dest, r.source, r.id);
+    opts.each?.(r, m, heldFiles(m.files));
     return { m, files: heldFiles(m.files) };
   };
   // Several at once: each read costs round trips (SFTP: stat, open, read, close), 40 ms each to a distant server.
