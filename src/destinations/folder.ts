@@ -16,6 +16,9 @@ import {
 } from './destination.js';
 import { folderRules } from './rules.js';
 
+/** Files a listing asks the size and time of at once (listFiles). */
+const STATS_AT_ONCE = 32;
+
 /** Temporary names of files being written; never listed, replaced by the next copy. */
 export const PART_MARK = '.respaldo-part-';
 
@@ -275,15 +278,26 @@ export class FolderDestination implements Destination {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
         this.fail(err, `listing ${dir.endsWith('/') ? dir : `${dir}/`}`);
       }
-      for (const e of entries) {
-        const p = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory()) await walk(p);
-        else if (e.isFile() && (opts.temps || !isPartName(e.name))) {
-          const st = await fsp.stat(join(this.root, dir, p)).catch(() => null);
-          if (!st) continue; // renamed or removed meanwhile
-          const temp = isPartName(e.name);
-          out.push({ path: p, size: st.size, modifiedAt: st.mtime.toISOString(), ...(temp ? { temp } : {}) });
+      const path = (e: { name: string }): string => (rel ? `${rel}/${e.name}` : e.name);
+      for (let i = 0; i < entries.length;) {
+        if (entries[i]!.isDirectory()) {
+          await walk(path(entries[i++]!));
+          continue;
         }
+        // The files up to the next folder, STATS_AT_ONCE at a time (one after another, the 100 000 files of a set took
+        // 3.5 s to list), in the folder's order.
+        const run: string[] = [];
+        for (; i < entries.length && run.length < STATS_AT_ONCE && !entries[i]!.isDirectory(); i++) {
+          const e = entries[i]!;
+          if (e.isFile() && (opts.temps || !isPartName(e.name))) run.push(path(e));
+        }
+        const stats = await Promise.all(run.map((p) => fsp.stat(join(this.root, dir, p)).catch(() => null)));
+        run.forEach((p, k) => {
+          const st = stats[k];
+          if (!st) return; // renamed or removed meanwhile
+          const temp = isPartName(p.slice(p.lastIndexOf('/') + 1));
+          out.push({ path: p, size: st.size, modifiedAt: st.mtime.toISOString(), ...(temp ? { temp } : {}) });
+        });
       }
     };
     await walk('');
