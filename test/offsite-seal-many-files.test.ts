@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { SEALED_SENT_NAME, SealedSentRecord, type SealedFile } from '../src/engine/copy-seal.js';
+import { SEALED_SENT_JOURNAL, SEALED_SENT_NAME, SealedSentRecord, type SealedFile } from '../src/engine/copy-seal.js';
 import { ageKeygen } from './helpers/age.js';
 import { parseJsonOutput } from './helpers/cli.js';
-import { cli, peakRss } from './helpers/offsite.js';
+import { cli, peakRss, sealedSentPaths } from './helpers/offsite.js';
 import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 /**
@@ -19,10 +19,7 @@ const file = (n: number): SealedFile => ({
   plain: { bytes: n, md5: 'a'.repeat(32), sha256: 'b'.repeat(64) },
   sealed: { bytes: n + 200, md5: 'c'.repeat(32), sha256: 'd'.repeat(64) },
 });
-const recorded = (dir: string) =>
-  Object.keys(
-    (JSON.parse(readFileSync(join(dir, SEALED_SENT_NAME), 'utf8')) as Record<string, { files: object }>)['nas']!.files,
-  );
+const recorded = (dir: string) => sealedSentPaths(dir, 'nas');
 
 describe('the record of files sent encrypted', () => {
   it('holds every file recorded once flushed; read back, those there at their recorded size are skipped', async () => {
@@ -41,6 +38,63 @@ describe('the record of files sent encrypted', () => {
     expect([...again.alreadySent(parts, remote).keys()]).toEqual(['application/f0.zst']);
   });
 
+  it('each write adds the files recorded since: the record is never written again whole', async () => {
+    const dir = makeTmpDir();
+    const journal = join(dir, SEALED_SENT_JOURNAL);
+    const record = new SealedSentRecord(dir, 'nas', enc);
+    record.record('application/f0.zst', file(0));
+    await record.flush();
+    const first = readFileSync(journal, 'utf8');
+    const inode = statSync(journal).ino;
+    record.record('application/f1.zst', file(1));
+    await record.flush();
+    const second = readFileSync(journal, 'utf8');
+    expect(second.startsWith(first)).toBe(true);
+    expect(statSync(journal).ino).toBe(inode);
+    expect(second.slice(first.length).trim().split('\n')).toHaveLength(1);
+    expect(statSync(journal).mode & 0o777).toBe(0o600);
+  });
+
+  it('read back: a line cut short by a kill is skipped, files sent to other recipients are not skipped', async () => {
+    const dir = makeTmpDir();
+    const journal = join(dir, SEALED_SENT_JOURNAL);
+    const parts = [0, 1, 2].map((i) => ({ path: `application/f${i}.zst`, size: i, sha256: 'b'.repeat(64) }));
+    const remote = new Map(parts.map((p, i) => [`${p.path}.age`, i + 200]));
+    const killed = new SealedSentRecord(dir, 'nas', enc);
+    killed.record('application/f0.zst', file(0));
+    killed.record('application/f1.zst', file(1));
+    await killed.flush();
+    appendFileSync(journal, '{"destination":"nas","path":"application/f2.zst","pla'); // killed in its write
+    const rerun = new SealedSentRecord(dir, 'nas', enc);
+    expect([...rerun.alreadySent(parts, remote).keys()].sort()).toEqual(['application/f0.zst', 'application/f1.zst']);
+    rerun.record('application/f2.zst', file(2));
+    await rerun.flush();
+    const third = new SealedSentRecord(dir, 'nas', enc);
+    expect(third.alreadySent(parts, remote).size).toBe(3); // the rerun's lines start on a line of their own
+    // The recipients changed since: what was sent was encrypted for others, and is sent again.
+    const other = new SealedSentRecord(dir, 'nas', { ...enc, recipients: ['age1y'] });
+    expect(other.alreadySent(parts, remote).size).toBe(0);
+    other.record('application/f0.zst', file(0));
+    await other.flush();
+    // Back to the first recipients: only what was sent since the change counts (the change replaced those files).
+    expect(new SealedSentRecord(dir, 'nas', enc).alreadySent(parts, remote).size).toBe(0);
+  });
+
+  it('the record an earlier build wrote whole (sealed-sent.json) is read to resume, and cleared with the copy', async () => {
+    const dir = makeTmpDir();
+    writeFileSync(
+      join(dir, SEALED_SENT_NAME),
+      JSON.stringify({ nas: { encryption: enc, files: { 'a.zst': file(1) } }, cloud: { encryption: enc, files: {} } }),
+    );
+    const record = new SealedSentRecord(dir, 'nas', enc);
+    const parts = [{ path: 'a.zst', size: 1, sha256: 'b'.repeat(64) }];
+    expect([...record.alreadySent(parts, new Map([['a.zst.age', 201]])).keys()]).toEqual(['a.zst']);
+    await record.clear();
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, SEALED_SENT_NAME), 'utf8')) as object)).toEqual(['cloud']);
+    await new SealedSentRecord(dir, 'cloud', enc).clear();
+    expect(existsSync(join(dir, SEALED_SENT_NAME))).toBe(false);
+  });
+
   it('cleared while a write waits: nothing is left beside the set, other destinations kept', async () => {
     const dir = makeTmpDir();
     const other = new SealedSentRecord(dir, 'cloud', enc);
@@ -50,9 +104,10 @@ describe('the record of files sent encrypted', () => {
     record.record('a.zst', file(1));
     record.record('b.zst', file(2)); // waits for the first write
     await record.clear();
-    expect(Object.keys(JSON.parse(readFileSync(join(dir, SEALED_SENT_NAME), 'utf8')) as object)).toEqual(['cloud']);
+    expect(recorded(dir)).toEqual([]);
+    expect(sealedSentPaths(dir, 'cloud')).toEqual(['a.zst']);
     await other.clear();
-    expect(existsSync(join(dir, SEALED_SENT_NAME))).toBe(false);
+    expect(existsSync(join(dir, SEALED_SENT_JOURNAL))).toBe(false);
   });
 });
 
@@ -78,7 +133,7 @@ describe('an encrypted copy of many small files', () => {
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--db', 'users'])).stdout);
     const peak = await peakRss(s, ['copy', m.id, '--to', 'nas']);
     expect(peak, `peak RSS ${peak.toFixed(0)} MiB`).toBeLessThan(150);
-    expect(existsSync(join(s.backupDir, m.id, SEALED_SENT_NAME))).toBe(false);
+    expect(existsSync(join(s.backupDir, m.id, SEALED_SENT_JOURNAL))).toBe(false);
     const back = join(s.dir, 'back');
     await cli(s, ['restore', m.id, '--from', 'nas', '--files', '--to', back, '--yes']);
     for (const i of [0, 1999, 3999]) {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
-import { sealedAlreadySent, SEALED_SENT_NAME, type SealedFile } from '../src/engine/copy-seal.js';
+import { sealedAlreadySent, SEALED_SENT_JOURNAL } from '../src/engine/copy-seal.js';
 import { collect, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
-import { cli, SECRET } from './helpers/offsite.js';
+import { cli, sealedSentPaths, SECRET } from './helpers/offsite.js';
 import { S3RVER_KEY, startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { demoSetup } from './helpers/tmp.js';
 import { ageKeygen } from './helpers/age.js';
@@ -20,7 +20,6 @@ afterEach(async () => {
   await stopAllS3rvers();
 });
 
-type Record = { [dest: string]: { files: { [path: string]: SealedFile } } };
 
 const hashes = (n: number, sha = 'a'.repeat(64)) => ({ bytes: n, md5: 'b'.repeat(32), sha256: sha });
 const enc = { format: 'age' as const, recipients: ['age1x'], passphrase: false };
@@ -79,9 +78,8 @@ describe('an encrypted copy killed mid-copy', () => {
       }),
     );
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
-    const record = join(s.backupDir, m.id, SEALED_SENT_NAME);
-    const recorded = () =>
-      existsSync(record) ? Object.keys((JSON.parse(readFileSync(record, 'utf8')) as Record).offsite!.files) : [];
+    const record = join(s.backupDir, m.id, SEALED_SENT_JOURNAL);
+    const recorded = () => sealedSentPaths(join(s.backupDir, m.id), 'offsite');
 
     const child = startCli(['copy', '--config', s.configFile], {
       cwd: s.dir,

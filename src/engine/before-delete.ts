@@ -4,7 +4,7 @@ import { formatLocal } from '../core/format.js';
 import { phrase, type Phrase } from '../core/phrases.js';
 import type { FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { DRILLED_NAME, KEEP_MARK, VERIFIED_NAME, listSets, setDir } from './catalog.js';
-import { SEALED_SENT_NAME } from './copy-seal.js';
+import { SEALED_SENT_JOURNAL, SEALED_SENT_NAME } from './copy-seal.js';
 import { COPIES_NAME } from './copy.js';
 import { MANIFEST_NAME } from './manifest.js';
 
@@ -30,7 +30,7 @@ const ATOMIC_TEMP = /^\.\d+\.\d+\.[a-z0-9]*\.tmp$/;
  * 100 000 files) make it compare the paths themselves, as it did.
  */
 export function strayFiles(dir: string, m: Manifest, files: Iterable<FileEntry> = m.files): string[] {
-  const marks = [VERIFIED_NAME, DRILLED_NAME, COPIES_NAME, SEALED_SENT_NAME];
+  const marks = [VERIFIED_NAME, DRILLED_NAME, COPIES_NAME, SEALED_SENT_NAME, SEALED_SENT_JOURNAL];
   const written = new PathHashes();
   for (const p of [MANIFEST_NAME, KEEP_MARK, ...marks]) written.add(p);
   for (const d of m.databases) {

@@ -20,9 +20,9 @@ import {
   type CopyOptions,
   type CopyResult,
 } from './copy.js';
-import { sealedManifest, sendSealed, type LocalPart, type SealedFile } from './copy-seal.js';
+import { putSealedManifest, sendSealed, type LocalPart, type SealedFile } from './copy-seal.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
-import { MANIFEST_NAME } from './manifest.js';
+import { MANIFEST_NAME, type ManifestFiles } from './manifest.js';
 import { mapLimited } from './limited.js';
 import { readRemoteManifest } from './remote.js';
 
@@ -39,7 +39,9 @@ export interface VerifiedCopy {
   source: string;
   dir: string;
   key: string;
+  /** The set's head, read lean, and its file entries (an encrypted copy's manifest lists them all). */
   m: Manifest;
+  entries: ManifestFiles;
   files: LocalPart[];
   /** Sizes of the files there, by stored path. */
   remote: Map<string, number>;
@@ -236,10 +238,11 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
   c.result.resent = todo.map((f) => ({ path: f.path + AGE_EXTENSION, problem: f.problem }));
   if (bad.length) throw refuseDamaged(c, bad);
   if (todo.length) {
-    const doc = Buffer.from(JSON.stringify(sealedManifest(c.m, sent, sealer), null, 2) + '\n');
-    await withRetries(() => c.dest.put(`${c.key}/${MANIFEST_NAME}`, bufferStream(doc), doc.length), opts);
+    const size = await putSealedManifest(c.dest, c.key, c.m, () => c.entries.entries(), sent, sealer, (work) =>
+      withRetries(work, opts),
+    );
     c.result.filesSent++;
-    c.result.bytesSent += doc.length;
+    c.result.bytesSent += size;
   }
   const gone = await removeUnsealed(c.dest, c.key, c.files, c.remote, opts);
   if (gone.length) c.result.removedUnencrypted = gone;

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VerifyError } from '../core/errors.js';
-import type { Manifest, ManifestEncryption, PlainHashes } from '../core/types.js';
+import type { FileEntry, Manifest, ManifestEncryption, PlainHashes } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
-import { writeFileAtomic } from './fs-util.js';
+import { FILE_MODE, writeFileAtomic } from './fs-util.js';
 import { digestOf } from './hash-file.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
-import { MANIFEST_NAME } from './manifest.js';
+import { MANIFEST_NAME, manifestText } from './manifest.js';
 
 /**
  * Copies of an unencrypted local set to a destination with `encrypt: true`: every stored file is
@@ -101,19 +102,11 @@ export async function sendSealed(
 const SEAL_WHOLE_MAX = 64 << 10;
 
 /**
- * Pure: the manifest of the encrypted copy of local set `m`: stored paths with `.age`, the ciphertext's
- * size and hashes (`sent`, by local path), and the local file's as `plain`.
+ * Pure: the head of the manifest of the encrypted copy of local set `m` (its `files` as they are, see sealedEntry):
+ * stored paths with `.age`, the ciphertext's size and hashes (`sent`, by local path), the local file's as `plain`.
  */
-export function sealedManifest(
-  m: Manifest,
-  sent: Map<string, { plain: PlainHashes; sealed: PlainHashes }>,
-  sealer: Sealer,
-): Manifest {
-  const at = (p: string) => {
-    const s = sent.get(p);
-    if (!s) throw new Error(`no encrypted copy of ${p}`);
-    return s;
-  };
+export function sealedHead(m: Manifest, sent: ReadonlyMap<string, SealedFile>, sealer: Sealer): Manifest {
+  const at = sentOf(sent);
   const databases = m.databases.map((d) => {
     if (!d.file) return d;
     const s = at(d.file);
@@ -138,13 +131,76 @@ export function sealedManifest(
       ...(extras ? { extras } : {}),
     };
   });
-  const files = m.files.map((f) => {
-    if (!f.stored) return f;
-    const s = at(f.stored);
-    return { ...f, stored: f.stored + AGE_EXTENSION, md5: s.sealed.md5, sha256: s.sealed.sha256, plain: s.plain };
-  });
-  const storedBytes = [...sent.values()].reduce((n, s) => n + s.sealed.bytes, 0);
-  return { ...m, encryption: sealer.describe, databases, files, totals: { ...m.totals, storedBytes } };
+  let storedBytes = 0;
+  for (const s of sent.values()) storedBytes += s.sealed.bytes;
+  return { ...m, encryption: sealer.describe, databases, totals: { ...m.totals, storedBytes } };
+}
+
+/** Pure: a file's entry in the manifest of the encrypted copy (sealedHead). */
+export function sealedEntry(f: FileEntry, sent: ReadonlyMap<string, SealedFile>): FileEntry {
+  if (!f.stored) return f;
+  const s = sentOf(sent)(f.stored);
+  return { ...f, stored: f.stored + AGE_EXTENSION, md5: s.sealed.md5, sha256: s.sealed.sha256, plain: s.plain };
+}
+
+function sentOf(sent: ReadonlyMap<string, SealedFile>): (path: string) => SealedFile {
+  return (p) => {
+    const s = sent.get(p);
+    if (!s) throw new Error(`no encrypted copy of ${p}`);
+    return s;
+  };
+}
+
+/**
+ * The text of the manifest of the encrypted copy of `m` (a head read lean) and its file entries `entries`
+ * (sealedHead, sealedEntry), as respaldo writes a manifest, in pieces of about 64 KiB: the entries gone through as it
+ * is made, none held. Made whole, with the entries held, the manifest of a copy of 20 000 files took its copy to 202
+ * MiB.
+ */
+export function* sealedManifestText(
+  m: Manifest,
+  entries: Iterable<FileEntry>,
+  sent: ReadonlyMap<string, SealedFile>,
+  sealer: Sealer,
+): Generator<Buffer> {
+  function* texts(): Generator<string> {
+    for (const f of entries) yield (JSON.stringify(sealedEntry(f, sent), null, 2) ?? 'null').replace(/\n/g, '\n    ');
+  }
+  let pending: string[] = [];
+  let length = 0;
+  for (const piece of manifestText(sealedHead(m, sent, sealer), texts())) {
+    pending.push(piece);
+    length += piece.length;
+    if (length < TEXT_PIECE) continue;
+    yield Buffer.from(pending.join(''));
+    pending = [];
+    length = 0;
+  }
+  if (pending.length) yield Buffer.from(pending.join(''));
+}
+
+const TEXT_PIECE = 64 << 10;
+
+/**
+ * Sends the manifest of the encrypted copy of `m` (sealedManifestText) to `<key>/manifest.json`: its text made once
+ * for its size, again as it is sent (`entries` gives the entries anew each time; `attempt` tries the send again on
+ * transient errors). Returns its size.
+ */
+export async function putSealedManifest(
+  dest: Destination,
+  key: string,
+  m: Manifest,
+  entries: () => Iterable<FileEntry>,
+  sent: ReadonlyMap<string, SealedFile>,
+  sealer: Sealer,
+  attempt: (work: () => Promise<void>) => Promise<void>,
+): Promise<number> {
+  let size = 0;
+  for (const piece of sealedManifestText(m, entries(), sent, sealer)) size += piece.length;
+  await attempt(() =>
+    dest.put(`${key}/${MANIFEST_NAME}`, Readable.from(sealedManifestText(m, entries(), sent, sealer)), size),
+  );
+  return size;
 }
 
 /** Whether the encrypted copy at the destination is complete: its manifest and every `.age` file listed. */
@@ -152,8 +208,19 @@ export function sealedCopyComplete(parts: LocalPart[], remote: Map<string, numbe
   return remote.has(MANIFEST_NAME) && parts.every((p) => remote.has(p.path + AGE_EXTENSION));
 }
 
-/** The record of encrypted files sent by copies not yet complete, beside the local set. */
+/**
+ * The record of encrypted files sent by copies not yet complete, beside the local set, as builds before 2026-12-07
+ * wrote it (one JSON document, written whole): read by the copy that resumes such a copy, cleared with it.
+ */
 export const SEALED_SENT_NAME = 'sealed-sent.json';
+
+/**
+ * The record of encrypted files sent by copies not yet complete, beside the local set: a line of JSON for each file
+ * sent (`destination`, `path`, `plain`, `sealed`), after a line naming the encryption of what follows for that
+ * destination (`destination`, `encryption`); lines are only added (a line cut short by a crash is skipped), and a
+ * destination's go once its copy is complete.
+ */
+export const SEALED_SENT_JOURNAL = 'sealed-sent.jsonl';
 
 /** What one file's encrypted copy is: the local file's hashes and the ciphertext's. */
 export interface SealedFile {
@@ -168,6 +235,42 @@ function readSealedSent(dir: string): SealedSentDoc {
     return JSON.parse(readFileSync(join(dir, SEALED_SENT_NAME), 'utf8')) as SealedSentDoc;
   } catch {
     return {};
+  }
+}
+
+/** The lines of the text file `file`, read 64 KiB at a time (none if it is not there). */
+function* linesOf(file: string): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return;
+  }
+  try {
+    const chunk = Buffer.allocUnsafe(64 << 10);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (let at = 0; ;) {
+      const n = readSync(fd, chunk, 0, chunk.length, at);
+      at += n;
+      const text = rest + (n ? decoder.write(chunk.subarray(0, n)) : decoder.end());
+      const lines = text.split('\n');
+      rest = n ? lines.pop()! : '';
+      yield* lines;
+      if (!n) return;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A line of the journal, or null for one that is not JSON of an object (cut short by a crash). */
+function journalLine(line: string): Record<string, unknown> | null {
+  try {
+    const x: unknown = JSON.parse(line);
+    return x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
 }
 
@@ -195,13 +298,17 @@ export function sealedAlreadySent(
 }
 
 /**
- * Least time between two writes of `sealed-sent.json`. Written after every file (each write the whole record, fsynced,
- * one after another, every send waiting for its own), a copy of 5000 small files took 112–118 s and peaked at
- * 276–322 MiB RSS; a file sent and not yet recorded when a copy is cut short is only sent again.
+ * Least time between two writes to the record. Written after every file (each write the whole record, fsynced, one
+ * after another, every send waiting for its own), a copy of 5000 small files took 112–118 s and peaked at 276–322
+ * MiB RSS; a file sent and not yet recorded when a copy is cut short is only sent again.
  */
 const RECORD_EVERY_MS = 500;
 
-/** The `sealed-sent.json` entry of one destination for one local set: read, recorded file by file, cleared. */
+/**
+ * One destination's record of the encrypted files sent of one local set (SEALED_SENT_JOURNAL): read, added to file by
+ * file, cleared. Each write adds the lines of the files recorded since the last: written whole each time (as
+ * SEALED_SENT_NAME was), the record of a copy of 20 000 files was read, parsed and written again twice a second.
+ */
 export class SealedSentRecord {
   private writes: Promise<void> = Promise.resolve();
   /** A write waits to start (it writes every file recorded until it starts), and what ends its wait at once. */
@@ -210,32 +317,54 @@ export class SealedSentRecord {
   private timer: NodeJS.Timeout | undefined;
   private lastWrite = 0;
   private cleared = false;
-  private readonly files: Record<string, SealedFile>;
-  private readonly previous: { encryption: ManifestEncryption; files: Record<string, SealedFile> } | undefined;
+  /** Lines not written yet. */
+  private pending: string[] = [];
+  /** The line naming the encryption of this run's files, until written before the first of them. */
+  private header: string | null;
+  /**
+   * Whether the next write starts on a new line: the first of a run (a run killed in a write left a line cut short)
+   * and one after a failed write (a full disk). An empty line is skipped when read.
+   */
+  private newLine = true;
 
   constructor(
     private readonly dir: string,
     private readonly destination: string,
     private readonly encryption: ManifestEncryption,
   ) {
-    this.previous = readSealedSent(dir)[destination];
-    this.files = {};
+    this.header = JSON.stringify({ destination, encryption });
   }
 
-  /** Files already complete at the destination (see `sealedAlreadySent`); they are kept in the record. */
+  /**
+   * Files already complete at the destination (see `sealedAlreadySent`): recorded for this destination, in the
+   * journal under this encryption or in a record of an earlier build.
+   */
   alreadySent(parts: LocalPart[], remote: Map<string, number>): Map<string, SealedFile> {
-    const found = sealedAlreadySent(parts, this.previous, this.encryption, remote);
-    for (const [p, r] of found) this.files[p] = r;
+    const found = sealedAlreadySent(parts, readSealedSent(this.dir)[this.destination], this.encryption, remote);
+    const same = (e: unknown): boolean => JSON.stringify(e) === JSON.stringify(this.encryption);
+    let files: Record<string, SealedFile> = Object.create(null) as Record<string, SealedFile>;
+    let ours = false;
+    for (const line of linesOf(join(this.dir, SEALED_SENT_JOURNAL))) {
+      const x = journalLine(line);
+      if (x?.destination !== this.destination) continue;
+      if ('encryption' in x) {
+        // Sent for other recipients: those files there were (or will be) replaced, whatever was recorded before.
+        ours = same(x.encryption);
+        if (!ours) files = Object.create(null) as Record<string, SealedFile>;
+      } else if (ours && typeof x.path === 'string') files[x.path] = x as unknown as SealedFile;
+    }
+    for (const [p, r] of sealedAlreadySent(parts, { encryption: this.encryption, files }, this.encryption, remote))
+      found.set(p, r);
     return found;
   }
 
   /**
    * Records that `path` is complete at the destination: written with the files recorded after it, at most every
-   * RECORD_EVERY_MS (writes are serialized; the file is replaced atomically). Best effort: a record that cannot be
-   * written only means the file is sent again.
+   * RECORD_EVERY_MS (writes are serialized; lines added to the journal, fsynced). Best effort: a record that cannot
+   * be written only means the file is sent again.
    */
   record(path: string, r: SealedFile): void {
-    this.files[path] = r;
+    this.pending.push(JSON.stringify({ destination: this.destination, path, plain: r.plain, sealed: r.sealed }));
     if (this.queued) return;
     this.queued = true;
     this.writes = this.writes
@@ -248,7 +377,7 @@ export class SealedSentRecord {
           });
         this.queued = false;
         this.lastWrite = Date.now();
-        if (!this.cleared) await this.save({ encryption: this.encryption, files: this.files });
+        if (!this.cleared) await this.append();
       })
       .catch(() => undefined);
   }
@@ -260,18 +389,60 @@ export class SealedSentRecord {
     await this.writes;
   }
 
-  /** Removes this destination's entry (the copy is complete); the file goes when no entry is left. Best effort. */
+  /**
+   * Removes this destination's lines (the copy is complete), and its entry of an earlier build's record; a file
+   * goes when nothing else is left in it. Best effort.
+   */
   async clear(): Promise<void> {
     this.cleared = true;
     await this.flush();
-    await this.save(null).catch(() => undefined);
+    await this.drop().catch(() => undefined);
   }
 
-  private async save(entry: SealedSentDoc[string] | null): Promise<void> {
-    const others = Object.entries(readSealedSent(this.dir)).filter(([name]) => name !== this.destination);
-    const doc: SealedSentDoc = Object.fromEntries(entry ? [...others, [this.destination, entry]] : others);
-    if (Object.keys(doc).length)
-      await writeFileAtomic(join(this.dir, SEALED_SENT_NAME), JSON.stringify(doc, null, 2) + '\n');
+  private async append(): Promise<void> {
+    if (!this.pending.length) return;
+    const lines = this.header ? [this.header, ...this.pending] : this.pending;
+    const header = this.header;
+    this.pending = [];
+    this.header = null;
+    try {
+      const fh = await open(join(this.dir, SEALED_SENT_JOURNAL), 'a', FILE_MODE);
+      try {
+        await fh.writeFile((this.newLine ? '\n' : '') + lines.join('\n') + '\n');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      this.newLine = false;
+    } catch (err) {
+      // Tried again at the next write, on a line of its own: a line written in part is skipped when read.
+      this.pending = [...(header ? lines.slice(1) : lines), ...this.pending];
+      this.header = header;
+      this.newLine = true;
+      throw err;
+    }
+  }
+
+  private async drop(): Promise<void> {
+    const journal = join(this.dir, SEALED_SENT_JOURNAL);
+    const destination = this.destination;
+    // Another destination's lines are kept; this one's go, and lines cut short or empty with them.
+    const keeps = (line: string): boolean => {
+      const x = journalLine(line);
+      return x !== null && x.destination !== destination;
+    };
+    let others = 0;
+    for (const line of linesOf(journal)) if (keeps(line)) others++;
+    function* kept(): Generator<string> {
+      for (const line of linesOf(journal)) if (keeps(line)) yield line + '\n';
+    }
+    if (others) await writeFileAtomic(journal, kept());
+    else await rm(journal, { force: true });
+    const doc = readSealedSent(this.dir);
+    if (!(this.destination in doc)) return;
+    const left = Object.fromEntries(Object.entries(doc).filter(([name]) => name !== destination));
+    if (Object.keys(left).length)
+      await writeFileAtomic(join(this.dir, SEALED_SENT_NAME), JSON.stringify(left, null, 2) + '\n');
     else await rm(join(this.dir, SEALED_SENT_NAME), { force: true });
   }
 }

@@ -27,11 +27,11 @@ import { processAlive } from './lock.js';
 import { mapLimited } from './limited.js';
 import { writeLog } from './log.js';
 import { heldYoung } from './garbage.js';
-import { MANIFEST_NAME, nextBackupOnly } from './manifest.js';
+import { MANIFEST_NAME, nextBackupOnly, type ManifestFiles } from './manifest.js';
 import { printedName } from '../core/format.js';
 import { isSetId } from './set-id.js';
 import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
-import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
+import { putSealedManifest, SealedSentRecord, sealedCopyComplete, sendSealed, type LocalPart } from './copy-seal.js';
 import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
@@ -351,12 +351,10 @@ export async function copySet(
       }
     } else await refuseAnotherSet(dest, dc.source!, m, opts);
     const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
-    // The manifest an encrypted copy writes there lists every file: read whole for it alone.
-    const whole = sealer ? { ...m, files: [...entries.entries()] } : m;
     const parallel = dc.parallel ?? 4;
     const verified = opts.verify
       ? await copyVerified(
-          { destName, dest, source: dc.source!, dir, key, m: whole, files, remote, sealer, result, parallel },
+          { destName, dest, source: dc.source!, dir, key, m, entries, files, remote, sealer, result, parallel },
           opts,
         )
       : false;
@@ -366,7 +364,7 @@ export async function copySet(
       dest.expectFiles(todo.map((f) => ({ source: join(dir, f.path), size: f.size })));
     if (!verified) result.filesAlreadyThere = files.length - todo.length;
     if (sealer && !verified)
-      await copySealed(destName, dest, dir, key, whole, files, remote, sealer, result, dc.parallel ?? 4, opts);
+      await copySealed(destName, dest, dir, key, { m, entries }, files, remote, sealer, result, parallel, opts);
     await mapLimited(todo, dc.parallel ?? 4, async (f) => {
       await withRetries(() => sendFile(dest!, dir, key, f, opts.signal), opts);
       result.filesSent++;
@@ -478,7 +476,7 @@ async function copySealed(
   dest: Destination,
   dir: string,
   key: string,
-  m: Manifest,
+  set: { m: Manifest; entries: ManifestFiles },
   files: LocalPart[],
   remote: Map<string, number>,
   sealer: Sealer,
@@ -504,10 +502,11 @@ async function copySealed(
     await record.flush(); // what was sent is skipped by the next copy
     throw err;
   });
-  const doc = Buffer.from(JSON.stringify(sealedManifest(m, sent, sealer), null, 2) + '\n');
-  await withRetries(() => dest.put(`${key}/${MANIFEST_NAME}`, bufferStream(doc), doc.length), opts);
+  const size = await putSealedManifest(dest, key, set.m, () => set.entries.entries(), sent, sealer, (work) =>
+    withRetries(work, opts),
+  );
   result.filesSent++;
-  result.bytesSent += doc.length;
+  result.bytesSent += size;
   await record.clear();
   const gone = await removeUnsealed(dest, key, files, remote, opts);
   if (gone.length) result.removedUnencrypted = gone;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { formatLocal } from '../../src/core/format.js';
 import { expect } from 'vitest';
 import type { Manifest } from '../../src/core/types.js';
+import { SEALED_SENT_JOURNAL } from '../../src/engine/copy-seal.js';
 import type { RemoteSetSummary } from '../../src/engine/remote.js';
 import { CLI_BIN, collect, describeResult, parseJsonOutput, runCli, startNode, type CliResult } from './cli.js';
 import { S3RVER_KEY, s3Destination, type S3Server } from './s3rver.js';
@@ -190,4 +191,23 @@ export async function fullThenIncremental() {
     here: (id: string) => join(s.backupDir, id),
     there: (id: string) => join(s.dir, 'nas', 'srv1', id),
   };
+}
+
+/**
+ * The paths the record of an encrypted copy (SEALED_SENT_JOURNAL in the set folder `dir`) says were sent to
+ * `destination`, in the order recorded; lines cut short skipped.
+ */
+export function sealedSentPaths(dir: string, destination: string): string[] {
+  const file = join(dir, SEALED_SENT_JOURNAL);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        const x = JSON.parse(line) as { destination?: string; path?: string };
+        return x.destination === destination && x.path ? [x.path] : [];
+      } catch {
+        return [];
+      }
+    });
 }
