@@ -12,7 +12,7 @@ import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { FILE_MODE, writeFileAtomic } from './fs-util.js';
 import { digestOf } from './hash-file.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
-import { MANIFEST_NAME, manifestText } from './manifest.js';
+import { entryTexts, MANIFEST_NAME, manifestText } from './manifest.js';
 
 /**
  * Copies of an unencrypted local set to a destination with `encrypt: true`: every stored file is
@@ -163,12 +163,10 @@ export function* sealedManifestText(
   sent: ReadonlyMap<string, SealedFile>,
   sealer: Sealer,
 ): Generator<Buffer> {
-  function* texts(): Generator<string> {
-    for (const f of entries) yield (JSON.stringify(sealedEntry(f, sent), null, 2) ?? 'null').replace(/\n/g, '\n    ');
-  }
   let pending: string[] = [];
   let length = 0;
-  for (const piece of manifestText(sealedHead(m, sent, sealer), texts())) {
+  const texts = entryTexts(entries, (f) => sealedEntry(f, sent));
+  for (const piece of manifestText(sealedHead(m, sent, sealer), texts)) {
     pending.push(piece);
     length += piece.length;
     if (length < TEXT_PIECE) continue;

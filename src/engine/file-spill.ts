@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { FILE_MODE } from './fs-util.js';
 import type { FileEntry } from '../core/types.js';
+import { entryText } from './manifest.js';
 
 /** Bytes of entries gathered before they are written to the spill file. */
 const FLUSH_AT = 64 << 10;
@@ -51,7 +52,7 @@ export class FileEntrySpill {
   /** Keeps `entry` as the `n`th of the manifest's files (its place among those put, whatever the order). */
   put(n: number, entry: FileEntry): void {
     this.reserve(n + 1);
-    const text = Buffer.from((JSON.stringify(entry, null, 2) ?? 'null').replace(/\n/g, '\n    '));
+    const text = Buffer.from(entryText(entry));
     this.offsets[n] = this.written + this.pendingBytes;
     this.lengths[n] = text.length + 1; // 0: no entry at this place
     this.pending.push(text);

@@ -55,11 +55,20 @@ export function* manifestText(m: Manifest, files?: Iterable<string>): Generator<
       yield (JSON.stringify(value, null, 2) ?? 'null').replace(/\n/g, '\n  ');
       continue;
     }
-    for (const [i, item] of value.entries())
-      yield `${i ? ',' : '['}\n    ${(JSON.stringify(item, null, 2) ?? 'null').replace(/\n/g, '\n    ')}`;
+    for (const [i, item] of value.entries()) yield `${i ? ',' : '['}\n    ${entryText(item)}`;
     yield '\n  ]';
   }
   yield '\n}\n';
+}
+
+/** The text of an entry of a manifest's `files` or `folders` as manifestText writes it (its lines indented there). */
+export function entryText(entry: unknown): string {
+  return (JSON.stringify(entry, null, 2) ?? 'null').replace(/\n/g, '\n    ');
+}
+
+/** The texts of `entries` (entryText), each as `as` gives it, for manifestText's `files`: made as they are read. */
+export function* entryTexts<T>(entries: Iterable<T>, as: (entry: T) => unknown = (e) => e): Generator<string> {
+  for (const e of entries) yield entryText(as(e));
 }
 
 export function isSafeRelative(p: string): boolean {

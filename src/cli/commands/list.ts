@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DUMP_MEMBER_ROLE, type FileEntry, type SetSummary } from '../../core/types.js';
 import { configuredDatabase } from '../../config/lookup.js';
 import { listDamagedSets, listSets, readDrillRecord, readManifestLeanOf, setDir } from '../../engine/catalog.js';
-import { manifestText } from '../../engine/manifest.js';
+import { entryTexts, manifestText } from '../../engine/manifest.js';
 import { printable, printedName } from '../../core/format.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
@@ -180,10 +180,7 @@ export function register(program: Command): void {
       const { head: m, files } = await readManifestLeanOf(cfg, id);
       if (io.json) {
         // The text JSON.stringify(m, null, 2) gives (manifestText), written a line at a time as the entries are read
-        const texts = function* (): Generator<string> {
-          for (const f of files.entries()) yield JSON.stringify(f, null, 2).replace(/\n/g, '\n    ');
-        };
-        await io.printJsonText(linesOf(manifestText(m, texts())));
+        await io.printJsonText(linesOf(manifestText(m, entryTexts(files.entries()))));
         return;
       }
       io.out(`Set ${m.id}  type ${m.type}  status ${m.status}`);
