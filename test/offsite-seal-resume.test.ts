@@ -20,7 +20,6 @@ afterEach(async () => {
   await stopAllS3rvers();
 });
 
-
 const hashes = (n: number, sha = 'a'.repeat(64)) => ({ bytes: n, md5: 'b'.repeat(32), sha256: sha });
 const enc = { format: 'age' as const, recipients: ['age1x'], passphrase: false };
 

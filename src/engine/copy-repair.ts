@@ -238,8 +238,14 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
   c.result.resent = todo.map((f) => ({ path: f.path + AGE_EXTENSION, problem: f.problem }));
   if (bad.length) throw refuseDamaged(c, bad);
   if (todo.length) {
-    const size = await putSealedManifest(c.dest, c.key, c.m, () => c.entries.entries(), sent, sealer, (work) =>
-      withRetries(work, opts),
+    const size = await putSealedManifest(
+      c.dest,
+      c.key,
+      c.m,
+      () => c.entries.entries(),
+      sent,
+      sealer,
+      (work) => withRetries(work, opts),
     );
     c.result.filesSent++;
     c.result.bytesSent += size;

@@ -502,8 +502,14 @@ async function copySealed(
     await record.flush(); // what was sent is skipped by the next copy
     throw err;
   });
-  const size = await putSealedManifest(dest, key, set.m, () => set.entries.entries(), sent, sealer, (work) =>
-    withRetries(work, opts),
+  const size = await putSealedManifest(
+    dest,
+    key,
+    set.m,
+    () => set.entries.entries(),
+    sent,
+    sealer,
+    (work) => withRetries(work, opts),
   );
   result.filesSent++;
   result.bytesSent += size;
