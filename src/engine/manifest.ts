@@ -1,6 +1,6 @@
 /**
  * A set's manifest: its name, how it is written (manifestText) and read (whole, or with its files not held:
- * readManifestLean), and every check of what it holds. One file of about 565 lines: both readers run the same checks
+ * readManifestLean), and every check of what it holds. One file of about 575 lines: both readers run the same checks
  * of each entry of `files` (fileShapeProblem, filePathProblem, …), in the order the whole checks give their errors.
  */
 import { printable, shownName } from '../core/format.js';

@@ -115,15 +115,14 @@ export async function deleteFromDestination(
     const real = files.filter((f) => !f.temp);
     // Every manifest there, its head alone: the sets that apply on this one, and what it is to each database there.
     // This set's entries are gone through as its manifest is read (what it stores is not a file someone put there).
-    let stored: string[] | null = null;
+    let notStored: string[] = [];
     const { manifests, damaged } = await readRemoteManifests(
       dest,
       complete.map((x) => ({ source, id: x })),
       {
-        lean: true,
         each: (r, head, entries) => {
           if (r.id === id)
-            stored = notWrittenByRespaldo(
+            notStored = notWrittenByRespaldo(
               real.map((f) => f.path),
               head,
               [],
@@ -144,7 +143,7 @@ export async function deleteFromDestination(
     const localCopy = existsSync(join(cfg.backupDir, id, MANIFEST_NAME));
     // Without a manifest to read (damaged, or none), what no copy writes is named: a note put in a folder made at
     // the manifest's name, or beside the stored folders, goes with the set, and is said first.
-    const strays = m ? (stored ?? []) : notFromACopy(real.map((f) => f.path));
+    const strays = m ? notStored : notFromACopy(real.map((f) => f.path));
     const check: RemoteDeleteCheck = {
       destination: name,
       where,

@@ -59,7 +59,7 @@ import {
  * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): its manifests first,
  * for the plan and the checks that need no stored file; then its files into a private, journaled folder of
  * backupDir, every file checked on the way, or streamed into the restore (remote-read.ts) when there is no room
- * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 740 lines:
+ * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 760 lines:
  * choosing the set there (for `--path`, the newest storing it), reading its chains and fetching them share the one
  * open destination and the folder they fill.
  */

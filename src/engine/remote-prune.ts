@@ -436,7 +436,6 @@ export async function pruneRemote(
       dest,
       [...complete].map((id) => ({ source, id })),
       {
-        lean: true,
         each: (r, head, files) => {
           const listed = (filesBySet.get(r.id) ?? []).filter((f) => !f.temp).map((f) => f.path);
           const found = notWrittenByRespaldo(listed, head, [], files.entries());

@@ -20,14 +20,7 @@ import { leftGarbage, madeGarbage } from './garbage.js';
 import { eachLimitedOf, mapLimited } from './limited.js';
 import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
-import {
-  MANIFEST_NAME,
-  heldFiles,
-  nextBackupOnly,
-  readManifestFile,
-  readManifestLean,
-  type ManifestFiles,
-} from './manifest.js';
+import { MANIFEST_NAME, nextBackupOnly, readManifestFile, readManifestLean, type ManifestFiles } from './manifest.js';
 import { isSetId } from './set-id.js';
 import {
   chained,
@@ -368,8 +361,7 @@ export interface RemoteListing {
 }
 
 /**
- * A manifest readRemoteManifests read, with what its file entries are; `m.files` is empty when it was read lean (the
- * head alone).
+ * A manifest readRemoteManifests read, lean: `m.files` is empty (the head alone); `files` says what its entries are.
  */
 export interface RemoteManifestRead {
   source: string;
@@ -388,25 +380,20 @@ export type EntriesReader = (ref: { source: string; id: string }, head: Manifest
 export const MANIFESTS_AT_ONCE = 8;
 
 /**
- * Reads and checks the manifest of each of `refs` at `dest`: a manifest that fails its checks (a VerifyError)
- * makes its set damaged, named in `damaged`, and the others are still read; any other error is thrown. `lean`: their
- * heads alone kept; `each` goes through the entries of each as it is read.
+ * Reads and checks the manifest of each of `refs` at `dest`, lean (their heads kept, their entries counted): a
+ * manifest that fails its checks (a VerifyError) makes its set damaged, named in `damaged`, and the others are still
+ * read; any other error is thrown. `each` goes through the entries of each as it is read.
  */
 export async function readRemoteManifests(
   dest: Destination,
   refs: { source: string; id: string }[],
-  opts: { lean?: boolean; each?: EntriesReader } = {},
+  opts: { each?: EntriesReader } = {},
 ): Promise<{ manifests: RemoteManifestRead[]; damaged: RemoteDamagedSet[] }> {
   const manifests: RemoteManifestRead[] = [];
   const damaged: RemoteDamagedSet[] = [];
   const readOne = async (r: { source: string; id: string }): Promise<Omit<RemoteManifestRead, 'source'>> => {
-    if (opts.lean) {
-      const { head, files } = await readRemoteManifestLean(dest, r.source, r.id, 0, opts.each);
-      return { m: head, files };
-    }
-    const m = await readRemoteManifest(dest, r.source, r.id);
-    opts.each?.(r, m, heldFiles(m.files));
-    return { m, files: heldFiles(m.files) };
+    const { head, files } = await readRemoteManifestLean(dest, r.source, r.id, 0, opts.each);
+    return { m: head, files };
   };
   // Several at once: each read costs round trips (SFTP: stat, open, read, close), 40 ms each to a distant server.
   const read = await mapLimited(refs, MANIFESTS_AT_ONCE, async (r) => {
@@ -455,7 +442,7 @@ export async function listRemote(
         ).withPhrases(said, hint);
       }
       // Their heads alone: the list says how many files each set has, never which (one held 40 MiB at 100 000 files).
-      const { manifests, damaged } = await readRemoteManifests(dest, refs, { lean: true });
+      const { manifests, damaged } = await readRemoteManifests(dest, refs);
       // A differential or incremental whose chain there lacks a set (never copied, deleted or pruned there): BROKEN,
       // as `list` says of one here; read from the manifests alone (`verify ID --from` also checks the files' sizes).
       const chainSets = new Map<string, ChainSet[]>();
@@ -551,7 +538,7 @@ export async function remoteChainSets(dest: Destination, source: string): Promis
   const out = new Map<string, ChainSet>();
   // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
   const refs = await withRetries(() => dest.listSets(source));
-  const { manifests } = await readRemoteManifests(dest, refs, { lean: true });
+  const { manifests } = await readRemoteManifests(dest, refs);
   for (const { m, files } of manifests) {
     const problems: Record<string, Phrase> = {};
     for (const d of m.databases) {
