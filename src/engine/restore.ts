@@ -31,9 +31,11 @@ import { localReader, type StoredReader } from './stored-part.js';
 import {
   checkingReader,
   damagedRead,
+  damageThere,
   decryptForRestore,
   dropUnusedSafetySet,
   keepReplacedFiles,
+  readsFilesOnce,
   restoreEndLogged,
   recoverBeforeRestore,
   verifyForRestore,
@@ -45,7 +47,8 @@ import {
  * replaced SQLite files before anything is touched (restore-stage.ts); restoring each database
  * (restore-databases.ts); files (restore-files.ts); the pre_restore sets of databases kept renamed
  * on their servers and rollbacks (restore-safety-sets.ts). This module carries a plan out in that
- * order. Every name callers import from here is re-exported below.
+ * order. Every name callers import from here is re-exported below. About 460 lines: that order and what a failure
+ * at each point of it leaves, in one place.
  */
 export {
   planRestore,
@@ -278,7 +281,7 @@ export async function executeRestore(
         // Files alone, from this folder: each stored file is checked as it is read and decoded (an encrypted one
         // decrypted too), in one pass; a mismatch removes the partial folder, all that was written. With databases,
         // they were checked before those.
-        const oneRead = plan.options.checkAsRead && !plan.databases.length;
+        const oneRead = readsFilesOnce(plan, m);
         const { ownersKept, ownersKeptBecause } = await restoreFiles(oneRead ? dir : read, entries, plan.files.to, {
           setId: m.id,
           codec: m.codec ?? 'gzip',
@@ -287,8 +290,10 @@ export async function executeRestore(
           ...(opts.remote ? { parallel: destinationConfig(cfg, opts.remote.destination).parallel ?? 4 } : {}),
           onFile,
           ...(m.folders ? { folders: chosen ? selectedFolders(m.folders, chosen) : m.folders } : {}),
-          ...(oneRead ? { check: storedCheck(cfg, m, reporter, decrypter) } : {}),
+          ...(oneRead ? { check: storedCheck(cfg, plan, m, reporter, decrypter) } : {}),
           signal,
+        }).catch((err: unknown) => {
+          throw damageThere(cfg, plan, m.id, err);
         });
         if (ownersKept)
           reporter.emit({
@@ -375,15 +380,23 @@ function signalOf(signal: AbortSignal): { signal?: string } {
 }
 
 /**
- * The check of a files restore that reads each stored file once (RestoreOptions.checkAsRead): a mismatch is
- * recorded as a failed verification of the set (list, status --check say it), as a check before would have. An
+ * The check of a files restore that reads each stored file once (readsFilesOnce): a mismatch is recorded as a failed
+ * verification of the set (list, status --check say it), as a check before would have; of a set fetched from a
+ * destination, whose copy here goes with the restore, it is not recorded here (its hint names the destination). An
  * encrypted set's files are decrypted with `decrypter` as they are read.
  */
-function storedCheck(cfg: LoadedConfig, m: Manifest, reporter: Reporter, decrypter?: Decrypter): StoredCheck {
+function storedCheck(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  m: Manifest,
+  reporter: Reporter,
+  decrypter?: Decrypter,
+): StoredCheck {
   return {
     ...(decrypter ? { decrypt: { decrypter, setId: m.id } } : {}),
     damaged: async (file) => {
-      await recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err));
+      if (plan.options.fetchedFrom === undefined)
+        await recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err));
       return damagedRead(m.id, file, 'hash');
     },
   };
