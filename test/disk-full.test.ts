@@ -616,6 +616,37 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(dbDigest(join(s.dir, 'check.db'))).toEqual(dbDigest(s.dbs.inventario));
   });
 
+  it('with its files too: each file decrypted as it is restored, read by its entry (none held)', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    mkdirSync(join(mnt, 'backups'), { recursive: true });
+    const s = demoSetup(
+      { backupDir: join(mnt, 'backups'), files: { config: [], application: [{ path: './data/uploads' }] } },
+      { scale: 1 },
+    );
+    const uploads = join(s.dataDir, 'uploads');
+    mkdirSync(join(uploads, 'a'), { recursive: true });
+    for (let i = 0; i < 30; i++) writeFileSync(join(uploads, 'a', `f${i}.txt`), `upload ${i}\n`.repeat(i + 1));
+    encryptConfig(s.configFile, s.dir);
+    const made = await runCli(['create', '--db', 'inventario', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const st = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 16 * 1024)));
+    const to = join(s.dir, 'back');
+    const r = await runCli(
+      ['restore', 'latest', '--db', 'inventario', '--files', '--to', to, '--yes', '--config', s.configFile],
+      { cwd: s.dir },
+    );
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stderr).toMatch(/has no room to decrypt set \S+ whole first/);
+    for (let i = 0; i < 30; i++)
+      expect(readFileSync(join(to, 'files', 'application', 'uploads', 'a', `f${i}.txt`), 'utf8')).toBe(
+        `upload ${i}\n`.repeat(i + 1),
+      );
+    expect(dbDigest(join(to, 'inventario.db'))).toEqual(dbDigest(s.dbs.inventario));
+  });
+
   it('a backup folder not made yet: status counts the free space of the disk it will be on, not the config folder', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     rmSync(join(mnt, 'backups'), { recursive: true, force: true });

@@ -190,7 +190,9 @@ export async function decryptSet(
  * `.age` file through `read` and decrypts it on the way. age releases only authenticated chunks; the
  * plaintext's size and hashes are checked at the end, and a mismatch or a failed authentication errors the
  * stream before its end (VerifyError, exit 5; a wrong key is a KeyError). For a restore that streams from a
- * destination into the copy it builds beside the target, swapped in only once every file read to its end.
+ * destination into the copy it builds beside the target, swapped in only once every file read to its end. A file
+ * of a manifest read lean (`m.files` empty) is asked for by its encrypted entry (StoredReader's `entry`): its `.age`
+ * file, read through `read` with that entry and checked against its `plain` hashes.
  */
 export function decryptingReader(
   decrypter: Decrypter,
@@ -205,8 +207,8 @@ export function decryptingReader(
       true,
     ).map((p) => [plainPath(p.path), p]),
   );
-  async function* decrypt(file: string): AsyncGenerator<Buffer> {
-    const p = parts.get(file);
+  async function* decrypt(file: string, entry?: FileEntry): AsyncGenerator<Buffer> {
+    const p = entry?.stored === file ? { path: file, plain: entry.plain } : parts.get(file);
     if (!p?.path.endsWith(AGE_EXTENSION))
       throw new VerifyError(
         `Set ${m.id}: ${file} is not listed as an encrypted file of the set.`,
@@ -217,7 +219,7 @@ export function decryptingReader(
     const sha256 = createHash('sha256');
     let bytes = 0;
     try {
-      for await (const chunk of (await openStream(decrypter, read(p.path), label)) as AsyncIterable<Buffer>) {
+      for await (const chunk of (await openStream(decrypter, read(p.path, entry), label)) as AsyncIterable<Buffer>) {
         bytes += chunk.length;
         md5.update(chunk);
         sha256.update(chunk);
@@ -234,9 +236,9 @@ export function decryptingReader(
   }
   // Read from a destination, damage is named there, with its repair (the hint of a local set's damage sent the
   // operator to the local list and disk).
-  async function* named(file: string): AsyncGenerator<Buffer> {
+  async function* named(file: string, entry?: FileEntry): AsyncGenerator<Buffer> {
     try {
-      yield* decrypt(file);
+      yield* decrypt(file, entry);
     } catch (err) {
       if (from && err instanceof VerifyError) {
         const where = `destination "${from.destination}": `;
@@ -245,5 +247,5 @@ export function decryptingReader(
       throw err;
     }
   }
-  return (file) => Readable.from(named(file), { objectMode: false });
+  return (file, entry) => Readable.from(named(file, entry), { objectMode: false });
 }

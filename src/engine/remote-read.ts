@@ -3,13 +3,13 @@ import { Readable } from 'node:stream';
 import { DestinationError, VerifyError } from '../core/errors.js';
 import { printedName } from '../core/format.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
-import type { LoadedConfig, Manifest } from '../core/types.js';
+import type { FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { withRetries } from './copy.js';
 import { decrypterFor } from './crypt.js';
 import { decryptedView, decryptingReader, passphraseSample } from './decrypt-set.js';
 import type { StoredReader } from './stored-part.js';
-import { expectedFiles } from './verify.js';
+import { expectedFiles, expectedOfFile } from './verify.js';
 
 /**
  * Restoring straight from a destination, without a local copy of the set (`restore --from NAME --stream`, or
@@ -82,14 +82,15 @@ export function checkedReader(
   onResume: (r: ResumedRead) => void = () => undefined,
   pauseMs = 500,
 ): StoredReader {
+  // The set's stored files its manifest lists (a manifest read lean: its databases'; a file's comes with its entry).
   const expected = new Map(expectedFiles(m).map((w) => [w.path, w]));
   /** Damage of `file` there: its phrase (`fetch.*There`), said with the hint. */
   const damage = (id: 'fetch.notListed' | 'fetch.missingThere' | 'fetch.changedThere', file: string) => {
     const message = phrase(id, { dest: dest.name, file: `${setKey(source, m.id)}/${printedName(file)}` });
     return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
   };
-  async function* read(file: string): AsyncGenerator<Buffer> {
-    const w = expected.get(file);
+  async function* read(file: string, entry?: FileEntry): AsyncGenerator<Buffer> {
+    const w = expected.get(file) ?? (entry?.stored === file ? expectedOfFile(entry, m.codec) : undefined);
     if (!w) throw damage('fetch.notListed', file);
     const open = (offset: number) =>
       withRetries(() => dest.get(`${setKey(source, m.id)}/${file}`, offset ? { offset } : {})).catch((err: unknown) => {
@@ -123,5 +124,5 @@ export function checkedReader(
     }
     if (hash.digest('hex') !== w.sha256 || (w.bytes !== null && bytes !== w.bytes)) throw damaged();
   }
-  return (file) => Readable.from(read(file), { objectMode: false });
+  return (file, entry) => Readable.from(read(file, entry), { objectMode: false });
 }

@@ -315,7 +315,7 @@ export async function restoreFiles(
             ? createReadStream(join(setRoot, e.stored!), {
                 highWaterMark: readChunkFor(e.size + 1024), // about the stored file
               })
-            : setRoot(e.stored!);
+            : setRoot(e.stored!, e);
         const decoded = pipeline(stoppable(src), decompressorFor(opts.codec ?? 'gzip'), () => undefined);
         // Checked before (its hashes, an encrypted one's plaintext too): data that does not decode is damage (exit 5).
         const plain = Readable.from(undecodableIsDamage(decoded, e.stored!, `${e.group}/${e.relative}`), {

@@ -173,8 +173,8 @@ export async function verifyForRestore(
  * refused restore. A restore of the files alone checked as read (RestoreOptions.checkAsRead) decrypts nothing here:
  * it gets the encrypted manifest and the decrypter, and restore-files.ts decrypts each file as it restores it.
  * `entries`: the set's file entries the restore reads (a manifest read lean: `m.files` empty), gone through for each
- * pass and handed back decrypted as they are read, none held; only a restore decrypting as it reads holds them (its
- * reader finds each file's part by name).
+ * pass and handed back decrypted as they are read, none held; to a restore decrypting as it reads, as they are (its
+ * reader decrypts each file by its encrypted entry).
  */
 export async function decryptForRestore(
   cfg: LoadedConfig,
@@ -207,10 +207,8 @@ export async function decryptForRestore(
         free: formatBytes(free),
       };
       reporter.emit({ type: 'warning', ...said('note.decryptAsRestored', room) });
-      const held = { ...m, files: [...entries.entries()] };
-      const view = decryptedView(held);
-      const read = decryptingReader(decrypter, localReader(dir, m.id), held);
-      return { manifest: view, entries: heldFiles(view.files), read };
+      // Each file read by its encrypted entry (StoredReader's `entry`): none held.
+      return { manifest: decryptedView(m), entries, read: decryptingReader(decrypter, localReader(dir, m.id), m) };
     }
     const whole = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter, signal).catch(
       async (raw: unknown) => {

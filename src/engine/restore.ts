@@ -16,7 +16,8 @@ import { withLock } from './lock.js';
 import { makeSystemScratch, removeDeadSystemScratch } from './system-scratch.js';
 import { journalSafetySet } from './safety-journal.js';
 import { stopLogging, writeLog } from './log.js';
-import { heldFiles, readManifestLean, type ManifestFiles } from './manifest.js';
+import { readManifestLean, type ManifestFiles } from './manifest.js';
+import { withFirstFile } from './decrypt-set.js';
 import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
 import { journalRoles } from './role-journal.js';
@@ -155,8 +156,8 @@ export async function executeRestore(
     const work = system ? system.root : cfg.backupDir;
     const t0 = Date.now();
     // The entries of its files are read as they are checked, decrypted and restored, none held (a set of 100 000
-    // files held about 40 MiB of them; encrypted, 75), but where the set is streamed from a destination or decrypted
-    // as it is read for want of room (decryptForRestore): there they are held.
+    // files held about 40 MiB of them; encrypted, 75): streamed from a destination or decrypted as they are read,
+    // each is read by its entry (StoredReader's `entry`).
     const lean = plan.options.setFolder
       ? readManifestLean(plan.options.setFolder)
       : await readManifestLeanOf(cfg, plan.setId);
@@ -164,14 +165,8 @@ export async function executeRestore(
     // `--path`: only the files the paths choose are checked, fetched from a stream and restored.
     const chosen = plan.files?.paths?.map((p) => p.path);
     const only = (files: ManifestFiles): ManifestFiles => (chosen ? selectedFiles(files, chosen) : files);
+    // With `--path`, only the entries chosen: those alone are decrypted (and, from a destination, fetched).
     let entries = only(lean.files);
-    // From a destination they are held (the remote reader fetches them by name). With `--path`, only the entries
-    // chosen: those alone are decrypted (and, from a destination, fetched).
-    const held = Boolean(opts.remote);
-    if (held) {
-      m = { ...m, files: [...entries.entries()] };
-      entries = heldFiles(m.files);
-    }
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({
       type: 'run-start',
@@ -234,8 +229,12 @@ export async function executeRestore(
     try {
       let read: StoredReader;
       let decrypter: Decrypter | undefined;
-      if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
-      else if (m.encryption)
+      if (opts.remote) {
+        // Its first file with the head, for a passphrase to be checked against (a set of files alone).
+        const opened = await opts.remote.open(withFirstFile(m, entries));
+        m = { ...opened.manifest, files: [] };
+        read = opened.read;
+      } else if (m.encryption)
         ({
           manifest: m,
           entries,
@@ -248,7 +247,6 @@ export async function executeRestore(
               recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err)),
             )
           : localReader(dir, m.id);
-      if (held) entries = only(heldFiles(m.files)); // as the destination has them
       // What killed runs left is finished by the next run that can write the folder; their scratch folders in the
       // system's temporary folder (a decompressed dump each) by any run.
       const found = elsewhere

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { NotFoundError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
-import type { DatabaseEntry } from '../core/types.js';
+import type { DatabaseEntry, FileEntry } from '../core/types.js';
 import { english, phrase } from '../core/phrases.js';
 import { codecOfEntry, decodeWholeSync } from './codec.js';
 import { WHOLE_SYNC_BYTES } from './store.js';
@@ -12,9 +12,11 @@ import { leftGarbage, madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 /**
  * Opens the raw stored bytes of a file of one set by its path in the set (`users.sqlite.zst`), as a fresh
  * stream: read from the set's folder here, or streamed from a destination and checked on the way
- * (remote-read.ts). A file that turns out damaged errors the stream before its end.
+ * (remote-read.ts). A file that turns out damaged errors the stream before its end. `entry`: the entry of the set's
+ * file whose stored file `file` is, as the reader's manifest lists it (its encrypted entry for a decrypting reader):
+ * a reader of a manifest read lean, which holds no file entries, checks (and decrypts) it by that entry.
  */
-export type StoredReader = (file: string) => Readable;
+export type StoredReader = (file: string, entry?: FileEntry) => Readable;
 
 /** A StoredReader of a set's folder here, which it names (readStoredPartWhole reads small parts from it). */
 export type LocalReader = StoredReader & { readonly dir: string };

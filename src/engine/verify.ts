@@ -90,18 +90,24 @@ export function expectedFiles(
 
 /** What expectedFiles says of entries of `files` (of a set whose codec is `codec`), as they are gone through. */
 export function* expectedOfFiles(files: Iterable<FileEntry>, codec: CodecName | undefined): Generator<ExpectedFile> {
-  const filesCodec = codec ?? 'gzip';
-  for (const f of files)
-    if (f.stored && f.md5 && f.sha256)
-      yield {
-        path: f.stored,
-        bytes: null,
-        size: f.size,
-        md5: f.md5,
-        sha256: f.sha256,
-        codec: filesCodec,
-        ...(f.plain ? { plain: f.plain } : {}),
-      };
+  for (const f of files) {
+    const w = expectedOfFile(f, codec);
+    if (w) yield w;
+  }
+}
+
+/** The stored file of file entry `f` as expectedOfFiles gives it; undefined when it stores none or records no hash. */
+export function expectedOfFile(f: FileEntry, codec: CodecName | undefined): ExpectedFile | undefined {
+  if (!f.stored || !f.md5 || !f.sha256) return undefined;
+  return {
+    path: f.stored,
+    bytes: null,
+    size: f.size,
+    md5: f.md5,
+    sha256: f.sha256,
+    codec: codec ?? 'gzip',
+    ...(f.plain ? { plain: f.plain } : {}),
+  };
 }
 
 /** A stored file as a manifest promises it: size (null: an application file, none recorded), checksums, decoding. */
