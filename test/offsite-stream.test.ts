@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { cli, copiedAway, flipMiddle, nothingLeft } from './helpers/offsite.js';
+import { cli, copiedAway, flipMiddle, nothingLeft, tree } from './helpers/offsite.js';
+import { parseJsonOutput } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { ageKeygen } from './helpers/age.js';
@@ -97,6 +98,45 @@ describe('restore --from --stream', () => {
     expect(dbDigest(s.dbs.users)).toEqual(live);
     expect(dbDigest(s.dbs.users)).toEqual(live);
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('files: each small one read whole and decoded in one call; data there that does not decode is damage (exit 5)', async () => {
+    const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
+    const uploads = join(s.dataDir, 'uploads');
+    mkdirSync(uploads);
+    for (let i = 0; i < 20; i++) writeFileSync(join(uploads, `f${i}.txt`), `upload ${i}\n`.repeat(50 * i + 1));
+    writeFileSync(join(uploads, 'empty.txt'), '');
+    writeFileSync(join(uploads, 'large.bin'), createHash('sha512').update('x').digest('hex').repeat(40_000));
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...doc, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
+    );
+    const { id } = parseJsonOutput<{ id: string }>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const back = join(s.dir, 'back');
+    await cli(s, ['restore', id, '--from', 'nas', '--stream', '--files', '--to', back, '--yes']);
+    expect(tree(join(back, 'application', 'uploads'))).toEqual(tree(uploads));
+
+    // One small file's bytes there replaced by data that does not decompress, its entry there made to match: the
+    // reader passes it, the decoding in one call fails, and read again through the streams it is said damaged.
+    const file = join(nas, 'srv1', id, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    const entry = m.files.find((f) => f.relative === 'uploads/f7.txt')!;
+    const junk = Buffer.from('not a zstd frame at all, '.repeat(8));
+    writeFileSync(join(nas, 'srv1', id, entry.stored!), junk);
+    entry.md5 = createHash('md5').update(junk).digest('hex');
+    entry.sha256 = createHash('sha256').update(junk).digest('hex');
+    writeFileSync(file, JSON.stringify(m, null, 2));
+    const again = join(s.dir, 'again');
+    const r = await cli(s, ['restore', id, '--from', 'nas', '--stream', '--files', '--to', again, '--yes'], 5);
+    expect(r.stdout + r.stderr).toContain(
+      `The stored file ${entry.stored!} of application/uploads/f7.txt cannot be decompressed`,
+    );
+    expect(existsSync(again)).toBe(false);
+    expect(readdirSync(s.dir).filter((n) => n.includes('respaldo-partial'))).toEqual([]);
   });
 
   it('a file missing there, or of another size, is found before anything is restored (exit 5)', async () => {

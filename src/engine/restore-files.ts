@@ -17,7 +17,7 @@ import { idsOf } from './accounts.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { breathe } from '../core/breathe.js';
 import { mapLimitedOf } from './limited.js';
-import { decompressorFor } from './codec.js';
+import { decodeWholeSync, decompressorFor } from './codec.js';
 import { makeDirs, pipeToNewFile, removeEmptyDirs } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
 import { heldFiles, isSafeRelative, type ManifestFiles } from './manifest.js';
@@ -143,6 +143,24 @@ async function ownAs(path: string | Buffer, owner: FileOwner | undefined, kept: 
  * ownAs), mode and time through its descriptor, on the calling thread: the steps a restore takes for each file,
  * without a trip to the thread pool for each.
  */
+/**
+ * The decoded bytes of entry `e` (a file under SMALL_FILE) from `src`, its stored file read whole through a reader that
+ * checks it (and decrypts it) as it passes (a destination's: remote-read.ts), decoded in one call: streamed from a
+ * destination, 100 000 small files each went through a decompressor stream and a write stream of its own. Undefined
+ * where its streams must say what is wrong: more bytes than any encoding of such a file, or data that does not decode
+ * in one call to its size (it is then read again through them).
+ */
+async function readWholeFrom(src: Readable, e: FileEntry, codec: CodecName): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of src as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > 2 * SMALL_FILE) return undefined; // the loop's end destroys the stream
+    chunks.push(chunk);
+  }
+  return decodeWholeSync(codec, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes), e.size);
+}
+
 function writeWholeFile(dest: Buffer, data: Buffer, e: FileEntry, kept: (err: Error) => void): void {
   const fd = openSync(dest, 'wx', 0o600);
   try {
@@ -291,9 +309,13 @@ export async function restoreFiles(
       // A small file read, checked and decoded whole, and written so (a file that needs its streams to say what is
       // wrong with it goes through them below).
       const whole =
-        localDir !== undefined && e.size < SMALL_FILE
-          ? await checkedPlainWhole(localDir, e, check, opts.codec ?? 'gzip')
-          : undefined;
+        e.size >= SMALL_FILE
+          ? undefined
+          : localDir !== undefined
+            ? await checkedPlainWhole(localDir, e, check, opts.codec ?? 'gzip')
+            : typeof setRoot !== 'string' && e.size > 0
+              ? await readWholeFrom(stoppable(setRoot(e.stored!, e)), e, opts.codec ?? 'gzip')
+              : undefined;
       if (whole) {
         writeWholeFile(dest, whole, e, kept);
         opts.onFile?.(e.size);
