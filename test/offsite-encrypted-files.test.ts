@@ -9,7 +9,7 @@ import { executeRestore } from '../src/engine/restore.js';
 import { planRestore } from '../src/engine/restore-plan.js';
 import { encryptConfig } from './helpers/age.js';
 import { parseJsonOutput } from './helpers/cli.js';
-import { cli, tree } from './helpers/offsite.js';
+import { cli, tree, withNas } from './helpers/offsite.js';
 import { FakeReporter } from './helpers/reporter.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
@@ -30,13 +30,7 @@ async function lostServer(): Promise<{ s: DemoSetup; nas: string; m: Manifest; u
   // One file of several MiB: read as a stream, not whole.
   writeFileSync(join(uploads, 'big.bin'), createHash('sha512').update('seed').digest().toString('hex').repeat(60_000));
   encryptConfig(s.configFile, s.dir);
-  const nas = join(s.dir, 'nas');
-  mkdirSync(nas);
-  const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-  writeFileSync(
-    s.configFile,
-    JSON.stringify({ ...doc, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
-  );
+  const nas = withNas(s);
   const { id } = parseJsonOutput<{ id: string }>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
   const m = JSON.parse(readFileSync(join(nas, 'srv1', id, 'manifest.json'), 'utf8')) as Manifest;
   expect(m.encryption).toBeDefined();

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { cli, copiedAway, flipMiddle, nothingLeft, tree } from './helpers/offsite.js';
+import { cli, copiedAway, flipMiddle, nothingLeft, tree, withNas } from './helpers/offsite.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -107,13 +107,7 @@ describe('restore --from --stream', () => {
     for (let i = 0; i < 20; i++) writeFileSync(join(uploads, `f${i}.txt`), `upload ${i}\n`.repeat(50 * i + 1));
     writeFileSync(join(uploads, 'empty.txt'), '');
     writeFileSync(join(uploads, 'large.bin'), createHash('sha512').update('x').digest('hex').repeat(40_000));
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({ ...doc, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
-    );
+    const nas = withNas(s);
     const { id } = parseJsonOutput<{ id: string }>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
     rmSync(s.backupDir, { recursive: true, force: true });
     const back = join(s.dir, 'back');

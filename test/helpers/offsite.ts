@@ -142,6 +142,14 @@ export async function copiedAway(
   s: DemoSetup,
   patch: Record<string, unknown> = {},
 ): Promise<{ m: Manifest; nas: string }> {
+  const nas = withNas(s, patch);
+  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
+  rmSync(s.backupDir, { recursive: true, force: true });
+  return { m, nas };
+}
+
+/** Adds folder destination `nas` (`<dir>/nas`, made; source srv1) and `patch` to the config of `s`; its path. */
+export function withNas(s: DemoSetup, patch: Record<string, unknown> = {}): string {
   const nas = join(s.dir, 'nas');
   mkdirSync(nas);
   const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
@@ -149,9 +157,7 @@ export async function copiedAway(
     s.configFile,
     JSON.stringify({ ...doc, ...patch, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
   );
-  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
-  rmSync(s.backupDir, { recursive: true, force: true });
-  return { m, nas };
+  return nas;
 }
 
 /** Changes one byte in the middle of `file`; its size stays (a listing shows nothing wrong). */
