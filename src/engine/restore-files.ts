@@ -139,11 +139,6 @@ async function ownAs(path: string | Buffer, owner: FileOwner | undefined, kept: 
 }
 
 /**
- * Writes `data`, a small file's bytes, as new file `dest` (mode 0600 until written) and gives it the entry's owner (as
- * ownAs), mode and time through its descriptor, on the calling thread: the steps a restore takes for each file,
- * without a trip to the thread pool for each.
- */
-/**
  * The decoded bytes of entry `e` (a file under SMALL_FILE) from `src`, its stored file read whole through a reader that
  * checks it (and decrypts it) as it passes (a destination's: remote-read.ts), decoded in one call: streamed from a
  * destination, 100 000 small files each went through a decompressor stream and a write stream of its own. Undefined
@@ -161,6 +156,11 @@ async function readWholeFrom(src: Readable, e: FileEntry, codec: CodecName): Pro
   return decodeWholeSync(codec, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes), e.size);
 }
 
+/**
+ * Writes `data`, a small file's bytes, as new file `dest` (mode 0600 until written) and gives it the entry's owner (as
+ * ownAs), mode and time through its descriptor, on the calling thread: the steps a restore takes for each file,
+ * without a trip to the thread pool for each.
+ */
 function writeWholeFile(dest: Buffer, data: Buffer, e: FileEntry, kept: (err: Error) => void): void {
   const fd = openSync(dest, 'wx', 0o600);
   try {
