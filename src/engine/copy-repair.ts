@@ -20,7 +20,8 @@ import {
   type CopyOptions,
   type CopyResult,
 } from './copy.js';
-import { putSealedManifest, sendSealed, type LocalPart, type SealedFile } from './copy-seal.js';
+import { putSealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
+import { SealedFiles } from './sealed-files.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { MANIFEST_NAME, type ManifestFiles } from './manifest.js';
 import { mapLimited } from './limited.js';
@@ -208,7 +209,7 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
     if (!(err instanceof VerifyError)) throw err;
     whole = 'the manifest there is damaged';
   }
-  const sent = new Map<string, SealedFile>();
+  const sent = new SealedFiles();
   const differing: (LocalPart & { problem: string })[] = [];
   await mapLimited(c.files, c.parallel, async (f) => {
     const e = entries.get(f.path);

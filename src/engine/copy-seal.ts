@@ -13,6 +13,7 @@ import { FILE_MODE, writeFileAtomic } from './fs-util.js';
 import { digestOf } from './hash-file.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { entryTexts, MANIFEST_NAME, manifestText } from './manifest.js';
+import { SealedFiles, type SealedFile, type SentFiles } from './sealed-files.js';
 
 /**
  * Copies of an unencrypted local set to a destination with `encrypt: true`: every stored file is
@@ -105,7 +106,7 @@ const SEAL_WHOLE_MAX = 64 << 10;
  * Pure: the head of the manifest of the encrypted copy of local set `m` (its `files` as they are, see sealedEntry):
  * stored paths with `.age`, the ciphertext's size and hashes (`sent`, by local path), the local file's as `plain`.
  */
-export function sealedHead(m: Manifest, sent: ReadonlyMap<string, SealedFile>, sealer: Sealer): Manifest {
+export function sealedHead(m: Manifest, sent: SentFiles, sealer: Sealer): Manifest {
   const at = sentOf(sent);
   const databases = m.databases.map((d) => {
     if (!d.file) return d;
@@ -137,13 +138,13 @@ export function sealedHead(m: Manifest, sent: ReadonlyMap<string, SealedFile>, s
 }
 
 /** Pure: a file's entry in the manifest of the encrypted copy (sealedHead). */
-export function sealedEntry(f: FileEntry, sent: ReadonlyMap<string, SealedFile>): FileEntry {
+export function sealedEntry(f: FileEntry, sent: SentFiles): FileEntry {
   if (!f.stored) return f;
   const s = sentOf(sent)(f.stored);
   return { ...f, stored: f.stored + AGE_EXTENSION, md5: s.sealed.md5, sha256: s.sealed.sha256, plain: s.plain };
 }
 
-function sentOf(sent: ReadonlyMap<string, SealedFile>): (path: string) => SealedFile {
+function sentOf(sent: SentFiles): (path: string) => SealedFile {
   return (p) => {
     const s = sent.get(p);
     if (!s) throw new Error(`no encrypted copy of ${p}`);
@@ -160,7 +161,7 @@ function sentOf(sent: ReadonlyMap<string, SealedFile>): (path: string) => Sealed
 export function* sealedManifestText(
   m: Manifest,
   entries: Iterable<FileEntry>,
-  sent: ReadonlyMap<string, SealedFile>,
+  sent: SentFiles,
   sealer: Sealer,
 ): Generator<Buffer> {
   let pending: string[] = [];
@@ -189,7 +190,7 @@ export async function putSealedManifest(
   key: string,
   m: Manifest,
   entries: () => Iterable<FileEntry>,
-  sent: ReadonlyMap<string, SealedFile>,
+  sent: SentFiles,
   sealer: Sealer,
   attempt: (work: () => Promise<void>) => Promise<void>,
 ): Promise<number> {
@@ -221,10 +222,7 @@ export const SEALED_SENT_NAME = 'sealed-sent.json';
 export const SEALED_SENT_JOURNAL = 'sealed-sent.jsonl';
 
 /** What one file's encrypted copy is: the local file's hashes and the ciphertext's. */
-export interface SealedFile {
-  plain: PlainHashes;
-  sealed: PlainHashes;
-}
+export type { SealedFile } from './sealed-files.js';
 
 type SealedSentDoc = Record<string, { encryption: ManifestEncryption; files: Record<string, SealedFile> }>;
 
@@ -275,15 +273,15 @@ function journalLine(line: string): Record<string, unknown> | null {
 /**
  * Pure: the files of `parts` an interrupted copy already left complete at the destination: recorded
  * for the same encryption, from local bytes of the manifest's SHA-256, and there with the recorded
- * ciphertext size (`remote`: sizes by stored path).
+ * ciphertext size (`remote`: sizes by stored path); added to `out` when given.
  */
 export function sealedAlreadySent(
   parts: LocalPart[],
   recorded: { encryption: ManifestEncryption; files: Record<string, SealedFile> } | undefined,
   encryption: ManifestEncryption,
   remote: Map<string, number>,
-): Map<string, SealedFile> {
-  const out = new Map<string, SealedFile>();
+  out = new SealedFiles(),
+): SealedFiles {
   if (!recorded || JSON.stringify(recorded.encryption) !== JSON.stringify(encryption)) return out;
   for (const p of parts) {
     // The record is a file beside the set: a damaged one (any shape) only means files are sent again.
@@ -337,7 +335,7 @@ export class SealedSentRecord {
    * Files already complete at the destination (see `sealedAlreadySent`): recorded for this destination, in the
    * journal under this encryption or in a record of an earlier build.
    */
-  alreadySent(parts: LocalPart[], remote: Map<string, number>): Map<string, SealedFile> {
+  alreadySent(parts: LocalPart[], remote: Map<string, number>): SealedFiles {
     const found = sealedAlreadySent(parts, readSealedSent(this.dir)[this.destination], this.encryption, remote);
     const same = (e: unknown): boolean => JSON.stringify(e) === JSON.stringify(this.encryption);
     let files: Record<string, SealedFile> = Object.create(null) as Record<string, SealedFile>;
@@ -351,9 +349,7 @@ export class SealedSentRecord {
         if (!ours) files = Object.create(null) as Record<string, SealedFile>;
       } else if (ours && typeof x.path === 'string') files[x.path] = x as unknown as SealedFile;
     }
-    for (const [p, r] of sealedAlreadySent(parts, { encryption: this.encryption, files }, this.encryption, remote))
-      found.set(p, r);
-    return found;
+    return sealedAlreadySent(parts, { encryption: this.encryption, files }, this.encryption, remote, found);
   }
 
   /**
