@@ -3,7 +3,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFil
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { SEALED_SENT_JOURNAL, SEALED_SENT_NAME, SealedSentRecord, type SealedFile } from '../src/engine/copy-seal.js';
+import { SEALED_SENT_JOURNAL, SEALED_SENT_NAME, SealedSentRecord } from '../src/engine/copy-seal.js';
+import type { SealedFile } from '../src/engine/sealed-files.js';
 import { ageKeygen } from './helpers/age.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, peakRss, sealedSentPaths } from './helpers/offsite.js';

@@ -221,9 +221,6 @@ export const SEALED_SENT_NAME = 'sealed-sent.json';
  */
 export const SEALED_SENT_JOURNAL = 'sealed-sent.jsonl';
 
-/** What one file's encrypted copy is: the local file's hashes and the ciphertext's. */
-export type { SealedFile } from './sealed-files.js';
-
 type SealedSentDoc = Record<string, { encryption: ManifestEncryption; files: Record<string, SealedFile> }>;
 
 function readSealedSent(dir: string): SealedSentDoc {

@@ -59,7 +59,7 @@ import {
  * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): its manifests first,
  * for the plan and the checks that need no stored file; then its files into a private, journaled folder of
  * backupDir, every file checked on the way, or streamed into the restore (remote-read.ts) when there is no room
- * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 760 lines:
+ * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 780 lines:
  * choosing the set there (for `--path`, the newest storing it), reading its chains and fetching them share the one
  * open destination and the folder they fill.
  */
@@ -298,10 +298,9 @@ async function bytesThere(dest: Destination, key: string, groups: Iterable<Expec
 /** How many folders a fetch remembers having made (fetchFiles). */
 const FOLDERS_REMEMBERED = 64;
 
+const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
 /** Whether a write stream fsyncs its file before closing it when asked (`flush`: Node 20.10 and later). */
-const WRITES_FLUSH = ((major, minor) => major > 20 || (major === 20 && minor >= 10))(
-  ...(process.versions.node.split('.').map(Number) as [number, number]),
-);
+const WRITES_FLUSH = NODE_MAJOR > 20 || (NODE_MAJOR === 20 && NODE_MINOR >= 10);
 
 /**
  * Fetches files of set `m` into `dir`, `parallel` at once (each costs round trips to a distant destination),
