@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -29,25 +29,51 @@ async function status(s: DemoSetup): Promise<{ text: string; json: StatusReport 
   return { text: text.stdout, json: parseJsonOutput<StatusReport>(json.stdout) };
 }
 
+/** A set of the demo databases, and users restored from it side by side (`to`). */
+async function restoredBeside(): Promise<{ s: DemoSetup; id: string; to: string }> {
+  const s = demoSetup();
+  const made = await runCli(['create', '--no-files', '--json', '--config', s.configFile], { cwd: s.dir });
+  expect(made.code, describeResult(made)).toBe(0);
+  const id = parseJsonOutput<{ id: string }>(made.stdout).id;
+  const to = join(s.dir, 'users-copy.db');
+  const restored = await runCli(['restore', id, '--db', 'users', '--to', to, '--yes', '--config', s.configFile], {
+    cwd: s.dir,
+  });
+  expect(restored.code, describeResult(restored)).toBe(0);
+  return { s, id, to };
+}
+
 const minute = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.source;
 
 describe('status: the last restore of each database', () => {
   it('a completed restore (side by side): completed, when, from which set, where to; none for the others', async () => {
-    const s = demoSetup();
-    const made = await runCli(['create', '--no-files', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(made.code, describeResult(made)).toBe(0);
-    const id = parseJsonOutput<{ id: string }>(made.stdout).id;
-    const to = join(s.dir, 'users-copy.db');
-    const restored = await runCli(['restore', id, '--db', 'users', '--to', to, '--yes', '--config', s.configFile], {
-      cwd: s.dir,
-    });
-    expect(restored.code, describeResult(restored)).toBe(0);
+    const { s, id, to } = await restoredBeside();
     const { text, json } = await status(s);
     expect(text).toMatch(new RegExp(`Last restores:\\n  users: completed ${minute} from set ${id}, to `));
     expect(text).not.toMatch(/ {2}inventario: /);
     expect(json.lastRestores).toEqual([
       expect.objectContaining({ database: 'users', setId: id, outcome: 'completed', to, reached: true }),
     ]);
+  });
+
+  it('a drill afterwards is no restore of the database: status still names the restore', async () => {
+    const { s, id, to } = await restoredBeside();
+    const drilled = await runCli(['drill', id, '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    expect(drilled.code, describeResult(drilled)).toBe(0);
+    const { text, json } = await status(s);
+    expect(text).toMatch(new RegExp(`Last restores:\\n  users: completed ${minute} from set ${id}, to ${to}\\n`));
+    expect(text).not.toMatch(/tmp-drill/);
+    expect(json.lastRestores).toEqual([
+      expect.objectContaining({ database: 'users', setId: id, outcome: 'completed', to, reached: true }),
+    ]);
+    // A log written before a drill's restore said so (no `drill` in its restore-start): told by its drill-start.
+    const logs = join(s.backupDir, 'logs');
+    for (const name of readdirSync(logs)) {
+      const file = join(logs, name);
+      writeFileSync(file, readFileSync(file, 'utf8').replaceAll(',"drill":true', ''));
+    }
+    expect(readdirSync(logs).some((n) => readFileSync(join(logs, n), 'utf8').includes('"drill-start"'))).toBe(true);
+    expect((await status(s)).json.lastRestores).toEqual([expect.objectContaining({ database: 'users', to })]);
   });
 
   it('a restore in place stopped by a hang-up, then one killed outright (SIGKILL): each said, and its target', async () => {

@@ -432,7 +432,7 @@ async function drillDatabase(
         reporter.emit(e);
       },
     };
-    const restored = await executeRestore(cfg, plan, inner, { signal, underLock: lock });
+    const restored = await executeRestore(cfg, plan, inner, { signal, underLock: lock, drill: true });
     const one = restored.databases[0];
     // The server went away during the restore (shut down, restarted, its disk full): the drill did not run to its end,
     // which says nothing of the set; it is not recorded, as for a server down before the drill.

@@ -56,6 +56,7 @@ interface Line {
   error?: unknown;
   signal?: unknown;
   reason?: unknown;
+  drill?: unknown;
 }
 
 interface Run {
@@ -82,10 +83,14 @@ export function lastRestores(
 ): LastRestore[] {
   const runs: Run[] = [];
   const open = new Map<number, Run>();
+  // Processes in a drill (its drill-start logged, not yet its drill-end): the restores they log beside (`to`) are the
+  // drill's, into scratch targets, not restores of the databases (logs written before a drill's restore said `drill`;
+  // a restore in place is never a drill's, should a killed drill's pid come again).
+  const drilling = new Set<number>();
   for (let d = LAST_RESTORE_DAYS; d >= 0; d--) {
     const text = readDailyLog(backupDir, new Date(now.getTime() - d * 86_400_000));
     for (const raw of text.split('\n')) {
-      if (!raw.includes('"restore-')) continue;
+      if (!raw.includes('"restore-') && !raw.includes('"drill-')) continue;
       let e: Line;
       try {
         e = JSON.parse(raw) as Line;
@@ -95,6 +100,15 @@ export function lastRestores(
       const pid = typeof e.pid === 'number' ? e.pid : NaN;
       const setId = str(e.setId);
       if (Number.isNaN(pid) || !setId || !str(e.time)) continue;
+      if (e.event === 'drill-start' || e.event === 'drill-end') {
+        if (e.event === 'drill-start') drilling.add(pid);
+        else drilling.delete(pid);
+        continue;
+      }
+      if (e.event === 'restore-start' && (e.drill === true || (drilling.has(pid) && str(e.to)))) {
+        open.delete(pid); // what it logs until its restore-end is the drill's too
+        continue;
+      }
       if (e.event === 'restore-start') {
         const dbs = Array.isArray(e.databases) ? e.databases.filter((x): x is string => typeof x === 'string') : [];
         const run: Run = {

@@ -121,6 +121,8 @@ export async function executeRestore(
     remote?: RemoteFiles;
     /** The config file the operator named (`--config`): the rollback commands said name it (rollbackAdvice). */
     configFile?: string;
+    /** A drill's restore into scratch targets: its log lines say so, and status's last restores pass it over. */
+    drill?: boolean;
   } = {},
 ): Promise<RestoreOutcome> {
   const refused = refusalError(plan);
@@ -182,6 +184,7 @@ export async function executeRestore(
         databases: plan.databases.map((d) => d.database),
         files: Boolean(plan.files),
         to: plan.options.to ?? null,
+        ...(opts.drill ? { drill: true } : {}),
         ranBy: ranBy(),
       },
       cfg.secrets,
