@@ -61,7 +61,7 @@ describe('menu: the health screen (es, 80×24)', () => {
       fits(screen);
     }
     expect(screen).toContain('Leído el');
-    expect(screen).toMatch(/nas: la más reciente allí ninguna · 1 copia\(s\) NO/);
+    expect(screen).toMatch(/nas: la más reciente allí ninguna desde aquí · 1 copia\(s\) NO/);
     expect(screen).toContain('Esc volver');
     await t.key('Escape');
     await t.waitFor('1. Crear copia ahora');

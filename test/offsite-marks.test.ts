@@ -74,7 +74,7 @@ describe('list and status on a real failed copy', () => {
     expect(text).toContain('1 set(s) not copied to nas: `respaldo copy`');
     const status = (await cli(s, ['status'])).stdout;
     expect(status).toMatch(/^DESTINATION\s+TYPE\s+NEWEST SET THERE\s+NOT COPIED$/m);
-    expect(status).toMatch(/^nas\s+folder\s+none\s+1$/m);
+    expect(status).toMatch(/^nas\s+folder\s+none from here\s+1$/m);
     expect(status).toContain(`nas: set ${m.id} NOT copied`);
     expect(status).toContain('does not exist (not mounted?)');
     const json = parseJsonOutput<{ offsite: unknown[] }>((await cli(s, ['status', '--json'])).stdout);
@@ -95,6 +95,6 @@ describe('list and status on a real failed copy', () => {
     await cli(s, ['delete', m.id, '--from', 'nas', '--yes']);
     expect((await cli(s, ['list'])).stdout).toMatch(new RegExp(`^${m.id} .* -$`, 'm'));
     expect((await cli(s, ['list', '--from', 'nas'])).stdout).not.toContain(m.id);
-    expect((await cli(s, ['status'])).stdout).toMatch(/^nas\s+folder\s+none\s+0$/m);
+    expect((await cli(s, ['status'])).stdout).toMatch(/^nas\s+folder\s+none from here\s+0$/m);
   });
 });

@@ -101,6 +101,23 @@ function nearest(name: string, known: string[]): string {
   return best && best.d <= Math.min(2, Math.floor(name.length / 3)) ? best.k : '';
 }
 
+/**
+ * What an object expected in place of another value holds, for its hint: its required fields (`fields`), the others
+ * (`optional`), and, when a text was written where an object of one required text field belongs (a folder's path
+ * instead of `{ "path": … }`), that object made of it (`example`).
+ */
+function objectFields(own: Record<string, unknown> | undefined, value: unknown): Record<string, string> {
+  const properties = (own?.['properties'] ?? {}) as Record<string, { type?: unknown }>;
+  const required = Array.isArray(own?.['required']) ? (own['required'] as string[]) : [];
+  const optional = Object.keys(properties).filter((k) => !required.includes(k));
+  const [only] = required;
+  const example =
+    required.length === 1 && only && typeof value === 'string' && properties[only]?.type === 'string'
+      ? JSON.stringify({ [only]: value })
+      : '';
+  return { fields: quoted(required), optional: quoted(optional), example };
+}
+
 const quoted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
 
 function describeAjvError(e: ErrorObject, doc: unknown): SchemaProblem[] {
@@ -164,7 +181,11 @@ function describeAjvError(e: ErrorObject, doc: unknown): SchemaProblem[] {
         problemOf(
           path,
           phrase('schema.type', { ...found(value), type }),
-          phrase('schema.typeHint', { type, unquoted }),
+          phrase('schema.typeHint', {
+            type,
+            unquoted,
+            ...(type === 'object' ? objectFields(parentSchema(), value) : {}),
+          }),
         ),
       ];
     }

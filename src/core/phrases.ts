@@ -552,7 +552,13 @@ export const PHRASES_EN = {
   'schema.enumHint': (p: PhraseParams) => `Write one of ${p['allowed']}.`,
   'schema.type': (p: PhraseParams) => `found ${foundEn(p)}, expected ${typeEn(p['type'])}`,
   'schema.typeHint': (p: PhraseParams) =>
-    p['unquoted'] ? `Write ${p['unquoted']} without the quotes.` : `Write ${typeEn(p['type'])} there.`,
+    p['unquoted']
+      ? `Write ${p['unquoted']} without the quotes.`
+      : p['example']
+        ? `Write it as an object: ${p['example']}${p['optional'] ? ` (other fields it may have: ${p['optional']})` : ''}.`
+        : p['fields']
+          ? `Write an object { … } there with ${p['fields']}${p['optional'] ? ` (and, if wanted, ${p['optional']})` : ''}.`
+          : `Write ${typeEn(p['type'])} there.`,
   'schema.name': (p: PhraseParams) =>
     `found ${foundEn(p)}, expected a name of letters, digits, _ . - (at most 63 characters, not starting with . or -)`,
   'schema.nameHint': () => 'Rename it with those characters only: it names folders and files.',

@@ -109,8 +109,33 @@ export async function listSets(
     .sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
 }
 
+/** Where the sets are looked for: the backup folder, and the destinations a hint names when it holds none. */
+type SetsAt = Pick<LoadedConfig, 'backupDir' | 'destinations'>;
+
+/**
+ * The hint when this server's backup folder holds no set: create one, or check the config; with destinations, that
+ * their copies are listed and restored (or drilled) from there, which on a new server after the old one was lost
+ * is what the operator wants.
+ */
+export function noSetsHint(cfg: SetsAt, command: 'restore' | 'drill' | 'show' = 'restore'): string {
+  const at = cfg.destinations?.[0]?.name;
+  if (!at) return 'Run `respaldo create` first, or check --config / backupDir.';
+  const from = command === 'show' ? '' : `; \`respaldo ${command} latest --from ${at} …\` ${command}s from there`;
+  return (
+    `This server holds no set. Its copies may be at a destination: \`respaldo list --from ${at}\` lists them${from}. ` +
+    'Otherwise run `respaldo create` first, or check --config / backupDir.'
+  );
+}
+
+/** The hint when set `id` is not in the backup folder: with destinations, that it may be at one. */
+function notHereHint(cfg: SetsAt, id: string): string | undefined {
+  const at = cfg.destinations?.[0]?.name;
+  if (!at) return undefined;
+  return `Run \`respaldo list\` to see the sets here; set ${id} may be at a destination: \`respaldo list --from ${at}\` lists them, \`respaldo restore ${id} --from ${at} …\` restores from there.`;
+}
+
 /** The newest completed set holding all the given databases (any when none given). */
-export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, databases: string[] = []): Promise<string> {
+export async function latestSetId(cfg: SetsAt, databases: string[] = []): Promise<string> {
   const sets = await listSets(cfg);
   // A schema-only set holds no rows: `latest` never means it (restored, it would empty the tables).
   const found = sets.find(
@@ -125,7 +150,7 @@ export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, database
   const none = note ? 'There are no usable backup sets.' : 'There are no backup sets yet.';
   throw new NotFoundError(
     (databases.length ? `No backup set holds ${databases.join(', ')}.` : none) + note,
-    note ? DAMAGED_HINT : 'Run `respaldo create` first, or check --config / backupDir.',
+    note ? DAMAGED_HINT : noSetsHint(cfg, 'show'),
   );
 }
 
@@ -259,7 +284,7 @@ export function chooseLatest(
  * command on those sets.
  */
 export async function selectLatest(
-  cfg: Pick<LoadedConfig, 'backupDir'>,
+  cfg: SetsAt,
   want: LatestWant,
   command: 'restore' | 'drill' = 'restore',
 ): Promise<SetSelection> {
@@ -274,7 +299,6 @@ export async function selectLatest(
     return { asked: 'latest', setId: chosen.id, holds, skipped };
   }
   const usable = sets.filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed');
-  const first = 'Run `respaldo create` first, or check --config / backupDir.';
   const schema = sets.find((s) => s.type === 'schema' && s.status !== 'failed');
   if (!usable.length && schema)
     throw new NotFoundError(
@@ -285,7 +309,7 @@ export async function selectLatest(
     );
   const note = await damagedNote(cfg);
   if (!usable.length && note) throw new NotFoundError(`There are no usable backup sets.${note}`, DAMAGED_HINT);
-  if (!usable.length) throw new NotFoundError('There are no backup sets yet.', first);
+  if (!usable.length) throw new NotFoundError('There are no backup sets yet.', noSetsHint(cfg, command));
   const newest = (one: LatestWant) => usable.find((s) => !lacksOf(s, one).length)?.id ?? 'none';
   const per = want.databases.map((d) => `${d}: ${newest({ databases: [d], files: false })}`);
   if (want.files) per.push(`files: ${newest({ databases: [], files: true })}`);
@@ -335,16 +359,13 @@ export async function readManifestHead(
   return (await readManifestLeanOf(cfg, id, opts)).head;
 }
 
-async function readManifestWith(
-  cfg: Pick<LoadedConfig, 'backupDir'>,
-  id: string,
-  read: (dir: string) => Manifest,
-): Promise<Manifest> {
+async function readManifestWith(cfg: SetsAt, id: string, read: (dir: string) => Manifest): Promise<Manifest> {
   const realId = id === 'latest' ? await latestSetId(cfg) : id;
   const dir = setDir(cfg, realId);
   const lost = lostManifest(dir);
   if (lost) throw new VerifyError(`Set ${realId} is damaged: ${lost}.`);
-  if (!existsSync(join(dir, 'manifest.json'))) throw new NotFoundError(`No backup set ${realId} in ${cfg.backupDir}.`);
+  if (!existsSync(join(dir, 'manifest.json')))
+    throw new NotFoundError(`No backup set ${realId} in ${cfg.backupDir}.`, notHereHint(cfg, realId));
   const m = read(dir);
   // A folder copied or renamed by hand: acting on the manifest's id would touch another set.
   if (m.id !== realId)

@@ -162,7 +162,8 @@ export function register(program: Command): void {
         io.out('');
         const ago = (at: string) => `${formatAge(Date.now() - new Date(at).getTime())} ago`;
         const newestThere = (d: (typeof s.offsite)[number]) =>
-          d.newestCopied ? `${d.newestCopied.setId} (${ago(d.newestCopied.at)})` : 'none';
+          // What this server copied there (its marks): the destination is not asked, and may hold other sets.
+          d.newestCopied ? `${d.newestCopied.setId} (${ago(d.newestCopied.at)})` : 'none from here';
         const pending = (d: (typeof s.offsite)[number]) =>
           d.notCopied.length ? `${d.notCopied.length}${d.copyAfterBackup ? '' : ' (copied by hand)'}` : '0';
         const offsiteRows = s.offsite.map((d) => [d.destination, d.type, newestThere(d), pending(d)]);

@@ -319,6 +319,7 @@ export const en = {
     lastRestore: 'Last restore',
     offsite: 'Off-site',
     offsiteNone: 'no destinations configured',
+    noneFromHere: 'none from here',
     offsiteLine: (dest: string, newest: string, missing: number) =>
       `${dest}: newest there ${newest}${missing ? ` · ${missing} set(s) NOT copied` : ' · all copied'}`,
     offsiteError: (dest: string, id: string, ago: string, error: string) =>

@@ -311,6 +311,7 @@ export const es: Catalogue = {
     lastRestore: 'Última restauración',
     offsite: 'Fuera',
     offsiteNone: 'no hay destinos configurados',
+    noneFromHere: 'ninguna desde aquí',
     offsiteLine: (dest: string, newest: string, missing: number) =>
       `${dest}: la más reciente allí ${newest}${missing ? ` · ${missing} copia(s) NO copiada(s)` : ' · todas copiadas'}`,
     offsiteError: (dest: string, id: string, ago: string, error: string) =>

@@ -617,7 +617,13 @@ export const PHRASES_ES = {
   'schema.enumHint': (p: PhraseParams) => `Escriba uno de ${p['allowed']}.`,
   'schema.type': (p: PhraseParams) => `se encontró ${foundEs(p)}, se esperaba ${jsonTypeEs(p['type'])}`,
   'schema.typeHint': (p: PhraseParams) =>
-    p['unquoted'] ? `Escriba ${p['unquoted']} sin las comillas.` : `Escriba ${jsonTypeEs(p['type'])} ahí.`,
+    p['unquoted']
+      ? `Escriba ${p['unquoted']} sin las comillas.`
+      : p['example']
+        ? `Escríbalo como un objeto: ${p['example']}${p['optional'] ? ` (otros campos que puede tener: ${p['optional']})` : ''}.`
+        : p['fields']
+          ? `Escriba ahí un objeto { … } con ${p['fields']}${p['optional'] ? ` (y, si hace falta, ${p['optional']})` : ''}.`
+          : `Escriba ${jsonTypeEs(p['type'])} ahí.`,
   'schema.name': (p: PhraseParams) =>
     `se encontró ${foundEs(p)}, se esperaba un nombre de letras, cifras, _ . - (63 caracteres como mucho, sin empezar por . ni -)`,
   'schema.nameHint': () => 'Cámbielo usando solo esos caracteres: da nombre a carpetas y archivos.',

@@ -63,7 +63,7 @@ export function healthRows(
   line(x.offsite, { bold: true });
   if (!h.offsite.length) line(`  ${x.offsiteNone}`, { color: theme.colors.muted });
   for (const o of h.offsite) {
-    const newest = o.newestCopied ? `${o.newestCopied.setId} (${ago(o.newestCopied.at)})` : x.none;
+    const newest = o.newestCopied ? `${o.newestCopied.setId} (${ago(o.newestCopied.at)})` : x.noneFromHere;
     const missing = o.copyAfterBackup ? o.notCopied.length : 0;
     line(`  ${x.offsiteLine(o.destination, newest, missing)}`, missing ? { color: theme.colors.error } : {});
     const e = o.lastError;
