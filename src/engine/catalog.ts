@@ -21,7 +21,7 @@ import { isSetId } from './set-id.js';
 /**
  * The sets in the backup folder as the commands see them: listing and summarizing them, choosing `latest`, the
  * marks beside each set (verified, drilled, keep) and deleting one (never a base that later sets need). Why one
- * file of about 630 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
+ * file of about 650 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
  * what `delete` or a drill writes agree on the same names.
  */
 

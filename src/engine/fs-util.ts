@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 
 import { DIR_MODE, fsyncPath, makeDirs } from '../core/durable-fs.js';
 import { mapAtOnce } from './at-once.js';
+import { syncFileSystem, syncsWhole } from './sync-whole.js';
 
 export { DIR_MODE, FILE_MODE, fsyncPath, writeFileAtomic } from '../core/durable-fs.js';
 export { removeTree } from '../core/remove-tree.js';
@@ -35,8 +36,16 @@ export async function folderSize(dir: string): Promise<number> {
  */
 const FSYNCS_AT_ONCE = 16;
 
-/** Fsyncs every file and folder below `dir`, and `dir` itself, several at once; throws the first failure. */
-export async function fsyncTree(dir: string | Buffer): Promise<void> {
+/**
+ * Fsyncs every file and folder below `dir`, and `dir` itself, several at once; throws the first failure. `files`: how
+ * many files it holds, when known: from SYNC_WHOLE_FROM on (Linux 5.8 and later), its file system is synced once
+ * instead (sync-whole.ts), each file fsynced only when that could not be done.
+ */
+export async function fsyncTree(
+  dir: string | Buffer,
+  opts: { files?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  if (opts.files !== undefined && syncsWhole(opts.files) && (await syncFileSystem(dir, opts.signal))) return;
   async function* paths(at: string | Buffer): AsyncGenerator<string | Buffer> {
     // By bytes: a restored name that is not valid UTF-8 would read as another (FileEntry.relativeBytes).
     for (const e of await fsp.readdir(at, { withFileTypes: true, encoding: 'buffer' })) {

@@ -44,7 +44,8 @@ export async function publishSet(
   await writeFileAtomic(join(staging, MANIFEST_NAME), manifestText(manifest, files?.texts()));
   // Not part of the set: gone before it is fsynced and published.
   files?.remove();
-  await fsyncTree(staging);
+  const dbFiles = manifest.databases.reduce((n, d) => n + 1 + (d.extras?.length ?? 0), 0);
+  await fsyncTree(staging, { files: (files?.count ?? manifest.files.length) + dbFiles, signal });
   if (signal?.aborted) throw new InterruptedError();
   await fsp.rename(staging, join(backupDir, manifest.id));
   await fsyncPath(backupDir);

@@ -21,10 +21,12 @@ import {
   ensurePrivateDir,
   freeBytesAt,
   fsyncPath,
+  fsyncTree,
   removeTree,
   writeFileAtomic,
 } from './fs-util.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { syncsWhole } from './sync-whole.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import {
   notInSets,
@@ -59,7 +61,7 @@ import {
  * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): its manifests first,
  * for the plan and the checks that need no stored file; then its files into a private, journaled folder of
  * backupDir, every file checked on the way, or streamed into the restore (remote-read.ts) when there is no room
- * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 780 lines:
+ * here and with `--stream`; with `--path`, only the stored files it chooses. Why one file of about 790 lines:
  * choosing the set there (for `--path`, the newest storing it), reading its chains and fetching them share the one
  * open destination and the folder they fill.
  */
@@ -317,6 +319,7 @@ async function fetchFiles(
   cfg: Pick<LoadedConfig, 'backupDir'>,
   parallel: number,
   done: Done,
+  each: boolean,
 ): Promise<void> {
   const hint = damagedThereHint(cfg, dest.name, m.id, done);
   // The folders made lately: the files of one folder come one after another, and a `mkdir -p` for each of them
@@ -340,11 +343,11 @@ async function fetchFiles(
         await dest.get(`${setKey(source, m.id)}/${w.path}`),
         h,
         counted.stream,
-        // fsynced before it is closed (`flush`): opening each file again to fsync it took a third of the fetch's
-        // trips to the thread pool.
-        createWriteStream(target, { mode: FILE_MODE, flush: WRITES_FLUSH }),
+        // `each`: fsynced before it is closed (`flush`): opening each file again to fsync it took a third of the
+        // fetch's trips to the thread pool. Else the caller syncs them all at once (sync-whole.ts).
+        createWriteStream(target, { mode: FILE_MODE, flush: each && WRITES_FLUSH }),
       );
-      if (!WRITES_FLUSH) await fsyncPath(target);
+      if (each && !WRITES_FLUSH) await fsyncPath(target);
     }).catch((err: unknown) => {
       // A stored file the manifest lists but the destination lacks: the set there does not match its manifest (5).
       if (err instanceof DestinationError && err.kind === 'notFound')
@@ -652,9 +655,13 @@ export async function fetchSet(
           const progress = new FetchProgress(rep, `${m.id} @ ${name}`, total);
           try {
             const parallel = destinationConfig(cfg, name).parallel ?? 4;
-            await fetchFiles(dest, source, m, dir, wanted, progress, cfg, parallel, nothingDone(sel));
+            // Many files: none fsynced as it comes, their file system synced once they are all here.
+            const each = !syncsWhole(count);
+            const done = nothingDone(sel);
+            await fetchFiles(dest, source, m, dir, wanted, progress, cfg, parallel, done, each);
             for (const [mid, x] of memberFiles)
-              await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg, parallel, nothingDone(sel));
+              await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg, parallel, done, each);
+            if (!each) await fsyncTree(root, { files: count, ...(stop ? { signal: stop } : {}) });
           } catch (err) {
             if (!isDiskFull(err)) throw err;
             // More than the sizes said (a page per small file, folders): what was fetched goes, the rest streams.

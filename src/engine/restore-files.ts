@@ -293,8 +293,10 @@ export async function restoreFiles(
         if (err.code !== 'EEXIST') throw err;
       });
     }
+    let written = 0; // files and symlinks: how many fsyncTree makes durable
     const restoreOne = async (e: FileEntry): Promise<void> => {
       if (signal?.aborted) throw new InterruptedError();
+      written++;
       if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored)))
         throw new VerifyError(
           `Unsafe path in the manifest: ${JSON.stringify(e.relative)}`,
@@ -362,7 +364,7 @@ export async function restoreFiles(
     for (const e of pass((x) => x.kind === 'file' && x.size >= SMALL_FILE)) await restoreOne(e);
     for (const e of pass((x) => x.kind === 'symlink')) await restoreOne(e);
     if (signal?.aborted) throw new InterruptedError();
-    await fsyncTree(partial);
+    await fsyncTree(partial, { files: written, ...(signal ? { signal } : {}) });
     // Folders last, deepest first: their times set once nothing more is written in them, and a mode without write
     // for its owner set once its files are there. The restore's own folder (and `config/`, `application/`) stay 0700.
     for (const d of [...folders].sort((a, b) => entryPath(b).length - entryPath(a).length)) {
