@@ -150,7 +150,13 @@ export async function latestSetId(cfg: SetsAt, databases: string[] = []): Promis
   const none = note ? 'There are no usable backup sets.' : 'There are no backup sets yet.';
   throw new NotFoundError(
     (databases.length ? `No backup set holds ${databases.join(', ')}.` : none) + note,
-    note ? DAMAGED_HINT : noSetsHint(cfg, 'show'),
+    note
+      ? DAMAGED_HINT
+      : // Sets here, none holding those databases: the destinations are not what is missing.
+        noSetsHint(
+          sets.some((s) => s.type !== 'pre_restore' && s.status !== 'failed') ? { backupDir: cfg.backupDir } : cfg,
+          'show',
+        ),
   );
 }
 
