@@ -33,7 +33,7 @@ async function traced(
   s: DemoSetup,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; fsyncs: number; syncfs: number }> {
+): Promise<{ code: number | null; stdout: string; stderr: string; fsyncs: number; syncfs: number }> {
   const trace = join(s.dir, `trace-${Date.now()}.txt`);
   const strace = ['-f', '-qq', '-e', 'trace=fsync,fdatasync,syncfs', '-o', trace, process.execPath, CLI_BIN, ...args];
   const r = await collect(
@@ -43,7 +43,13 @@ async function traced(
   const lines = readFileSync(trace, 'utf8').split('\n');
   // A call's line (`fsync(5) = 0`, or `fsync(5 <unfinished ...>` when another thread's call came between).
   const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
-  return { code: r.code, stdout: r.stdout, fsyncs: count(/ f(data)?sync\(/), syncfs: count(/ syncfs\(/) };
+  return {
+    code: r.code,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    fsyncs: count(/ f(data)?sync\(/),
+    syncfs: count(/ syncfs\(/),
+  };
 }
 
 /** An uploads folder of `n` small files in the demo setup. */
@@ -99,6 +105,9 @@ describe.skipIf(!whole)(`many files synced whole (Linux ${release()})`, () => {
       s.configFile,
     ]);
     expect(far.syncfs).toBe(2);
+    // Its fetched copy is removed after the result is said (seconds at this count): said too.
+    expect(far.stdout).toMatch(/files restored into .*\n$/);
+    expect(far.stderr).toContain(`Removing the copy of set ${id} fetched from "nas" (${n} files)…`);
     expect(far.fsyncs).toBeLessThan(n / 4);
     expect(readFileSync(join(fresh, 'application', 'uploads', 'd3', 'f1103.txt'), 'utf8')).toBe('upload 1103\n');
   });
