@@ -14,7 +14,7 @@ import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import { InterruptedError, isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
-import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { heldYoung, madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { breathe } from '../core/breathe.js';
 import { mapLimitedOf } from './limited.js';
 import { decodeWholeSync, decompressorFor } from './codec.js';
@@ -182,11 +182,22 @@ function writeWholeFile(dest: Buffer, data: Buffer, e: FileEntry, kept: (err: Er
   }
 }
 
+/** Heap one path remembered by checkFileEntries takes, about (its string and its entry in the map). */
+const PATH_HELD = 128;
+
 /**
  * Refuses, before anything is written, entries that repeat a path or sit below a symlink or file entry. Paths are
  * compared as bytes (one byte a character), so a name that is not UTF-8 and one shown like it are two paths.
+ *
+ * Every path is held meanwhile (13 MiB for 100 000 files). `count`, how many entries there are: when that is much, what
+ * the work before left (a fetch of those files: 40 MiB of garbage) is collected first, or V8 grew its heap to hold
+ * both (64 -> 94 MiB, a restore of 100 000 files from a destination peaking at 166-174 MiB RSS).
  */
-export function checkFileEntries(entries: Iterable<FileEntry>, folders: FolderEntry[] = []): void {
+export function checkFileEntries(entries: Iterable<FileEntry>, folders: FolderEntry[] = [], count = 0): void {
+  heldYoung(() => checkPaths(entries, folders), (count + folders.length) * PATH_HELD);
+}
+
+function checkPaths(entries: Iterable<FileEntry>, folders: FolderEntry[]): void {
   const kinds = new Map<string, FileEntry['kind'] | 'folder'>();
   const all = function* () {
     yield* entries;
@@ -260,7 +271,7 @@ export async function restoreFiles(
   const pass = function* (keep: (e: FileEntry) => boolean): Generator<FileEntry> {
     for (const e of list.entries()) if (keep(e)) yield e;
   };
-  checkFileEntries(list.entries(), folders);
+  checkFileEntries(list.entries(), folders, list.count);
   const check = opts.check;
   const { signal } = opts;
   // The folder the stored files are read from: `setRoot`, or a localReader's (a set here, its files checked before).

@@ -697,6 +697,8 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
           yield f;
         }
       })(),
+      [],
+      entries.count,
     );
     if (asked && chosen) {
       // A folder stored empty (an application's logs/) is chosen too: the restore makes it.
