@@ -1,0 +1,35 @@
+import type { Destination } from '../destinations/destination.js';
+
+/**
+ * Bytes of a manifest's start read for its `startedAt`: respaldo writes that field sixth, in the first few hundred
+ * bytes, before the databases and the files (58 MB of manifest for a set of 100 000 files).
+ */
+export const HEAD_BYTES = 64 << 10;
+
+/**
+ * The `startedAt` of the manifest at `key` of `dest`, read from its first HEAD_BYTES as respaldo writes a manifest
+ * (indented JSON: a field of the top object is indented two spaces, one of anything inside it more); null when it is
+ * not found there (another layout, a manifest cut or damaged) or the file cannot be read. Only says what the start of
+ * the file says: a caller that needs the manifest checked reads it whole.
+ */
+export async function startedAtThere(dest: Destination, key: string, signal?: AbortSignal): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    const stream = await dest.get(key, signal ? { signal } : {});
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        bytes += chunk.length;
+        if (bytes >= HEAD_BYTES) break;
+      }
+    } finally {
+      stream.destroy();
+    }
+  } catch {
+    return null;
+  }
+  const text = Buffer.concat(chunks, bytes).subarray(0, HEAD_BYTES).toString('utf8');
+  if (!text.startsWith('{\n')) return null;
+  return /\n {2}"startedAt": "([^"\\\n]*)"[,\n]/.exec(text)?.[1] ?? null;
+}
