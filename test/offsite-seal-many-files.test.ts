@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { SEALED_SENT_JOURNAL, SEALED_SENT_NAME, SealedSentRecord } from '../src/engine/copy-seal.js';
 import type { SealedFile } from '../src/engine/sealed-files.js';
@@ -109,6 +109,31 @@ describe('the record of files sent encrypted', () => {
     expect(sealedSentPaths(dir, 'cloud')).toEqual(['a.zst']);
     await other.clear();
     expect(existsSync(join(dir, SEALED_SENT_JOURNAL))).toBe(false);
+  });
+  it("cleared, drops its own lines unread and keeps another destination's, whatever their layout", async () => {
+    const dir = makeTmpDir();
+    const record = new SealedSentRecord(dir, 'nas', enc);
+    for (let i = 0; i < 1000; i++) record.record(`f${i}.zst`, file(i));
+    await record.flush();
+    // A destination whose name starts as this one's, and a line of it written with its fields in another order.
+    const other = new SealedSentRecord(dir, 'nas2', enc);
+    other.record('a.zst', file(1));
+    await other.flush();
+    appendFileSync(
+      join(dir, SEALED_SENT_JOURNAL),
+      JSON.stringify({ path: 'b.zst', plain: file(2).plain, sealed: file(2).sealed, destination: 'nas2' }) +
+        '\n{"destination":"nas","path":"cut sh\n',
+    );
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      await new SealedSentRecord(dir, 'nas', enc).clear();
+      // Read twice (counted, then kept): the lines of nas2 and the one of nas cut short, not the 1001 of nas.
+      expect(parse.mock.calls.length).toBeLessThan(20);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(recorded(dir)).toEqual([]);
+    expect(sealedSentPaths(dir, 'nas2')).toEqual(['a.zst', 'b.zst']);
   });
 });
 
