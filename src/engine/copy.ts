@@ -233,6 +233,29 @@ const FILE_TO_SEND_HELD = 170;
 const LISTED_FILE_HELD = 150;
 
 /**
+ * What a copy uses of the listing of the set's folder at the destination: the paths and sizes of the files there
+ * (`remote`), the temporary files (`temps`), and a folder at a name the copy writes (`inTheWay`; an S3 prefix), refused
+ * before anything is written or claimed. One stretch that keeps what it makes, after what listing left is collected
+ * (100 000 files: it peaked 20 MiB higher). A function of its own so that the listing is not held by a closure of the
+ * copy: once this returns, nothing holds it but what the copy still reads of it.
+ */
+function listingUsed(
+  listed: RemoteFile[],
+  files: { path: string }[],
+  sealed: boolean,
+): { remote: Map<string, number>; temps: RemoteFile[]; inTheWay: string | null } {
+  return heldYoung(() => {
+    const remote = new Map<string, number>();
+    const temps: RemoteFile[] = [];
+    for (const f of listed)
+      if (f.temp) temps.push(f);
+      else remote.set(f.path, f.size);
+    const names = [...files.map((f) => (sealed ? f.path + AGE_EXTENSION : f.path)), MANIFEST_NAME];
+    return { remote, temps, inTheWay: folderAmong(listed, names) };
+  }, listed.length * LISTED_FILE_HELD);
+}
+
+/**
  * The files of a set to copy, manifest excluded: path, local size and the manifest's SHA-256 (as storedPaths lists
  * them). `entries`: its file entries, when `m` is a head read lean (they are gone through once, none held).
  */
@@ -323,18 +346,7 @@ export async function copySet(
     if (dest.expectFiles && !opts.verify && !sealed && (!mark?.ok || mark.prunedAt))
       dest.expectFiles(files.map((f) => ({ source: join(dir, f.path), size: f.size })));
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
-    // What is used of the listing from now on: the paths and sizes of the files there, and the temporary files. One
-    // stretch that keeps what it makes, after what listing 100 000 files left is collected (it peaked 20 MiB higher).
-    const { remote, temps, inTheWay } = heldYoung(() => {
-      const there = new Map<string, number>();
-      const temporary: RemoteFile[] = [];
-      for (const f of listed)
-        if (f.temp) temporary.push(f);
-        else there.set(f.path, f.size);
-      // A folder (S3: a prefix) at a name this copy writes is refused before anything is written or claimed.
-      const names = [...files.map((f) => (sealed ? f.path + AGE_EXTENSION : f.path)), MANIFEST_NAME];
-      return { remote: there, temps: temporary, inTheWay: folderAmong(listed, names) };
-    }, listed.length * LISTED_FILE_HELD);
+    const { remote, temps, inTheWay } = listingUsed(listed, files, sealed);
     if (inTheWay) throw folderInTheWay(destName, `${key}/${inTheWay}`, `${dest.describe()}/${key}/${inTheWay}`);
     missingRoot = listed.length ? null : await withRetries(async () => (await dest!.missingRoot?.()) ?? null);
     for (const t of [...oldTemps(temps, new Date()), ...deadRunTemps(temps)])
