@@ -1,6 +1,6 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 870 lines: copying one set, several sets and
+ * last, the outcome marked beside the set. Why one file of about 900 lines: copying one set, several sets and
  * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts; the
  * claim put before sending a set not there yet: copy-claim.ts).
  */

@@ -13,23 +13,32 @@ export const HEAD_BYTES = 64 << 10;
  * the file says: a caller that needs the manifest checked reads it whole.
  */
 export async function startedAtThere(dest: Destination, key: string, signal?: AbortSignal): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
+  let text: string;
   try {
-    const stream = await dest.get(key, signal ? { signal } : {});
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        chunks.push(chunk);
-        bytes += chunk.length;
-        if (bytes >= HEAD_BYTES) break;
-      }
-    } finally {
-      stream.destroy();
-    }
+    text = (await readHead(dest, key, HEAD_BYTES, signal)).toString('utf8');
   } catch {
     return null;
   }
-  const text = Buffer.concat(chunks, bytes).subarray(0, HEAD_BYTES).toString('utf8');
   if (!text.startsWith('{\n')) return null;
   return /\n {2}"startedAt": "([^"\\\n]*)"[,\n]/.exec(text)?.[1] ?? null;
+}
+
+/**
+ * The first `limit` bytes of `key` at `dest` (fewer when the file is shorter); the read stops there, however large
+ * the file. Once, without retries: remote.ts readRemoteHead retries it.
+ */
+export async function readHead(dest: Destination, key: string, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const stream = await dest.get(key, signal ? { signal } : {});
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= limit) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks, bytes).subarray(0, limit);
 }

@@ -22,6 +22,7 @@ import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, nextBackupOnly, readManifestFile, readManifestLean, type ManifestFiles } from './manifest.js';
 import { isSetId } from './set-id.js';
+import { readHead } from './remote-head.js';
 import {
   chained,
   expectedFiles,
@@ -193,21 +194,7 @@ async function download(dest: Destination, key: string, file: string, limit: num
  * says of its chain (catalog.ts damagedNeedsOf), however large or broken it is.
  */
 export async function readRemoteHead(dest: Destination, key: string, limit: number): Promise<string> {
-  return withRetries(async () => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    const stream = await dest.get(key);
-    try {
-      for await (const c of stream as AsyncIterable<Buffer>) {
-        chunks.push(c);
-        bytes += c.length;
-        if (bytes >= limit) break;
-      }
-    } finally {
-      stream.destroy();
-    }
-    return Buffer.concat(chunks).subarray(0, limit).toString('latin1');
-  });
+  return withRetries(async () => (await readHead(dest, key, limit)).toString('latin1'));
 }
 
 /**
