@@ -59,11 +59,15 @@ describe('menu end to end: restore from a folder destination on a new server (tm
       80,
       24,
     );
-    await t.waitFor('1. Create backup now');
+    // The header says the way to the sets, in one line where each database had one saying it was never backed up.
+    let screen = await t.waitFor('1. Create backup now');
+    expect(screen).toContain('WARNING: users, inventario, auditoria have never been backed up successfully');
+    expect(screen).toContain('To restore from the off-site copy: 4. Restore, then "nas"');
     await t.key('4');
-    let screen = await t.waitFor('Destination "nas" (off-site copy)');
-    expect(screen).toContain("This server's backup folder");
-    await t.key('Down');
+    // The backup folder holds nothing: the cursor is on the destination, Enter alone goes there.
+    screen = await t.waitFor('Destination "nas" (off-site copy)');
+    expect(screen).toContain("  This server's backup folder");
+    expect(screen).toContain('› Destination "nas" (off-site copy)');
     await t.key('Enter');
     screen = await t.waitFor(new RegExp(`at destination "nas"[\\s\\S]*› latest`), 30_000);
     expect(screen).toContain(m.id);

@@ -115,7 +115,8 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     let s = await t.waitFor((x) => x.includes('1. Create backup now') && x.includes('no backups yet'));
     expect(s).toContain(`Config: ${join(dir, 'backup_config.json')}`);
     expect(s).toContain(`Backups: ${join(dir, 'backups')}`);
-    expect(s).toContain('WARNING: users has never been backed up successfully');
+    expect(s).toContain('WARNING: users, inventario, auditoria have never been backed up successfully');
+    expect(s).not.toContain('To restore from'); // no destination configured
     expect(s).toContain('7. Quit');
     expect(s).toContain('q quit');
 

@@ -31,6 +31,20 @@ describe('hints on a new server', () => {
     }
   });
 
+  it('list with no set here names `list --from` the destination (exit 0); without one, only create', async () => {
+    const withNas = demoSetup({ destinations: nas });
+    const r = await runCli(['list', '--config', withNas.configFile], { cwd: withNas.dir });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(
+      `No backup sets in ${withNas.backupDir}. Sets copied off-site are listed by: respaldo list --from nas. ` +
+        'Create one with: respaldo create',
+    );
+    const s = demoSetup();
+    const plain = await runCli(['list', '--config', s.configFile], { cwd: s.dir });
+    expect(plain.code, describeResult(plain)).toBe(0);
+    expect(plain.stdout.trim()).toBe(`No backup sets in ${s.backupDir}. Create one with: respaldo create`);
+  });
+
   it('an application folder written as its path alone: the hint writes the object it means', async () => {
     const s = demoSetup({ files: { config: [], application: ['./data/app'] } });
     const r = await runCli(['list', '--config', s.configFile], { cwd: s.dir });

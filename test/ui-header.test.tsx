@@ -148,3 +148,71 @@ describe('header in the menu', () => {
     await waitFrame(lastFrame, (x) => x.includes('4 sets') && x.includes('newest 30 min ago'));
   });
 });
+
+describe('a new server: nothing backed up here, the sets at a destination', () => {
+  const words = {
+    en: {
+      never: 'WARNING: users, inventario, auditoria have never been backed up successfully',
+      one: 'has never been backed up successfully',
+      way: 'To restore from the off-site copy: 4. Restore, then "nas"',
+      ways: 'To restore from an off-site copy: 4. Restore, then its destination',
+      local: "This server's backup folder",
+      nas: 'Destination "nas" (off-site copy)',
+    },
+    es: {
+      never: 'AVISO: users, inventario, auditoria nunca se han copiado correctamente',
+      one: 'nunca se ha copiado correctamente',
+      way: 'Para restaurar desde la copia externa: 4. Restaurar, luego "nas"',
+      ways: 'Para restaurar desde una copia externa: 4. Restaurar, luego su destino',
+      local: 'La carpeta de copias de este servidor',
+      nas: 'Destino "nas" (copia externa)',
+    },
+  } as const;
+
+  it.each(['en', 'es'] as const)(
+    'one line for the databases never backed up, the way to the destination, the restore starting there (%s)',
+    async (lang) => {
+      const w = words[lang];
+      const facade = new FakeFacade(0);
+      facade.cfg = { ...facade.cfg, destinations: ['nas'] };
+      const { lastFrame, stdin } = renderUi(<Menu />, { facade, lang });
+      const f = await waitFrame(lastFrame, (x) => x.includes(w.way));
+      expect(f).toContain(w.never);
+      expect(f).not.toContain(w.one); // each database's own line, three before
+      expect(f.split('\n').length).toBeLessThanOrEqual(24);
+      await press(stdin, '4');
+      const source = await waitFrame(lastFrame, (x) => x.includes(w.nas));
+      expect(source).toContain(`› ${w.nas}`);
+      expect(source).toContain(`  ${w.local}`);
+    },
+  );
+
+  it('two destinations: the way says to pick one; the restore starts on the first', async () => {
+    const facade = new FakeFacade(0);
+    facade.cfg = { ...facade.cfg, destinations: ['nas', 'offsite'] };
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes(words.en.ways));
+    await press(stdin, '4');
+    const source = await waitFrame(lastFrame, (x) => x.includes('Destination "offsite"'));
+    expect(source).toContain(`› ${words.en.nas}`);
+  });
+
+  it('with sets here: no way to a destination said, the restore starts on the backup folder', async () => {
+    const facade = new FakeFacade(3);
+    facade.cfg = { ...facade.cfg, destinations: ['nas'] };
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    const f = await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    expect(f).not.toContain('To restore from');
+    await press(stdin, '4');
+    const source = await waitFrame(lastFrame, (x) => x.includes(words.en.nas));
+    expect(source).toContain(`› ${words.en.local}`);
+  });
+
+  it('without destinations: the one line, no way to a destination', async () => {
+    const facade = new FakeFacade(0);
+    const { lastFrame } = renderUi(<Menu />, { facade });
+    const f = await waitFrame(lastFrame, (x) => x.includes('no backups yet'));
+    expect(f).toContain(words.en.never);
+    expect(f).not.toContain('To restore from');
+  });
+});

@@ -132,7 +132,17 @@ export function Menu({ onExit, initial }: { onExit?: (interrupted: boolean) => v
       break;
     case 'restore':
       screen = (
-        <RestoreScreen onBack={back} onDone={reloadHeader} {...(route.setId ? { initialSetId: route.setId } : {})} />
+        <RestoreScreen
+          onBack={back}
+          onDone={reloadHeader}
+          noSetsHere={
+            status.state === 'done' &&
+            status.value.setCount === 0 &&
+            !status.value.damagedCount &&
+            !status.value.safetyCount
+          }
+          {...(route.setId ? { initialSetId: route.setId } : {})}
+        />
       );
       break;
     case 'scheduler':

@@ -166,9 +166,13 @@ export interface Transition {
   effect: WizardEffect | null;
 }
 
+/**
+ * The wizard's first state. `noSetsHere`: this server's backup folder holds no set (a new server): the source step's
+ * cursor starts on the first destination, where the sets to restore are.
+ */
 export function initialWizardState(
   initialSetId?: string,
-  config: { destinations?: string[]; databases?: string[] } = {},
+  config: { destinations?: string[]; databases?: string[]; noSetsHere?: boolean } = {},
 ): WizardState {
   const destinations = config.destinations ?? [];
   const databases = config.databases ?? [];
@@ -194,7 +198,7 @@ export function initialWizardState(
     scrollTop: 0,
     destinations,
     databases,
-    sourceIndex: 0,
+    sourceIndex: config.noSetsHere && destinations.length ? 1 : 0,
     from: null,
     atText: '',
     atCursor: 0,

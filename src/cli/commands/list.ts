@@ -145,7 +145,16 @@ export function register(program: Command): void {
       }
       if (!sets.length) {
         const usable = damaged.length ? 'usable ' : '';
-        io.out(`No ${usable}backup sets in ${cfg.backupDir}. Create one with: respaldo create`);
+        // A new server after the old one was lost: where its sets are is what the operator came to find.
+        const at = cfg.destinations?.[0]?.name;
+        io.out(
+          foldLine(
+            `No ${usable}backup sets in ${cfg.backupDir}.` +
+              (at ? ` Sets copied off-site are listed by: respaldo list --from ${at}.` : '') +
+              ' Create one with: respaldo create',
+            outputWidth(),
+          ),
+        );
         sayDamaged(io.out);
         return code;
       }

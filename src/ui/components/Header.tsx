@@ -23,7 +23,8 @@ const MAX_WARNINGS = 3;
  * What the header says (pure): config file in use, backup folder, number of sets, the newest
  * one's age, the newest restore drill (✓, or FAILED), free space, and a warning for the lock, for a
  * newest set not copied to every destination, for each database whose newest good backup is older
- * than the schedule promises, and for each database whose last restore drill failed.
+ * than the schedule promises, one for those never backed up, and for each database whose last restore drill
+ * failed; with no set here and destinations configured, the way to restore from one.
  */
 export function headerModel(
   config: MenuConfig,
@@ -96,17 +97,30 @@ export function headerModel(
       );
     }
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);
+    const never = stale.filter((d) => !d.lastGood).map((d) => d.database);
+    // The names when they fit the width, else their count (the health screen names them).
+    const neverLine =
+      never.length > 1 && [...t.header.neverBacked(never)].length > width - 1
+        ? t.header.neverBackedCount(never.length)
+        : t.header.neverBacked(never);
     warnings = [
       ...warnings,
-      ...stale.map((d) =>
+      ...stale.flatMap((d) =>
         d.lastGood
-          ? t.header.stale(
-              d.database,
-              t.time.ago(formatAge(at.getTime() - d.lastGood.getTime())),
-              formatAge(d.limitHours * 3_600_000),
-            )
-          : t.header.neverBacked(d.database),
+          ? [
+              t.header.stale(
+                d.database,
+                t.time.ago(formatAge(at.getTime() - d.lastGood.getTime())),
+                formatAge(d.limitHours * 3_600_000),
+              ),
+            ]
+          : [],
       ),
+      ...(never.length ? [neverLine] : []),
+      // A new server, its old one's sets off-site: the way to them, not only that nothing was backed up here.
+      ...(s.setCount === 0 && !s.damagedCount && config.destinations.length
+        ? [t.header.restoreFromOffsite(config.destinations)]
+        : []),
       ...s.drills
         .filter((d) => !d.ok)
         .map((d) =>

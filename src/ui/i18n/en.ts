@@ -66,7 +66,16 @@ export const en = {
     noSetsButSafety: (n: number) => `no backups yet (${n === 1 ? '1 safety copy' : `${n} safety copies`})`,
     stale: (db: string, age: string, limit: string) =>
       `WARNING: ${db}: newest good backup ${age}; the schedule promises one every ${limit}`,
-    neverBacked: (db: string) => `WARNING: ${db} has never been backed up successfully`,
+    /** One line for every database never backed up (three lines said it on a new server, over the menu). */
+    neverBacked: (dbs: string[]) =>
+      `WARNING: ${dbs.join(', ')} ${dbs.length === 1 ? 'has' : 'have'} never been backed up successfully`,
+    /** neverBacked when the names do not fit the width. */
+    neverBackedCount: (n: number) => `WARNING: ${n} databases have never been backed up successfully`,
+    /** This server's folder holds no set and destinations are configured: the new-server day's way on. */
+    restoreFromOffsite: (names: string[]) =>
+      names.length === 1
+        ? `To restore from the off-site copy: 4. Restore, then "${names[0]}"`
+        : 'To restore from an off-site copy: 4. Restore, then its destination',
     // The command first: a long path cuts the reason, not the fix.
     looseSecret: (path: string, mode: string) =>
       `WARNING: run chmod 600 ${path} (mode ${mode}: other users can read this key file)`,

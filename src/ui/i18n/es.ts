@@ -64,7 +64,13 @@ export const es: Catalogue = {
       `aún no hay copias (${n === 1 ? '1 copia de seguridad previa' : `${n} copias de seguridad previas`})`,
     stale: (db: string, age: string, limit: string) =>
       `AVISO: ${db}: última copia correcta ${age}; la programación promete una cada ${limit}`,
-    neverBacked: (db: string) => `AVISO: ${db} nunca se ha copiado correctamente`,
+    neverBacked: (dbs: string[]) =>
+      `AVISO: ${dbs.join(', ')} nunca se ${dbs.length === 1 ? 'ha' : 'han'} copiado correctamente`,
+    neverBackedCount: (n: number) => `AVISO: ${n} bases nunca se han copiado correctamente`,
+    restoreFromOffsite: (names: string[]) =>
+      names.length === 1
+        ? `Para restaurar desde la copia externa: 4. Restaurar, luego "${names[0]}"`
+        : 'Para restaurar desde una copia externa: 4. Restaurar, luego su destino',
     looseSecret: (path: string, mode: string) =>
       `AVISO: ejecute chmod 600 ${path} (modo ${mode}: otros usuarios pueden leer este archivo de clave)`,
     stoppedRestore: (id: string, when: string, restored: string[]) =>

@@ -48,10 +48,13 @@ export function RestoreScreen({
   onBack,
   onDone,
   initialSetId,
+  noSetsHere = false,
 }: {
   onBack: () => void;
   onDone?: () => void;
   initialSetId?: string;
+  /** This server's backup folder holds no set (the header's status): the source step starts on a destination. */
+  noSetsHere?: boolean;
 }) {
   const ui = useUi();
   const { t, facade } = ui;
@@ -62,6 +65,7 @@ export function RestoreScreen({
     return initialWizardState(initialSetId, {
       destinations: cfg.destinations,
       databases: cfg.databases.map((d) => d.name),
+      noSetsHere,
     });
   });
   // The state the next event applies to: updated at once, so events between two renders chain.
