@@ -44,4 +44,31 @@ describe('SealedFiles', () => {
     files.set('d', short);
     expect([files.get('a'), files.get('d'), files.size]).toEqual([sealedOf(5), short, 4]);
   });
+
+  it('a file that became odd leaves its slot alone: the next file put takes a new one, the others kept', () => {
+    const files = new SealedFiles();
+    files.set('a', sealedOf(1)).set('b', sealedOf(2)).set('c', sealedOf(3));
+    const short = { ...sealedOf(4), sealed: { ...sealedOf(4).sealed, sha256: 'abc' } };
+    files.set('a', short);
+    files.set('d', sealedOf(5));
+    expect([files.get('a'), files.get('b'), files.get('c'), files.get('d')]).toEqual([
+      short,
+      sealedOf(2),
+      sealedOf(3),
+      sealedOf(5),
+    ]);
+    expect(files.size).toBe(4);
+  });
+
+  it('adds up the ciphertext bytes of every file, compact or odd, as its values say them', () => {
+    const files = new SealedFiles();
+    for (let i = 0; i < 3000; i++) files.set(`f${i}`, sealedOf(i));
+    const odd = { ...sealedOf(1), plain: { ...sealedOf(1).plain, bytes: 1.5 } };
+    files.set('f10', odd).set('x', { ...odd, sealed: { ...odd.sealed, bytes: 77 } });
+    files.set('f11', sealedOf(20));
+    let sum = 0;
+    for (const f of files.values()) sum += f.sealed.bytes;
+    expect(files.sealedBytes()).toBe(sum);
+    expect(sum).toBe(3000 * 200 + 3 * ((2999 * 3000) / 2) - 230 + 203 - 233 + 260 + 77);
+  });
 });

@@ -13,6 +13,8 @@ export interface SentFiles {
   get(path: string): SealedFile | undefined;
   keys(): Iterable<string>;
   values(): Iterable<SealedFile>;
+  /** The ciphertext's bytes of every file, added up. */
+  sealedBytes(): number;
 }
 
 /** Bytes of one file's hashes: the plaintext's MD5 and SHA-256, then the ciphertext's. */
@@ -32,6 +34,11 @@ export class SealedFiles implements SentFiles {
   private readonly odd = new Map<string, SealedFile>();
   private hashes = new Uint8Array(0);
   private sizes = new Float64Array(0);
+  /**
+   * Slots taken in the arrays. Not `index.size`: a file recorded again with hashes that are not hex leaves the index
+   * and its slot unused, and the next file given a slot by the index's size took that of the last one recorded.
+   */
+  private slots = 0;
 
   get size(): number {
     return this.index.size + this.odd.size;
@@ -55,7 +62,7 @@ export class SealedFiles implements SentFiles {
     this.odd.delete(path);
     let i = this.index.get(path);
     if (i === undefined) {
-      i = this.index.size;
+      i = this.slots++;
       this.room(i + 1);
       this.index.set(path, i);
     }
@@ -82,6 +89,18 @@ export class SealedFiles implements SentFiles {
   *values(): Generator<SealedFile> {
     for (const i of this.index.values()) yield this.at(i);
     yield* this.odd.values();
+  }
+
+  /**
+   * Without making each file's record, as `values()` does (four hex strings a file): at the end of a copy of 100 000
+   * files, adding up their sizes that way made 40 MiB of garbage in one stretch, which filled V8's young generation
+   * and left its pages in RSS (+14 MiB at the copy's peak).
+   */
+  sealedBytes(): number {
+    let bytes = 0;
+    for (const i of this.index.values()) bytes += this.sizes[2 * i + 1]!;
+    for (const f of this.odd.values()) bytes += f.sealed.bytes;
+    return bytes;
   }
 
   private at(i: number): SealedFile {
