@@ -26,7 +26,7 @@ import { writeFileAtomic } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { mapLimited } from './limited.js';
 import { writeLog } from './log.js';
-import { heldYoung } from './garbage.js';
+import { heldAcross, heldYoung } from './garbage.js';
 import { startedAtThere } from './remote-head.js';
 import { MANIFEST_NAME, nextBackupOnly, type ManifestFiles } from './manifest.js';
 import { printedName } from '../core/format.js';
@@ -345,7 +345,7 @@ export async function copySet(
     const sealed = Boolean(dc.encrypt && !m.encryption && cfg.encryption);
     if (dest.expectFiles && !opts.verify && !sealed && (!mark?.ok || mark.prunedAt))
       dest.expectFiles(files.map((f) => ({ source: join(dir, f.path), size: f.size })));
-    const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
+    const listed = await withRetries(() => heldAcross(() => dest!.listFiles(key, { temps: true })), opts);
     const { remote, temps, inTheWay } = listingUsed(listed, files, sealed);
     if (inTheWay) throw folderInTheWay(destName, `${key}/${inTheWay}`, `${dest.describe()}/${key}/${inTheWay}`);
     missingRoot = listed.length ? null : await withRetries(async () => (await dest!.missingRoot?.()) ?? null);
@@ -849,9 +849,9 @@ async function remoteIds(
   const onAbort = () => void dest?.close().catch(() => undefined); // fails the listing in flight
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    dest = await openDestination(cfg, name);
-    if (dest.type !== 'sftp') {
-      const files = new Map((await dest.listFiles(dc.source!)).map((f) => [f.path, f.size]));
+    const opened = (dest = await openDestination(cfg, name));
+    if (opened.type !== 'sftp') {
+      const files = new Map((await heldAcross(() => opened.listFiles(dc.source!))).map((f) => [f.path, f.size]));
       const ids = [...files.keys()].map((p) => p.split('/')).filter((p) => p.length === 2 && p[1] === MANIFEST_NAME);
       return Object.assign(new Set(ids.map((p) => p[0]!).filter(isSetId)), { files });
     }

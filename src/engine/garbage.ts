@@ -159,6 +159,20 @@ export function heldYoung<T>(work: () => T, keeps = 0): T {
 }
 
 /**
+ * Runs async `work` with the young generation held (holdYoung): a destination's listing of thousands of files keeps an
+ * entry for each while the next are read, and V8 grew the young generation for what outlived its scavenges (a copy's
+ * rerun of 100 000 files: 153 MiB RSS, 130–135 with the listing held).
+ */
+export async function heldAcross<T>(work: () => Promise<T>): Promise<T> {
+  const release = holdYoung();
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
+/**
  * heldYoung for work that is not one synchronous stretch: the young generation is held until the release returned is
  * called (by a `finally`), across the awaits between. A manifest's entries read again from its file (its `files`, read
  * lean) are parsed as they are iterated, and what iterates them keeps them (a restore's plan, its check, the restore

@@ -14,6 +14,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { markPruned, notFromACopy, removeSetFolder } from './remote-prune.js';
 import { readRemoteManifests, withDestination } from './remote.js';
+import { heldAcross } from './garbage.js';
 
 /**
  * `delete ID --from NAME`: one set of this server's source removed from a destination by hand: a set the retention
@@ -102,7 +103,7 @@ export async function deleteFromDestination(
     const key = setKey(source, id);
     const where = `${dest.describe()}/${key}`;
     const complete = (await withRetries(() => dest.listSets(source))).map((r) => r.id);
-    const files = await withRetries(() => dest.listFiles(key, { temps: true }));
+    const files = await withRetries(() => heldAcross(() => dest.listFiles(key, { temps: true })));
     if (!complete.includes(id) && !files.length) {
       // No file of it there, but maybe its empty folders: what a delete (or prune) cut short after its files left,
       // which nothing else removes and which this run, the one the operator repeats, takes away (folder, sftp, rclone).

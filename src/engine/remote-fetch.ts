@@ -25,7 +25,7 @@ import {
   removeTree,
   writeFileAtomic,
 } from './fs-util.js';
-import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { heldAcross, madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { syncsWhole } from './sync-whole.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import {
@@ -205,7 +205,7 @@ async function checkPresent(
   done: Done,
 ): Promise<void> {
   const key = setKey(source, m.id);
-  const sizes = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
+  const sizes = new Map((await withRetries(() => heldAcross(() => dest.listFiles(key)))).map((f) => [f.path, f.size]));
   for (const w of wanted) {
     const size = sizes.get(w.path);
     const where = { dest: dest.name, file: `${key}/${w.path}` };
@@ -288,7 +288,7 @@ function someOf<T>(items: Iterable<T>, test: (item: T) => boolean): boolean {
  */
 async function bytesThere(dest: Destination, key: string, groups: Iterable<ExpectedFile>[]): Promise<number[]> {
   const listed = groups.some((files) => someOf(files, (w) => w.bytes === null))
-    ? new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]))
+    ? new Map((await withRetries(() => heldAcross(() => dest.listFiles(key)))).map((f) => [f.path, f.size]))
     : new Map<string, number>();
   return groups.map((files) => {
     let bytes = 0;

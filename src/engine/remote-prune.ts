@@ -27,6 +27,7 @@ import { notWrittenByRespaldo } from './before-delete.js';
 import { isSetId } from './set-id.js';
 import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrases.js';
 import { CLAIMS_DIR, removeEmptyClaims } from './copy-claim.js';
+import { heldAcross } from './garbage.js';
 
 /**
  * Retention at a destination (`respaldo prune --from NAME`), and the clean-up of what killed runs
@@ -417,7 +418,7 @@ export async function pruneRemote(
     const complete = new Set((await withRetries(() => dest.listSets(source))).map((r) => r.id));
     const filesBySet = new Map<string, RemoteFile[]>();
     const claimFiles: RemoteFile[] = [];
-    for (const f of await withRetries(() => dest.listFiles(source, { temps: true }))) {
+    for (const f of await withRetries(() => heldAcross(() => dest.listFiles(source, { temps: true })))) {
       const slash = f.path.indexOf('/');
       const id = f.path.slice(0, slash);
       if (id === CLAIMS_DIR && !f.temp) claimFiles.push({ ...f, path: f.path.slice(slash + 1) });

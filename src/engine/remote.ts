@@ -16,7 +16,7 @@ import { destinationConfig, openDestination } from '../destinations/registry.js'
 import { chooseLatest, lacksOf, setDir, summaryFromManifest, type LatestWant, type SetSelection } from './catalog.js';
 import { withRetries } from './copy.js';
 import { FILE_MODE } from './fs-util.js';
-import { leftGarbage, madeGarbage } from './garbage.js';
+import { heldAcross, leftGarbage, madeGarbage } from './garbage.js';
 import { eachLimitedOf, mapLimited } from './limited.js';
 import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
@@ -521,7 +521,7 @@ export function sayPassedOver(reporter: Reporter, passedOver: RemoteDamagedSet[]
  */
 export async function remoteChainSets(dest: Destination, source: string): Promise<Map<string, ChainSet>> {
   const sizes = new Map<string, number>();
-  for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
+  for (const f of await withRetries(() => heldAcross(() => dest.listFiles(source)))) sizes.set(f.path, f.size);
   const out = new Map<string, ChainSet>();
   // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
   const refs = await withRetries(() => dest.listSets(source));
@@ -583,7 +583,9 @@ export async function verifyRemoteSet(
     { head: m, files: entries }: { head: Manifest; files: ManifestFiles },
   ): Promise<VerifyReport> {
     const key = setKey(source, m.id);
-    const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
+    const there = new Map(
+      (await withRetries(() => heldAcross(() => dest.listFiles(key)))).map((f) => [f.path, f.size]),
+    );
     // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
     const sample = passphraseSample(withFirstFile(m, entries), (path) => withRetries(() => dest.get(`${key}/${path}`)));
     const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id, sample) : null;
