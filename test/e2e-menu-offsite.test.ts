@@ -60,7 +60,9 @@ describe('menu end to end: restore from a folder destination on a new server (tm
       24,
     );
     // The header says the way to the sets, in one line where each database had one saying it was never backed up.
-    let screen = await t.waitFor('1. Create backup now');
+    // (Waited for: the header's status loads after the menu is drawn, slowly when the machine is busy.)
+    let screen = await t.waitFor('To restore from the off-site copy: 4. Restore, then "nas"');
+    expect(screen).toContain('1. Create backup now');
     expect(screen).toContain('WARNING: users, inventario, auditoria have never been backed up successfully');
     expect(screen).toContain('To restore from the off-site copy: 4. Restore, then "nas"');
     await t.key('4');
