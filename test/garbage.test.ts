@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codec } from '../src/engine/codec.js';
-import { GARBAGE_BUDGET, MINOR_BUDGET, leftGarbage, madeGarbage } from '../src/engine/garbage.js';
+import {
+  GARBAGE_BUDGET,
+  MINOR_BUDGET,
+  leftGarbage,
+  madeGarbage,
+  madeYoungGarbage,
+  youngCollected,
+} from '../src/engine/garbage.js';
 import { REPO_ROOT } from './helpers/cli.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -32,6 +39,21 @@ describe('garbage', () => {
     await collecting;
     await tick();
     expect(ref.deref()).toBeUndefined();
+  });
+
+  it('youngCollected: every item handed on in order, a minor collection once MINOR_BUDGET of their garbage was counted', async () => {
+    await madeYoungGarbage(MINOR_BUDGET); // start from an empty minor budget
+    let ref!: WeakRef<object>;
+    (() => void (ref = new WeakRef({ payload: new Array(1000).fill(1) })))();
+    await tick(); // a WeakRef keeps its target only during the job that made it
+    const got: number[] = [];
+    for await (const n of youngCollected([1, 2, 3], () => MINOR_BUDGET / 2 - 1)) {
+      got.push(n);
+      if (n === 1) expect(ref.deref()).toBeDefined(); // nothing counted yet
+    }
+    await tick();
+    expect(got).toEqual([1, 2, 3]);
+    expect(ref.deref()).toBeUndefined(); // collected by the minor collection the third item's garbage started
   });
 
   it('held across awaits (holdYoung), the young generation does not grow while what is made is kept; released, it does', () => {

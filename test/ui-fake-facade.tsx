@@ -271,8 +271,11 @@ export class FakeFacade implements EngineFacade {
       lastRestores: [],
     };
   }
+  /** While set, status() answers only once it settles (a header status that loads slowly). */
+  statusGate: Promise<void> | null = null;
   async status(): Promise<HeaderStatus> {
     this.record('status');
+    await this.statusGate;
     const sets = this.manifests.filter((m) => m.type !== 'pre_restore');
     const newest = sets[0];
     return {

@@ -187,6 +187,50 @@ describe('a new server: nothing backed up here, the sets at a destination', () =
     },
   );
 
+  it('the way comes first, never behind "and N more", and is not said again inside the restore', async () => {
+    const facade = new FakeFacade(0);
+    facade.cfg = { ...facade.cfg, destinations: ['nas'] };
+    facade.looseSecrets = ['a', 'b', 'c', 'd'].map((x) => ({ path: `/srv/app/${x}.key`, mode: '0644' }));
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    const f = await waitFrame(lastFrame, (x) => x.includes('more'));
+    const lines = f.split('\n');
+    expect(lines[2]).toContain(words.en.way);
+    expect(f).toContain('a.key');
+    expect(f).not.toContain('d.key');
+    await press(stdin, '4');
+    const source = await waitFrame(lastFrame, (x) => x.includes(words.en.nas));
+    expect(source).not.toContain('To restore from');
+    expect(source).toContain('a.key');
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes(words.en.way));
+  });
+
+  it('4 pressed before the status loaded: the cursor goes to the destination once it has, unless moved', async () => {
+    for (const moved of [false, true]) {
+      const facade = new FakeFacade(0);
+      facade.cfg = { ...facade.cfg, destinations: ['nas'] };
+      let loaded = (): void => undefined;
+      facade.statusGate = new Promise((resolve) => (loaded = resolve));
+      const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+      await waitFrame(lastFrame, (x) => x.includes('1. '));
+      await press(stdin, '4');
+      let source = await waitFrame(lastFrame, (x) => x.includes(words.en.nas));
+      expect(source).toContain(`› ${words.en.local}`);
+      if (moved) {
+        await press(stdin, KEY.down);
+        await waitFrame(lastFrame, (x) => x.includes(`› ${words.en.nas}`));
+        await press(stdin, KEY.up);
+        await waitFrame(lastFrame, (x) => x.includes(`› ${words.en.local}`));
+      }
+      loaded();
+      source = await waitFrame(
+        lastFrame,
+        (x) => x.includes(words.en.never) && x.includes(moved ? '' : `› ${words.en.nas}`),
+      );
+      expect(source).toContain(moved ? `› ${words.en.local}` : `› ${words.en.nas}`);
+    }
+  });
+
   it('two destinations: the way says to pick one; the restore starts on the first', async () => {
     const facade = new FakeFacade(0);
     facade.cfg = { ...facade.cfg, destinations: ['nas', 'offsite'] };

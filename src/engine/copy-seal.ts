@@ -11,7 +11,7 @@ import type { Destination } from '../destinations/destination.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { FILE_MODE, writeFileAtomic } from './fs-util.js';
 import { digestOf } from './hash-file.js';
-import { madeGarbage, madeYoungGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { madeGarbage, SMALL_ITEM_COST, youngCollected } from './garbage.js';
 import { entryTexts, MANIFEST_NAME, manifestText } from './manifest.js';
 import { SealedFiles, type SealedFile, type SentFiles } from './sealed-files.js';
 
@@ -190,11 +190,8 @@ const TEXT_PIECE = 64 << 10;
 const TEXT_GARBAGE = 12;
 
 /** `pieces`, with a minor collection of what making them left every MINOR_BUDGET / TEXT_GARBAGE bytes of them. */
-async function* collected(pieces: Iterable<Buffer>): AsyncGenerator<Buffer> {
-  for (const piece of pieces) {
-    yield piece;
-    await madeYoungGarbage(piece.length * TEXT_GARBAGE);
-  }
+function collected(pieces: Iterable<Buffer>): AsyncGenerator<Buffer> {
+  return youngCollected(pieces, (piece) => piece.length * TEXT_GARBAGE);
 }
 
 /**
@@ -282,11 +279,8 @@ function* linesOf(file: string): Generator<string> {
 const LINE_GARBAGE = 6;
 
 /** linesOf, with a minor collection of what reading them left every MINOR_BUDGET / LINE_GARBAGE bytes of them. */
-async function* linesCollected(file: string): AsyncGenerator<string> {
-  for (const line of linesOf(file)) {
-    yield line;
-    await madeYoungGarbage((line.length + 1) * LINE_GARBAGE);
-  }
+function linesCollected(file: string): AsyncGenerator<string> {
+  return youngCollected(linesOf(file), (line) => (line.length + 1) * LINE_GARBAGE);
 }
 
 /** A line of the journal, or null for one that is not JSON of an object (cut short by a crash). */

@@ -76,6 +76,18 @@ export function madeYoungGarbage(bytes: number): PromiseLike<void> | undefined {
   return young >= MINOR_BUDGET ? collect('minor') : undefined;
 }
 
+/**
+ * `items`, each handed on before the garbage making it left (`garbageOf` it, in bytes) is counted by madeYoungGarbage,
+ * so that one long run of small objects made and dropped (a manifest's text, a journal's lines) has its minor
+ * collections on the way instead of filling the young generation.
+ */
+export async function* youngCollected<T>(items: Iterable<T>, garbageOf: (item: T) => number): AsyncGenerator<T> {
+  for (const item of items) {
+    yield item;
+    await madeYoungGarbage(garbageOf(item));
+  }
+}
+
 /** At the end of a stream: a full collection of what it left when that is an eighth of the budget or more. */
 export function leftGarbage(): PromiseLike<void> | undefined {
   return spent >= GARBAGE_BUDGET / 8 ? collect('major') : undefined;

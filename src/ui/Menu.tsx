@@ -153,7 +153,7 @@ export function Menu({ onExit, initial }: { onExit?: (interrupted: boolean) => v
       break;
   }
 
-  const model = headerModel(facade.config(), status, ui, ui.now(), columns);
+  const model = headerModel(facade.config(), status, ui, ui.now(), columns, route.name === 'restore');
   // The frame is one row shorter than the terminal so Ink redraws in place; title + help take 3.
   const bodyRows = rows - 1 - model.height - 3;
   return (

@@ -20,8 +20,9 @@ export function sourceRows(s: WizardState): number {
 
 export function onSourceKey(s: WizardState, input: string, key: Key): Transition {
   if (key.escape) return { state: s, effect: { kind: 'back' } };
-  if (isUp(input, key)) return stay({ ...s, sourceIndex: Math.max(0, s.sourceIndex - 1) });
-  if (isDown(input, key)) return stay({ ...s, sourceIndex: Math.min(sourceRows(s) - 1, s.sourceIndex + 1) });
+  if (isUp(input, key)) return stay({ ...s, sourceIndex: Math.max(0, s.sourceIndex - 1), sourceMoved: true });
+  if (isDown(input, key))
+    return stay({ ...s, sourceIndex: Math.min(sourceRows(s) - 1, s.sourceIndex + 1), sourceMoved: true });
   if (!key.return) return stay(s);
   const from = s.sourceIndex === 0 ? null : (s.destinations[s.sourceIndex - 1] ?? null);
   return {

@@ -78,8 +78,9 @@ export interface WizardState {
   /** Configured destinations (the source step is shown when there is one) and databases (the at step's rows). */
   destinations: string[];
   databases: string[];
-  /** Cursor of the source step: 0 the backup folder, then the destinations. */
+  /** Cursor of the source step: 0 the backup folder, then the destinations; and whether the operator moved it. */
   sourceIndex: number;
+  sourceMoved: boolean;
   /** The destination the sets are listed from and restored from; null: this server's backup folder. */
   from: string | null;
   /**
@@ -145,6 +146,8 @@ export interface WizardView {
 
 export type WizardEvent =
   | { type: 'mounted' }
+  /** The header's status, loaded after the wizard opened, found no set in this server's backup folder. */
+  | { type: 'no-sets-here' }
   | { type: 'key'; input: string; key: Key; view: WizardView }
   | { type: 'sets-loaded'; sets: SetList }
   | { type: 'manifest-loaded'; manifest: Manifest; chainProblems?: Phrase[]; fileCount?: number }
@@ -199,6 +202,7 @@ export function initialWizardState(
     destinations,
     databases,
     sourceIndex: config.noSetsHere && destinations.length ? 1 : 0,
+    sourceMoved: false,
     from: null,
     atText: '',
     atCursor: 0,
@@ -593,6 +597,9 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
 /** The wizard's transition for one event. */
 export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
   switch (e.type) {
+    case 'no-sets-here':
+      // The header's status came after the wizard opened: its cursor goes where a new server's sets are, unless moved.
+      return stay(s.step.name === 'source' && !s.sourceMoved && s.destinations.length ? { ...s, sourceIndex: 1 } : s);
     case 'mounted':
       if (s.initialSetId) return to({ ...s, busy: 'loading' }, { kind: 'load-manifest', id: s.initialSetId });
       if (s.step.name === 'source') return stay(s);

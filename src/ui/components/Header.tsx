@@ -24,7 +24,8 @@ const MAX_WARNINGS = 3;
  * one's age, the newest restore drill (✓, or FAILED), free space, and a warning for the lock, for a
  * newest set not copied to every destination, for each database whose newest good backup is older
  * than the schedule promises, one for those never backed up, and for each database whose last restore drill
- * failed; with no set here and destinations configured, the way to restore from one.
+ * failed; with no set here and destinations configured, first, the way to restore from one (unless `restoring`: the
+ * restore wizard is open).
  */
 export function headerModel(
   config: MenuConfig,
@@ -32,6 +33,7 @@ export function headerModel(
   ui: Pick<UiContextValue, 't' | 'lang' | 'theme' | 'facade'>,
   at: Date,
   width: number,
+  restoring = false,
 ): HeaderModel {
   const { t, lang, theme, facade } = ui;
   const g = theme.glyphs;
@@ -104,6 +106,11 @@ export function headerModel(
         ? t.header.neverBackedCount(never.length)
         : t.header.neverBacked(never);
     warnings = [
+      // A new server, its old one's sets off-site: the way to them first (never behind "… and N more"), not only
+      // that nothing was backed up here; not inside the restore wizard, which is that way.
+      ...(s.setCount === 0 && !s.damagedCount && config.destinations.length && !restoring
+        ? [t.header.restoreFromOffsite(config.destinations)]
+        : []),
       ...warnings,
       ...stale.flatMap((d) =>
         d.lastGood
@@ -117,10 +124,6 @@ export function headerModel(
           : [],
       ),
       ...(never.length ? [neverLine] : []),
-      // A new server, its old one's sets off-site: the way to them, not only that nothing was backed up here.
-      ...(s.setCount === 0 && !s.damagedCount && config.destinations.length
-        ? [t.header.restoreFromOffsite(config.destinations)]
-        : []),
       ...s.drills
         .filter((d) => !d.ok)
         .map((d) =>

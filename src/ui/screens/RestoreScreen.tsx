@@ -181,6 +181,9 @@ export function RestoreScreen({
       void facade.releaseFetched().catch(() => undefined);
     };
   }, []);
+  useEffect(() => {
+    if (noSetsHere) dispatch({ type: 'no-sets-here' });
+  }, [noSetsHere]);
   useInterrupt(() => dispatch({ type: 'interrupt' }), state.step.name === 'running');
   // A drill chosen on the set step has its own screen, which owns the keys until it is left.
   useKeys(
