@@ -128,7 +128,7 @@ async function verifyPlain(c: VerifiedCopy, opts: CopyOptions): Promise<boolean>
   const differing: (LocalPart & { problem: string })[] = [];
   await mapLimited(c.files, c.parallel, async (f) => {
     const problem = await problemThere(c, f.path, { bytes: f.size, sha256: f.sha256 }, opts);
-    if (problem) differing.push({ ...f, problem });
+    if (problem) differing.push({ path: f.path, size: f.size, sha256: f.sha256, problem }); // not spread: FileToSend
   });
   const localManifest = readFileSync(join(c.dir, MANIFEST_NAME));
   const manifestProblem = await problemThere(
@@ -209,7 +209,7 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
     if (!(err instanceof VerifyError)) throw err;
     whole = 'the manifest there is damaged';
   }
-  const sent = new SealedFiles();
+  const sent = new SealedFiles(c.files.length);
   const differing: (LocalPart & { problem: string })[] = [];
   await mapLimited(c.files, c.parallel, async (f) => {
     const e = entries.get(f.path);
@@ -219,7 +219,8 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
     else if (!e.plain || (f.sha256 && e.plain.sha256 !== f.sha256))
       problem = 'encrypted from other bytes than the local file';
     else problem = await problemThere(c, f.path + AGE_EXTENSION, e, opts);
-    if (problem) differing.push({ ...f, problem });
+    if (problem)
+      differing.push({ path: f.path, size: f.size, sha256: f.sha256, problem }); // not spread: FileToSend
     else
       sent.set(f.path, {
         plain: e!.plain!,

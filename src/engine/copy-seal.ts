@@ -303,7 +303,7 @@ export function sealedAlreadySent(
   recorded: { encryption: ManifestEncryption; files: Record<string, SealedFile> } | undefined,
   encryption: ManifestEncryption,
   remote: Map<string, number>,
-  out = new SealedFiles(),
+  out = new SealedFiles(parts.length),
 ): SealedFiles {
   if (!recorded || JSON.stringify(recorded.encryption) !== JSON.stringify(encryption)) return out;
   for (const p of parts) {

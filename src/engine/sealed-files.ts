@@ -40,6 +40,15 @@ export class SealedFiles implements SentFiles {
    */
   private slots = 0;
 
+  /**
+   * `expected`: the files it will hold, room made for them at once. Doubled as they came, the arrays of a copy of
+   * 100 000 files held room for 131 072 (3.3 MiB unused at its end), and at 65 536 the old arrays and their copy
+   * twice as large were held at once.
+   */
+  constructor(expected = 0) {
+    if (expected > 0) this.room(expected, expected);
+  }
+
   get size(): number {
     return this.index.size + this.odd.size;
   }
@@ -113,10 +122,9 @@ export class SealedFiles implements SentFiles {
     };
   }
 
-  /** Room for `count` files: the arrays doubled as they fill. */
-  private room(count: number): void {
+  /** Room for `count` files: the arrays made for `files` (doubled as they fill). */
+  private room(count: number, files = Math.max(1024, count * 2)): void {
     if (count * 2 <= this.sizes.length) return;
-    const files = Math.max(1024, count * 2);
     const hashes = new Uint8Array(files * HASH_BYTES);
     hashes.set(this.hashes);
     const sizes = new Float64Array(files * 2);
