@@ -32,7 +32,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export class SealedFiles implements SentFiles {
   private readonly index = new Map<string, number>();
   private readonly odd = new Map<string, SealedFile>();
-  private hashes = new Uint8Array(0);
+  private hashes = Buffer.alloc(0);
   private sizes = new Float64Array(0);
   /**
    * Slots taken in the arrays. Not `index.size`: a file recorded again with hashes that are not hex leaves the index
@@ -75,11 +75,12 @@ export class SealedFiles implements SentFiles {
       this.room(i + 1);
       this.index.set(path, i);
     }
+    // Written in place: a Buffer made of each hash first was four more objects a file for the collector.
     const at = i * HASH_BYTES;
-    this.hashes.set(Buffer.from(plain.md5, 'hex'), at);
-    this.hashes.set(Buffer.from(plain.sha256, 'hex'), at + 16);
-    this.hashes.set(Buffer.from(sealed.md5, 'hex'), at + 48);
-    this.hashes.set(Buffer.from(sealed.sha256, 'hex'), at + 64);
+    this.hashes.write(plain.md5, at, 16, 'hex');
+    this.hashes.write(plain.sha256, at + 16, 32, 'hex');
+    this.hashes.write(sealed.md5, at + 48, 16, 'hex');
+    this.hashes.write(sealed.sha256, at + 64, 32, 'hex');
     this.sizes[2 * i] = plain.bytes;
     this.sizes[2 * i + 1] = sealed.bytes;
     return this;
@@ -114,8 +115,7 @@ export class SealedFiles implements SentFiles {
 
   private at(i: number): SealedFile {
     const at = i * HASH_BYTES;
-    const hex = (from: number, bytes: number): string =>
-      Buffer.from(this.hashes.buffer, this.hashes.byteOffset + at + from, bytes).toString('hex');
+    const hex = (from: number, bytes: number): string => this.hashes.toString('hex', at + from, at + from + bytes);
     return {
       plain: { bytes: this.sizes[2 * i]!, md5: hex(0, 16), sha256: hex(16, 32) },
       sealed: { bytes: this.sizes[2 * i + 1]!, md5: hex(48, 16), sha256: hex(64, 32) },
@@ -125,8 +125,8 @@ export class SealedFiles implements SentFiles {
   /** Room for `count` files: the arrays made for `files` (doubled as they fill). */
   private room(count: number, files = Math.max(1024, count * 2)): void {
     if (count * 2 <= this.sizes.length) return;
-    const hashes = new Uint8Array(files * HASH_BYTES);
-    hashes.set(this.hashes);
+    const hashes = Buffer.alloc(files * HASH_BYTES);
+    this.hashes.copy(hashes);
     const sizes = new Float64Array(files * 2);
     sizes.set(this.sizes);
     this.hashes = hashes;
