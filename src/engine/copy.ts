@@ -26,7 +26,7 @@ import { writeFileAtomic } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { mapLimited } from './limited.js';
 import { writeLog } from './log.js';
-import { heldAcross, heldYoung } from './garbage.js';
+import { heldAcross, heldYoung, madeGarbage } from './garbage.js';
 import { startedAtThere } from './remote-head.js';
 import { MANIFEST_NAME, nextBackupOnly, type ManifestFiles } from './manifest.js';
 import { printedName } from '../core/format.js';
@@ -155,10 +155,19 @@ async function recordCopy(dir: string, name: string, mark: CopyMark): Promise<vo
 export class Sha256Pass extends Transform {
   bytes = 0;
   private readonly hash = createHash('sha256');
+  /**
+   * `dropped`: the chunks are hashed and dropped (read back to be checked), so each counts towards the collections
+   * (garbage.ts) before the next comes: a manifest of 58 MB read back so piled up 30 MiB of chunks at once.
+   */
+  constructor(private readonly dropped = false) {
+    super();
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     this.hash.update(chunk);
-    cb(null, chunk);
+    const collecting = this.dropped ? madeGarbage(chunk.length) : undefined;
+    if (collecting) collecting.then(() => cb(null, chunk), cb);
+    else cb(null, chunk);
   }
   digest(): string {
     return this.hash.digest('hex');
