@@ -3,14 +3,12 @@
  * towards the collections of garbage.ts, as a file sent or fetched does. Uncounted, a read back of 100 000 small files
  * left 300 MiB of garbage in V8's old generation (peak RSS 445 MiB plain, 667 encrypted).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { silentReporter } from '../src/core/events.js';
 import { loadConfig } from '../src/config/load.js';
 import { parseJsonOutput } from './helpers/cli.js';
-import { cli } from './helpers/offsite.js';
+import { cli, withNas } from './helpers/offsite.js';
 import { demoSetup } from './helpers/tmp.js';
 
 vi.mock('../src/engine/garbage.js', async (importOriginal) => {
@@ -23,13 +21,7 @@ const { copySets } = await import('../src/engine/copy.js');
 describe('copy --verify, the garbage of reading back', () => {
   it('each file read back there counts for a small file, and its bytes as they come', async () => {
     const s = demoSetup();
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({ ...config, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
-    );
+    withNas(s);
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     const stored = m.databases.filter((d) => d.file).length + m.files.filter((f) => f.stored).length;
     const bytes = m.databases.reduce((n, d) => n + d.storedBytes, 0);
