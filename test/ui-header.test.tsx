@@ -231,6 +231,17 @@ describe('a new server: nothing backed up here, the sets at a destination', () =
     }
   });
 
+  it('only safety copies of restores here: the way said and the restore starting there agree', async () => {
+    const facade = new FakeFacade(0);
+    facade.cfg = { ...facade.cfg, destinations: ['nas'] };
+    facade.manifests.push(manifestFor('20261122_100000', { type: 'pre_restore', databases: ['users'] }));
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes(words.en.way));
+    await press(stdin, '4');
+    const source = await waitFrame(lastFrame, (x) => x.includes(words.en.nas));
+    expect(source).toContain(`› ${words.en.nas}`);
+  });
+
   it('two destinations: the way says to pick one; the restore starts on the first', async () => {
     const facade = new FakeFacade(0);
     facade.cfg = { ...facade.cfg, destinations: ['nas', 'offsite'] };

@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { Box, useApp } from 'ink';
-import { Header, headerModel } from './components/Header.js';
+import { Header, headerModel, noSetsHere } from './components/Header.js';
 import type { HeaderStatus } from './engine-facade.js';
 import { ConfigureScheduleScreen } from './screens/ConfigureScheduleScreen.js';
 import { CreateScreen } from './screens/CreateScreen.js';
@@ -135,12 +135,7 @@ export function Menu({ onExit, initial }: { onExit?: (interrupted: boolean) => v
         <RestoreScreen
           onBack={back}
           onDone={reloadHeader}
-          noSetsHere={
-            status.state === 'done' &&
-            status.value.setCount === 0 &&
-            !status.value.damagedCount &&
-            !status.value.safetyCount
-          }
+          noSetsHere={status.state === 'done' && noSetsHere(status.value)}
           {...(route.setId ? { initialSetId: route.setId } : {})}
         />
       );

@@ -20,6 +20,14 @@ export interface HeaderModel {
 const MAX_WARNINGS = 3;
 
 /**
+ * A new server: no usable set in this backup folder (safety copies of restores aside), so its sets are at a
+ * destination. The header then says the way there, and the restore wizard starts on the first destination.
+ */
+export function noSetsHere(s: HeaderStatus): boolean {
+  return s.setCount === 0 && !s.damagedCount;
+}
+
+/**
  * What the header says (pure): config file in use, backup folder, number of sets, the newest
  * one's age, the newest restore drill (✓, or FAILED), free space, and a warning for the lock, for a
  * newest set not copied to every destination, for each database whose newest good backup is older
@@ -108,7 +116,7 @@ export function headerModel(
     warnings = [
       // A new server, its old one's sets off-site: the way to them first (never behind "… and N more"), not only
       // that nothing was backed up here; not inside the restore wizard, which is that way.
-      ...(s.setCount === 0 && !s.damagedCount && config.destinations.length && !restoring
+      ...(noSetsHere(s) && config.destinations.length && !restoring
         ? [t.header.restoreFromOffsite(config.destinations)]
         : []),
       ...warnings,
