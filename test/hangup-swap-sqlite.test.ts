@@ -10,7 +10,7 @@
  * rows too) in the pre_restore set, which `status` names; nothing left over beside the database. */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../src/engine/status.js';
@@ -126,11 +126,15 @@ async function hangUpAtTheSwap(
   const tty = startRecordedInTmux(args, s.dir, { wrap });
   sessions.push(tty);
   await drive(tty);
-  // Stopped at the swap: every thread of the run stopped, the restored file beside the live one and its -wal.
+  // Stopped at the swap: every thread of the run stopped, the restored file beside the live one and its -wal. The
+  // chown traced is waited for too: as the run starts, each thread it makes stops in turn under strace -f (a ptrace
+  // stop, 't' as a group stop is), and once every thread showed 't' 1.5 s into a whole run of the suite, before the
+  // restore had begun.
+  const chowned = () => existsSync(trace) && /chown/.test(readFileSync(trace, 'utf8'));
   const pid = await waitFor(
     () => {
       const p = cliPid(s.configFile);
-      return p !== null && stopped(p) ? p : null;
+      return p !== null && chowned() && stopped(p) ? p : null;
     },
     'the restore to stop at the swap',
     120_000,
