@@ -281,33 +281,82 @@ const CLEANUP_WAIT_MS = 10_000;
 /**
  * The session that cleans up after a failed restore: `admin` while it still answers; when it died (the server
  * restarted or crashed under pg_restore), a new one, asked for every half second until the server takes connections
- * again, for up to CLEANUP_WAIT_MS (a fast restart takes a second or two, crash recovery longer). Without one,
- * `admin` all the same: its failures are the warnings that name what stays (which `status` lists and the next run
- * drops).
+ * again, for up to CLEANUP_WAIT_MS (a fast restart takes a second or two, crash recovery longer). A statement that
+ * fails because the session was lost all the same runs once more on a new session asked for so: a server process
+ * killed under pg_restore ends pg_restore's session at once and the others a moment later, when the server resets for
+ * crash recovery, so `admin` may answer the first check and die under the DROP DATABASE that follows. Without a new
+ * session, the statement's own failure: the warnings that name what stays (which `status` lists and the next run
+ * drops). `renewed`: a new session got in where the restore's had died (the server ended them: a restart, a crash).
  */
-export async function sessionForCleanup(
-  pg: PgServer,
-  conn: PgConnection,
-  admin: PgQueryable,
-  avoid: string[],
-  signal: AbortSignal,
-): Promise<PgQueryable> {
-  if (
-    await admin.query('SELECT 1').then(
-      () => true,
-      () => false,
-    )
-  )
-    return admin;
-  const deadline = Date.now() + CLEANUP_WAIT_MS;
-  for (;;) {
+export class CleanupSession implements PgQueryable {
+  renewed = false;
+
+  private constructor(
+    private current: PgQueryable,
+    private readonly reopen: () => Promise<PgQueryable | null>,
+  ) {}
+
+  static async open(
+    pg: PgServer,
+    conn: PgConnection,
+    admin: PgQueryable,
+    avoid: string[],
+    signal: AbortSignal,
+  ): Promise<CleanupSession> {
+    const reopen = async (): Promise<PgQueryable | null> => {
+      const deadline = Date.now() + CLEANUP_WAIT_MS;
+      for (;;) {
+        try {
+          return (await pg.openMaintenance(conn, avoid, 'cleaning up after the failed restore')).client;
+        } catch {
+          if (signal.aborted || Date.now() >= deadline) return null;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    };
+    const session = new CleanupSession(admin, reopen);
+    if (!(await answers(admin))) await session.renew();
+    return session;
+  }
+
+  async query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     try {
-      return (await pg.openMaintenance(conn, avoid, 'cleaning up after the failed restore')).client;
-    } catch {
-      if (signal.aborted || Date.now() >= deadline) return admin;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      return await this.current.query(text, values);
+    } catch (err) {
+      if (!sessionLost(err) || !(await this.renew())) throw err;
+      return this.current.query(text, values);
     }
   }
+
+  /** Ends the session when it is a new one (`admin` is the restore's, which ends it). */
+  async end(): Promise<void> {
+    if (this.renewed) await this.current.end().catch(() => undefined);
+  }
+
+  private async renew(): Promise<boolean> {
+    const next = await this.reopen();
+    if (next === null) return false;
+    if (this.renewed) await this.current.end().catch(() => undefined);
+    this.current = next;
+    this.renewed = true;
+    return true;
+  }
+}
+
+function answers(client: PgQueryable): Promise<boolean> {
+  return client.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The session's connection is gone (the server ended it, restarted, or the socket closed), not a refused statement. */
+export function sessionLost(err: unknown): boolean {
+  const e = (err ?? {}) as PgErrorLike;
+  if (['57P01', '57P02', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '')) return true;
+  return /Connection terminated|ECONNRESET|server closed the connection|because of crash of another server process|Client has encountered a connection error and is not queryable/i.test(
+    e.message ?? '',
+  );
 }
 
 /** The server's start time (`pg_postmaster_start_time()`), as text; null when it cannot be read. */

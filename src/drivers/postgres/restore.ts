@@ -35,7 +35,7 @@ import {
   connectionOf,
   postmasterStart,
   restartedUnder,
-  sessionForCleanup,
+  CleanupSession,
 } from './connection.js';
 import type { PgConnection } from './config.js';
 import { toolVersion } from './tools.js';
@@ -395,10 +395,10 @@ async function restoreInto(
     // and the cleanup needs a new one, once the server takes connections again.
     const cleaner =
       created || createdRoles.length > 0
-        ? await sessionForCleanup(pg, conn, admin, [live, staging, finalName], ctx.signal)
-        : admin;
+        ? await CleanupSession.open(pg, conn, admin, [live, staging, finalName], ctx.signal)
+        : null;
     let dropped = false;
-    if (created) {
+    if (created && cleaner) {
       dropped = await dropDatabase(cleaner, staging, versionNum).then(
         () => true,
         (e: unknown) => {
@@ -409,15 +409,15 @@ async function restoreInto(
       );
     }
     // A new session got in where the first one died: the server ended the restore's sessions (a restart, a crash).
-    const restarted = dropped && cleaner !== admin && serverStarted !== null ? await postmasterStart(cleaner) : null;
+    const restarted = dropped && cleaner?.renewed && serverStarted !== null ? await postmasterStart(cleaner) : null;
     for (const sql of dropCreatedRolesSql(createdRoles)) {
-      await cleaner.query(sql).catch((e: unknown) => {
+      await (cleaner ?? admin).query(sql).catch((e: unknown) => {
         const error = (e as Error).message;
         ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDropRole', { sql, error }) });
         rolesLeft = true;
       });
     }
-    if (cleaner !== admin) await cleaner.end().catch(() => undefined);
+    await cleaner?.end();
     // A phrase: the menu says it in its language (it was English in the Spanish menu's error box).
     if (ctx.signal.aborted) throw new InterruptedError(phrase('error.interruptedBeforeSwapLive'));
     const globals = req.entry.extras?.find((x) => x.role === 'globals');
