@@ -175,16 +175,26 @@ async function recordedThere(
 ): Promise<{ recorded: SealedFiles; unplain: Set<string>; whole: string | null }> {
   const recorded = new SealedFiles(c.files.length);
   const unplain = new Set<string>();
-  const local = (p: string) => (p.endsWith(AGE_EXTENSION) ? p.slice(0, -AGE_EXTENSION.length) : p);
+  // The local file's own path when it is the next one listed here (both lists are in the manifest's order), so the
+  // record holds no second copy of it; else the path cut out of the stored one (a V8 slice, which keeps that alive).
+  let next = 0;
+  const local = (stored: string): string => {
+    const p = stored.endsWith(AGE_EXTENSION) ? stored.slice(0, -AGE_EXTENSION.length) : stored;
+    const f = c.files[next];
+    if (f?.path !== p) return p;
+    next++;
+    return f.path;
+  };
   const add = (
     stored: string,
     h: { md5: string | null; sha256: string | null; plain?: PlainHashes },
     bytes?: number,
   ) => {
+    const path = local(stored);
     if (!h.md5 || !h.sha256) return;
-    if (!h.plain) unplain.add(local(stored));
+    if (!h.plain) unplain.add(path);
     else
-      recorded.set(local(stored), {
+      recorded.set(path, {
         plain: h.plain,
         sealed: { bytes: bytes ?? c.remote.get(stored) ?? 0, md5: h.md5, sha256: h.sha256 },
       });
