@@ -16,6 +16,7 @@ import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, removeTmpDirs, type DemoSetup } from './helpers/tmp.js';
 import { ageKeygen } from './helpers/age.js';
+import { waitFor } from './helpers/cli.js';
 
 afterAll(() => removeTmpDirs());
 afterEach(() => vi.unstubAllEnvs());
@@ -290,19 +291,22 @@ describe('real facade: a destination that accepts connections and never answers'
       const stop = new AbortController();
       const t0 = Date.now();
       const listing = facade.listSets({ from: 'offsite' }, stop.signal);
-      setTimeout(() => stop.abort(), 300);
+      // Stopped once it waits on the store (a fixed 300 ms was before the request, on a loaded machine).
+      await waitFor(() => sockets.size > 0, 'the listing connected to the store');
+      stop.abort();
       await expect(listing).rejects.toMatchObject({ kind: 'interrupted' });
       // the store's 30 s inactivity timeout never came into it
       expect(Date.now() - t0).toBeLessThan(5000);
 
       const t1 = Date.now();
+      const connected = sockets.size;
       const plan = facade.planRestore({
         from: 'offsite',
         setId: '20261120_230000',
         databases: ['users'],
         files: false,
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor(() => sockets.size > connected, 'the fetch connected to the store');
       await facade.releaseFetched();
       await expect(plan).rejects.toSatisfy(isRespaldoError);
       expect(Date.now() - t1).toBeLessThan(5000);
