@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VerifyError } from '../core/errors.js';
 import type { FileEntry, Manifest, ManifestEncryption, PlainHashes } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
-import { AGE_EXTENSION, type Sealer } from './crypt.js';
+import { AGE_EXTENSION, PlainHasher, type Sealer } from './crypt.js';
 import { FILE_MODE, writeFileAtomic } from './fs-util.js';
 import { digestOf } from './hash-file.js';
 import { madeGarbage, SMALL_ITEM_COST, youngCollected } from './garbage.js';
@@ -28,21 +27,6 @@ import { SealedFiles, type SealedFile, type SentFiles } from './sealed-files.js'
  * Why one file of about 470 lines: sending a file sealed, the sealed manifest and the journal of files sent are the
  * three halves of one resumable protocol (what the journal records is what the manifest lists), read together.
  */
-
-class Hasher extends Transform {
-  bytes = 0;
-  private readonly md5 = createHash('md5');
-  private readonly sha256 = createHash('sha256');
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.md5.update(chunk);
-    this.sha256.update(chunk);
-    cb(null, chunk);
-  }
-  result(): PlainHashes {
-    return { bytes: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
-  }
-}
 
 /** A file of the local set to send encrypted: its path, size and the manifest's hashes. */
 export interface LocalPart {
@@ -79,8 +63,8 @@ export async function sendSealed(
     await madeGarbage(Math.max(data.length + box.length, SMALL_ITEM_COST));
     return { plain: local, sealed: digestOf(box) };
   }
-  const plain = new Hasher();
-  const sealed = new Hasher();
+  const plain = new PlainHasher();
+  const sealed = new PlainHasher();
   const { stream, size } = await sealer.seal();
   const source = createReadStream(join(dir, f.path), { highWaterMark: 1 << 20 });
   const body = pipeline(source, plain, stream, sealed).catch((err: unknown) => {

@@ -479,7 +479,7 @@ export async function decrypterFor(
 const provenKeys = new WeakSet<Decrypter>();
 
 /** Hashes bytes passing through with md5 and sha256. */
-class PlainHasher extends Transform {
+export class PlainHasher extends Transform {
   bytes = 0;
   private readonly md5 = createHash('md5');
   private readonly sha256 = createHash('sha256');
