@@ -19,6 +19,7 @@ import { MANIFEST_NAME, type ManifestFiles } from './manifest.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { mapLimited } from './limited.js';
 import { readRemoteManifestLean } from './remote.js';
+import { sizeProblem } from './verify.js';
 
 /** A stored file found missing or different at a destination by `copy --verify`, and sent again. */
 export interface ResentFile {
@@ -81,8 +82,8 @@ async function problemThere(
 ): Promise<string | null> {
   const size = c.remote.get(path);
   if (size === undefined) return 'missing';
-  if (expected.bytes !== null && size !== expected.bytes)
-    return `size ${size} bytes, manifest says ${expected.bytes} (truncated or changed)`;
+  const wrong = sizeProblem(size, expected.bytes);
+  if (wrong) return wrong;
   if (!expected.sha256) return null;
   const got = await hashThere(c.dest, `${c.key}/${path}`, opts);
   c.result.reread = (c.result.reread ?? 0) + 1;

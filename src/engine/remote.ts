@@ -29,6 +29,7 @@ import {
   expectedOfFiles,
   nextBackupWarning,
   readThroughCheck,
+  sizeProblem,
   type ExpectedFile,
   type FileCheck,
   type VerifyReport,
@@ -592,13 +593,8 @@ export async function verifyRemoteSet(
     const check = async (e: ExpectedFile): Promise<FileCheck> => {
       const size = there.get(e.path);
       if (size === undefined) return { path: e.path, ok: false, problem: 'missing', bytes: 0 };
-      if (e.bytes !== null && size !== e.bytes)
-        return {
-          path: e.path,
-          ok: false,
-          problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
-          bytes: size,
-        };
+      const problem = sizeProblem(size, e.bytes);
+      if (problem) return { path: e.path, ok: false, problem, bytes: size };
       if (!opts.readData) return { path: e.path, ok: true, bytes: size };
       // Read once as a local verify --read-data reads it: hashed, decrypted (an encrypted set) and decompressed in
       // the same pass (readThrough); a read cut short is read again whole, through new stages.

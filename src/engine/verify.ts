@@ -153,6 +153,11 @@ function sizeThere(abs: string): number | undefined {
   }
 }
 
+/** What is wrong with a stored file of `size` bytes whose manifest records `bytes` (null: none); null: nothing. */
+export function sizeProblem(size: number, bytes: number | null): string | null {
+  return bytes === null || size === bytes ? null : `size ${size} bytes, manifest says ${bytes} (truncated or changed)`;
+}
+
 /** Re-hashes the listed stored files of a set against its manifest. Reads only. `signal` stops it between reads. */
 export async function checkFiles(
   dir: string,
@@ -187,13 +192,8 @@ export async function checkFiles(
     const abs = join(dir, e.path);
     const size = sizeThere(abs);
     if (size === undefined) return { path: e.path, ok: false, problem: 'missing', bytes: 0 };
-    if (e.bytes !== null && size !== e.bytes)
-      return {
-        path: e.path,
-        ok: false,
-        problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
-        bytes: size,
-      };
+    const problem = sizeProblem(size, e.bytes);
+    if (problem) return { path: e.path, ok: false, problem, bytes: size };
     // Hashed already (fetched from a destination, each file checked as it arrived): present, with its size.
     if (opts.hash === false) {
       done += size;
