@@ -42,15 +42,16 @@ describe('respaldo prune / keep (built CLI)', () => {
 
     const real = await runCli(['prune', '--json', '--config', setup.configFile]);
     expect(real.code, describeResult(real)).toBe(0);
-    type Row = { id: string; action: string; job: string | null; reasons: string[] };
+    type Row = { id: string; action: string; job: string | null; reasons: string[]; keep: boolean };
     const doc = parseJsonOutput<{ dryRun: boolean; removed: string[]; sets: Row[] }>(real.stdout);
     expect(doc.dryRun).toBe(false);
     expect(doc.sets.map((s) => s.job)).toEqual([null, null, null]);
     expect(doc.removed).toEqual([middle]);
-    expect(doc.sets.map((s) => [s.id, s.action])).toEqual([
-      [newest, 'keep'],
-      [middle, 'remove'],
-      [oldest, 'keep'],
+    // Each set's keep mark, as prune --from says it of the sets at a destination.
+    expect(doc.sets.map((s) => [s.id, s.action, s.keep])).toEqual([
+      [newest, 'keep', false],
+      [middle, 'remove', false],
+      [oldest, 'keep', true],
     ]);
     expect(setIds(setup.backupDir)).toEqual([newest, oldest]);
 

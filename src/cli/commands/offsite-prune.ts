@@ -1,8 +1,30 @@
 import { EXIT } from '../../core/exit-codes.js';
+import type { SetSummary } from '../../core/types.js';
 import { pruneRemote } from '../../engine/remote-prune.js';
-import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
+import { DEFAULT_MANUAL_RETENTION, type PruneDecision } from '../../engine/retention.js';
 import type { CommandIO } from '../context.js';
 import { foldLine, foldedTable, formatBytes, outputWidth } from '../format.js';
+
+/** A set of `prune --json`, here or at a destination: what it is, whether it is marked keep, the decision and why. */
+export function pruneRow(
+  p: { set: SetSummary; decision: PruneDecision; job: string | null },
+  removed: readonly string[],
+) {
+  return {
+    id: p.set.id,
+    type: p.set.type,
+    status: p.set.status,
+    startedAt: p.set.startedAt,
+    databases: p.set.databases,
+    job: p.job,
+    storedBytes: p.set.storedBytes,
+    keep: p.set.keep,
+    action: p.decision.action,
+    reasons: p.decision.reasons,
+    ...(p.decision.needs ? { needs: p.decision.needs } : {}),
+    removed: removed.includes(p.set.id),
+  };
+}
 
 /** `prune --from NAME [--dry-run]`: retention at a destination, and the leftovers of killed runs there. */
 export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): Promise<number> {
@@ -17,19 +39,7 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
       dryRun: r.dryRun,
       refused: r.refused,
       retention: r.retention,
-      sets: r.sets.map((p) => ({
-        id: p.set.id,
-        type: p.set.type,
-        status: p.set.status,
-        startedAt: p.set.startedAt,
-        databases: p.set.databases,
-        job: p.job,
-        storedBytes: p.set.storedBytes,
-        keep: p.set.keep,
-        action: p.decision.action,
-        reasons: p.decision.reasons,
-        removed: r.removed.includes(p.set.id),
-      })),
+      sets: r.sets.map((p) => pruneRow(p, r.removed)),
       incomplete: r.incomplete.map((p) => ({ ...p.set, action: p.action, reason: p.reason })),
       temps: r.temps.map((p) => ({ ...p.file, action: p.action, reason: p.reason })),
       claims: r.claims.map((p) => ({ ...p.claim, action: p.action, reason: p.reason })),

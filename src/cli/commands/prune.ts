@@ -8,7 +8,7 @@ import { pruneSets } from '../../engine/prune.js';
 import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { foldLine, foldedTable, formatBytes, outputWidth } from '../format.js';
-import { pruneFrom } from './offsite-prune.js';
+import { pruneFrom, pruneRow } from './offsite-prune.js';
 
 /** `respaldo prune [--dry-run] [--from NAME]` and `respaldo keep <id> [--unset] [--from NAME]`. */
 export function register(program: Command): void {
@@ -26,18 +26,8 @@ export function register(program: Command): void {
       const cfg = await io.config();
       const r = await pruneSets(cfg, { dryRun: opts.dryRun }, { emit: () => undefined });
       const rows = r.plan.map((p) => ({
-        id: p.set.id,
-        type: p.set.type,
-        status: p.set.status,
-        startedAt: p.set.startedAt,
-        databases: p.set.databases,
-        job: p.job,
-        storedBytes: p.set.storedBytes,
-        action: p.decision.action,
-        reasons: p.decision.reasons,
-        ...(p.decision.needs ? { needs: p.decision.needs } : {}),
+        ...pruneRow(p, r.removed),
         ...(p.lacking ? { lacking: p.lacking } : {}),
-        removed: r.removed.includes(p.set.id),
         error: r.failed.find((f) => f.id === p.set.id)?.error ?? null,
       }));
       const code = r.failed.length ? EXIT.failed : EXIT.ok;
