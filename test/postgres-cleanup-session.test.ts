@@ -105,6 +105,20 @@ describe('the cleanup session of a failed restore', () => {
     expect(pg.asked).toBe(1);
   });
 
+  it('waits for the server once: when no new session got in, the next statements fail at once', async () => {
+    const lost = () => pgErr('Connection terminated unexpectedly');
+    const admin = session('admin', lost);
+    const stop = new AbortController();
+    stop.abort(); // one try each time, no waiting: what is counted is how often a new session is asked for
+    const pg = server([pgErr('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'), session('late')]);
+    const cleaner = await CleanupSession.open(pg, conn, admin, ['caja'], stop.signal);
+    expect(pg.asked).toBe(1);
+    await expect(cleaner.query(DROP)).rejects.toThrow('Connection terminated');
+    await expect(cleaner.query('DROP ROLE IF EXISTS "cajero"')).rejects.toThrow('Connection terminated');
+    expect(pg.asked).toBe(1);
+    expect(cleaner.renewed).toBe(false);
+  });
+
   it.each([
     ['Connection terminated unexpectedly', undefined, true],
     ['read ECONNRESET', 'ECONNRESET', true],

@@ -286,10 +286,13 @@ const CLEANUP_WAIT_MS = 10_000;
  * killed under pg_restore ends pg_restore's session at once and the others a moment later, when the server resets for
  * crash recovery, so `admin` may answer the first check and die under the DROP DATABASE that follows. Without a new
  * session, the statement's own failure: the warnings that name what stays (which `status` lists and the next run
- * drops). `renewed`: a new session got in where the restore's had died (the server ended them: a restart, a crash).
+ * drops); the server is waited for once, not again for each statement. `renewed`: a new session got in where the
+ * restore's had died (the server ended them: a restart, a crash).
  */
 export class CleanupSession implements PgQueryable {
   renewed = false;
+  /** A new session was asked for and none got in: the server is not back, and is not waited for again. */
+  private gaveUp = false;
 
   private constructor(
     private current: PgQueryable,
@@ -334,8 +337,12 @@ export class CleanupSession implements PgQueryable {
   }
 
   private async renew(): Promise<boolean> {
+    if (this.gaveUp) return false;
     const next = await this.reopen();
-    if (next === null) return false;
+    if (next === null) {
+      this.gaveUp = true;
+      return false;
+    }
     if (this.renewed) await this.current.end().catch(() => undefined);
     this.current = next;
     this.renewed = true;
