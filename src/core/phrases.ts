@@ -1128,6 +1128,8 @@ export const PHRASES_EN = {
     `The folder of set ${p['set']} also holds ${p['count']} file(s) respaldo did not write (${p['files']}${p['more'] && p['more'] !== '0' ? ` and ${p['more']} more` : ''}): deleting the set deletes ${p['count'] === '1' ? 'it' : 'them'} too. Move ${p['count'] === '1' ? 'it' : 'them'} out first to keep ${p['count'] === '1' ? 'it' : 'them'}.`,
   'delete.markedKeep': (p: PhraseParams) =>
     `Set ${p['set']} is marked keep (\`respaldo keep\`): retention never removes it.`,
+  'delete.notCopied': (p: PhraseParams) =>
+    `Set ${p['set']} is not copied to ${p['dests']} yet: deleting it here deletes its only copy.`,
   'delete.safetyCopy': (p: PhraseParams) =>
     `Set ${p['set']} is a safety copy: what restoring set ${p['of']} replaced (${p['at']}). Deleting it removes the way back to that state.`,
   'delete.onlyBackup': (p: PhraseParams) =>

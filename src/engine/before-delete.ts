@@ -7,6 +7,7 @@ import { DRILLED_NAME, KEEP_MARK, VERIFIED_NAME, listSets, setDir } from './cata
 import { SEALED_SENT_JOURNAL, SEALED_SENT_NAME } from './copy-seal.js';
 import { COPIES_NAME } from './copy.js';
 import { MANIFEST_NAME } from './manifest.js';
+import { notCopiedOf } from './offsite-state.js';
 
 /**
  * What an operator is told before a set goes (`delete`, the menu's delete, `prune`): what the set is to them
@@ -184,6 +185,9 @@ export async function deleteNotes(cfg: LoadedConfig, m: Manifest, files?: Iterab
     );
   // Marked keep: someone chose to keep it for good (the menu's prompt said nothing of it, `respaldo delete` did).
   if (existsSync(join(setDir(cfg, m.id), KEEP_MARK))) notes.push(phrase('delete.markedKeep', { set: m.id }));
+  // Not yet at a destination it is copied to after a backup: this is the only copy (retention keeps it for that).
+  const notThere = notCopiedOf(cfg, { type: m.type, status: m.status, path: setDir(cfg, m.id) });
+  if (notThere.length) notes.push(phrase('delete.notCopied', { set: m.id, dests: notThere.join(', ') }));
   if (m.type === 'pre_restore') {
     notes.push(phrase('delete.safetyCopy', { set: m.id, of: m.restoreOf ?? '?', at: formatLocal(m.startedAt) }));
     return notes;

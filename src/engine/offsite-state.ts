@@ -15,7 +15,10 @@ export function isCopied(s: Pick<SetSummary, 'type' | 'status'>): boolean {
  * The destinations with copyAfterBackup that set `s` is not (yet) copied to: never tried, or the
  * last copy failed. Empty for sets that are not copied (safety copies, failed sets).
  */
-export function notCopiedOf(cfg: Pick<LoadedConfig, 'destinations'>, s: SetSummary): string[] {
+export function notCopiedOf(
+  cfg: Pick<LoadedConfig, 'destinations'>,
+  s: Pick<SetSummary, 'type' | 'status' | 'path'>,
+): string[] {
   if (!isCopied(s)) return [];
   const marks = readCopies(s.path);
   return (cfg.destinations ?? [])

@@ -7,7 +7,16 @@ import { withLock, type LockWait } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
 import { readDailyLog, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
-import { jobOf, jobTimeZonesOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
+import {
+  jobOf,
+  jobTimeZonesOf,
+  keepForDamaged,
+  keepForNotCopied,
+  keepForStrays,
+  planPrune,
+  type PruneDecision,
+} from './retention.js';
+import { notCopiedOf } from './offsite-state.js';
 import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrases.js';
 
 /**
@@ -16,7 +25,8 @@ import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrase
  * manifest names no job are attributed from the daily logs (log-jobs.ts), else made by hand.
  *
  * Safety: refuses (RefusedError, nothing removed) when the newest backup set (pre_restore
- * safety copies aside) is not `completed`: nothing is pruned after a failed or partial run.
+ * safety copies aside) is not `completed`: nothing is pruned after a failed or partial run. A set not yet copied
+ * to a destination with copyAfterBackup is kept until it is (keepForNotCopied).
  * A dry run never refuses; it reports the refusal in `refused` and removes nothing.
  * Sets are removed one by one, the backup folder lock held throughout; a set that cannot be
  * removed is reported in `failed` and the others are still processed.
@@ -147,8 +157,15 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
     const files = read ? strayFilesOf(cfg, read.head, { [Symbol.iterator]: () => read.files.entries() }) : [];
     if (files.length) strays.set(d.id, files);
   }
-  const decisions = keepForStrays(planned, sets, strays);
   const byId = new Map(sets.map((s) => [s.id, s]));
+  const withStrays = keepForStrays(planned, sets, strays);
+  // Each set retention would remove that is not yet at a destination it is copied to after a backup (its marks).
+  const notCopied = new Map<string, string[]>();
+  for (const d of withStrays.filter((x) => x.action === 'remove')) {
+    const to = notCopiedOf(cfg, byId.get(d.id)!);
+    if (to.length) notCopied.set(d.id, to);
+  }
+  const decisions = keepForNotCopied(withStrays, sets, notCopied);
   const plan = decisions.map((decision): PrunedSet => {
     const set = byId.get(decision.id)!;
     const lacking = (decision.needs ?? []).flatMap((id) =>

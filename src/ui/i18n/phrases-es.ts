@@ -1191,6 +1191,8 @@ export const PHRASES_ES = {
     `La carpeta de la copia ${p['set']} contiene además ${p['count']} archivo(s) que respaldo no escribió (${p['files']}${p['more'] && p['more'] !== '0' ? ` y ${p['more']} más` : ''}): borrar la copia ${p['count'] === '1' ? 'lo borra' : 'los borra'} también. ${p['count'] === '1' ? 'Muévalo' : 'Muévalos'} fuera antes para ${p['count'] === '1' ? 'conservarlo' : 'conservarlos'}.`,
   'delete.markedKeep': (p: PhraseParams) =>
     `La copia ${p['set']} está marcada para conservar: la limpieza nunca la borra.`,
+  'delete.notCopied': (p: PhraseParams) =>
+    `La copia ${p['set']} aún no se ha copiado a ${p['dests']}: borrarla aquí borra la única que hay.`,
   'delete.safetyCopy': (p: PhraseParams) =>
     `La copia ${p['set']} es una copia de seguridad: lo que sustituyó la restauración de la copia ${p['of']} (${p['at']}). Borrarla quita el camino de vuelta a ese estado.`,
   'delete.onlyBackup': (p: PhraseParams) =>
