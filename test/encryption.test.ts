@@ -204,6 +204,34 @@ describe('encrypted sets', () => {
     expect(readFileSync(s.dbs.users).equals(before)).toBe(true);
   });
 
+  it('a new key: one identity file holding the old key and the new one reads the sets of both, as `age -d -i` does', async () => {
+    const { s, keyFile } = encryptedSetup();
+    const old = await create(s, ['--db', 'users', '--no-files']);
+    // The key changed: new sets to the new recipient, the old key kept in the same identity file (age's own format:
+    // one identity a line) for the sets made before.
+    const newKey = join(s.dir, 'new.txt');
+    const newRecipient = ageKeygen(newKey);
+    const both = join(s.dir, 'both.txt');
+    writeFileSync(both, readFileSync(keyFile, 'utf8') + readFileSync(newKey, 'utf8'), { mode: 0o600 });
+    setConfig(s, { encryption: { recipients: [newRecipient], identityFile: both } });
+    const made = await create(s, ['--db', 'users', '--no-files']);
+    expect(made.encryption?.recipients).toEqual([newRecipient]);
+    for (const m of [old, made]) {
+      expect((await cli(s, ['verify', m.id, '--read-data'])).stdout).toContain(`${m.id}: OK`);
+      const to = join(s.dir, `${m.id}.db`);
+      await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes']);
+      expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+      const stored = join(s.backupDir, m.id, m.databases[0]!.file!);
+      const plain = execFileSync('sh', ['-c', `age -d -i "$1" "$2" | ${unzip(m)}`, 'sh', both, stored]);
+      expect(plain.length).toBe(statSync(to).size);
+    }
+    // The old key alone no longer reads the new sets: exit 13 naming the set.
+    setConfig(s, { encryption: { recipients: [newRecipient], identityFile: keyFile } });
+    expect((await cli(s, ['verify', made.id, '--read-data'], 13)).stderr).toContain(
+      `does not hold the key of set ${made.id}`,
+    );
+  });
+
   it('a passphrase-protected identity opens with RESPALDO_PASSPHRASE_FILE; without it and no terminal, exit 13', async () => {
     const { s, keyFile, recipient } = encryptedSetup();
     const m = await create(s, ['--db', 'users', '--no-files']);
