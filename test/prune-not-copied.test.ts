@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SetSummary } from '../src/core/types.js';
 import { keepForNotCopied, type PruneDecision } from '../src/engine/retention.js';
-import { parseJsonOutput } from './helpers/cli.js';
+import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
+import { logLines } from './helpers/logs.js';
 import { cli } from './helpers/offsite.js';
 import { demoSetup } from './helpers/tmp.js';
 
@@ -97,4 +98,33 @@ describe('prune with a destination the sets did not reach', () => {
     expect((await cli(s, ['delete', unsent!, '--yes'])).stderr).toContain(only);
     expect((await cli(s, ['delete', newest!, '--yes'])).stderr).not.toContain('not copied');
   });
+
+  it('the scheduler keeps each set its failed copy left here, and its retention line says which', async () => {
+    const s = demoSetup({
+      retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+      destinations: [{ name: 'nas', type: 'folder', path: './nas' }],
+      schedule: {
+        jobs: [{ name: 'often', when: '*/2 * * * * *', type: 'full', databases: ['users'], files: false }],
+      },
+    });
+    // The NAS is not mounted: every backup is made and is not copied.
+    const child = startCli(['scheduler', '--config', s.configFile]);
+    const done = collect(child, 90_000);
+    const retention = () => logLines(s.backupDir).filter((l) => l.event === 'retention');
+    await waitFor(() => retention().length >= 3, 'three backups pruned', 60_000);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(0);
+    const made = logLines(s.backupDir)
+      .filter((l) => l.event === 'job-end')
+      .map((l) => l.setId as string);
+    // keepLast 1 would have left one set; each is held until the NAS is back.
+    expect(setIds(s.backupDir).sort()).toEqual([...made].sort());
+    for (const l of retention()) expect(l.removed).toEqual([]);
+    const third = retention()[2]!;
+    expect(third.notCopied).toEqual(made.slice(0, 2).reverse());
+    expect(r.stdout).toContain(
+      `retention: nothing to remove, 3 set(s) kept (2 until copied off-site: ${made[1]}, ${made[0]})`,
+    );
+  }, 120_000);
 });

@@ -162,7 +162,8 @@ describe('scheduler screen', () => {
       log({ event: 'job-queued', job: 'verify', running: 'monthly', message: 'verify waits for monthly to finish' });
       log({ event: 'job-skipped', job: 'verify', why: 'waiting', running: 'monthly', message: 'verify skipped' });
       const removed = Array.from({ length: 8 }, (_, i) => `20261201_2143${String(i).padStart(2, '0')}`);
-      log({ event: 'retention', job: 'monthly', removed, kept: 3 });
+      const held = ['20261130_020000', '20261129_020000']; // kept until copied off-site
+      log({ event: 'retention', job: 'monthly', removed, kept: 3, notCopied: held });
       for (let i = 0; i < 6; i++) log({ event: 'job-start', job: `job${i}` });
       let f = await waitFrame(lastFrame, (x) => x.includes('job5'));
       const seen = [f];
@@ -180,6 +181,9 @@ describe('scheduler screen', () => {
       const text = seen.join('\n').replace(/\s+/g, ' ');
       expect(text).toContain('(reason end)');
       for (const id of removed) expect(text).toContain(id);
+      expect(text).toContain(
+        `${lang === 'en' ? '2 until copied off-site' : '2 hasta copiarse fuera'}: ${held.join(', ')})`,
+      );
       if (lang === 'es') {
         expect(text).toContain('verify espera a que termine monthly');
         expect(text).toContain('verify omitida: ya está en espera');

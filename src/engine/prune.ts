@@ -60,6 +60,8 @@ export interface PruneResult {
   removed: string[];
   failed: Array<{ id: string; error: string }>;
   kept: number;
+  /** Sets kept only because they are not yet copied to a destination with copyAfterBackup (keepForNotCopied). */
+  notCopied: string[];
 }
 
 /**
@@ -183,6 +185,7 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
     removed: [],
     failed: [],
     kept: plan.length - toRemove.length,
+    notCopied: [...notCopied.keys()], // each one removed by the plan before, kept by keepForNotCopied
   };
 
   if (refusal && !dryRun) {

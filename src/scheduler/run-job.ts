@@ -163,7 +163,12 @@ export function engineRetention(cfg: LoadedConfig): RetentionFn {
     const items: RetentionProblem[] = offsite
       .filter((o) => o.outcome === 'failed')
       .map((o) => ({ dest: o.destination, error: o.error!, ...(o.errorPhrase ? { phrase: o.errorPhrase } : {}) }));
-    const done = { removed: r.removed, kept: r.kept, ...(offsite.length ? { offsite } : {}) };
+    const done = {
+      removed: r.removed,
+      kept: r.kept,
+      ...(r.notCopied.length ? { notCopied: r.notCopied } : {}),
+      ...(offsite.length ? { offsite } : {}),
+    };
     if (r.failed.length || items.length) {
       // said by the menu in its language (the sets' and the destinations' own errors within)
       const notRemoved = r.failed.map((f) => `${f.id} (${f.error})`).join(', ');

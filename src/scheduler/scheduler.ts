@@ -130,7 +130,7 @@ export type RetentionFn = (ctx: {
   setId: string | null;
   reporter: Reporter;
   lockWait?: LockWait;
-}) => Promise<{ removed: string[]; kept: number; offsite?: unknown[] }>;
+}) => Promise<{ removed: string[]; kept: number; notCopied?: string[]; offsite?: unknown[] }>;
 
 export interface SchedulerOptions {
   backupDir: string;
@@ -568,6 +568,7 @@ export class Scheduler extends EventEmitter {
           setId: result.setId ?? null,
           removed: r.removed,
           kept: r.kept,
+          ...(r.notCopied?.length ? { notCopied: r.notCopied } : {}),
           ...offsite,
         });
       } catch (err) {

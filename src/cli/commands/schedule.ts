@@ -102,7 +102,7 @@ export function describeLogEntry(e: SchedulerLogEntry): string {
     case 'job-skipped':
       return `${t}  ${String(e.message)}`;
     case 'retention':
-      return `${t}  retention: ${(e.removed as string[]).length ? `removed ${(e.removed as string[]).join(', ')}` : 'nothing to remove'}, ${String(e.kept)} set(s) kept${offsiteRetention(e.offsite)}`;
+      return `${t}  retention: ${(e.removed as string[]).length ? `removed ${(e.removed as string[]).join(', ')}` : 'nothing to remove'}, ${String(e.kept)} set(s) kept${heldNotCopied(e.notCopied)}${offsiteRetention(e.offsite)}`;
     case 'retention-skipped':
       return `${t}  retention: ${String(e.message)}`;
     case 'retention-failed':
@@ -334,6 +334,12 @@ export function register(program: Command): void {
 }
 
 /** The destinations' part of a `retention` log line: one line per destination. */
+/** The sets the local retention kept only until they are copied off-site (PruneResult.notCopied). */
+function heldNotCopied(ids: unknown): string {
+  if (!Array.isArray(ids) || !ids.length) return '';
+  return ` (${ids.length} until copied off-site: ${ids.map(String).join(', ')})`;
+}
+
 function offsiteRetention(offsite: unknown): string {
   if (!Array.isArray(offsite)) return '';
   return (offsite as DestinationRetentionOutcome[])

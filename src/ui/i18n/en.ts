@@ -559,10 +559,11 @@ export const en = {
   },
 
   scheduler: {
-    retention: (removed: string[], kept: number) =>
-      removed.length
+    retention: (removed: string[], kept: number, notCopied: string[] = []) =>
+      (removed.length
         ? `retention: removed ${removed.join(', ')}; ${kept} kept`
-        : `retention: nothing to remove; ${kept} kept`,
+        : `retention: nothing to remove; ${kept} kept`) +
+      (notCopied.length ? ` (${notCopied.length} until copied off-site: ${notCopied.join(', ')})` : ''),
     skipped: (job: string, why: string, running: string) =>
       why === 'stopping'
         ? `${job} not run: the scheduler is stopping (the next start catches it up)`

@@ -549,10 +549,11 @@ export const es: Catalogue = {
   },
 
   scheduler: {
-    retention: (removed: string[], kept: number) =>
-      removed.length
+    retention: (removed: string[], kept: number, notCopied: string[] = []) =>
+      (removed.length
         ? `retención: borradas ${removed.join(', ')}; ${kept} conservadas`
-        : `retención: nada que borrar; ${kept} conservadas`,
+        : `retención: nada que borrar; ${kept} conservadas`) +
+      (notCopied.length ? ` (${notCopied.length} hasta copiarse fuera: ${notCopied.join(', ')})` : ''),
     skipped: (job: string, why: string, running: string) =>
       why === 'stopping'
         ? `${job} no se ejecuta: el programador se detiene (el próximo inicio lo recupera)`

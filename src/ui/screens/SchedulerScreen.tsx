@@ -41,7 +41,11 @@ export function logLine(e: SchedulerLogEntry, t: UiContextValue['t'], lang: Lang
         : `${time} ${t.scheduler.finished(job, word, ids)}`;
     }
     case 'retention':
-      return `${time} ${t.scheduler.retention(Array.isArray(e.removed) ? e.removed.map(String) : [], typeof e.kept === 'number' ? e.kept : 0)}`;
+      return `${time} ${t.scheduler.retention(
+        Array.isArray(e.removed) ? e.removed.map(String) : [],
+        typeof e.kept === 'number' ? e.kept : 0,
+        Array.isArray(e.notCopied) ? e.notCopied.map(String) : [],
+      )}`;
     case 'retention-failed':
       return `${time} ${t.scheduler.retentionFailed(say(lang, e.errorPhrase, String(e.error ?? '')))}`;
     case 'retention-skipped': {
