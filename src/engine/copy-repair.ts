@@ -9,6 +9,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DestinationError, VerifyError } from '../core/errors.js';
+import { localSetProblem } from './copy-local.js';
 import type { Manifest, PlainHashes } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
 import { Sha256Pass, removeUnsealed, sendFile, withRetries, type CopyOptions, type CopyResult } from './copy.js';
@@ -105,9 +106,11 @@ async function damagedLocally(c: VerifiedCopy, todo: LocalPart[]): Promise<strin
 }
 
 function refuseDamaged(c: VerifiedCopy, bad: string[]): VerifyError {
-  return new VerifyError(
-    `Local file(s) of set ${c.m.id} do not match their manifest (sha256): ${bad.join(', ')}; they were not sent, and the copy at ${c.destName}, which differs too, was left as it is.`,
-    `Run \`respaldo verify ${c.m.id}\`; repair ${c.destName} from another server that holds a good copy of the set, or copy a newer set.`,
+  return localSetProblem(
+    new VerifyError(
+      `Local file(s) of set ${c.m.id} do not match their manifest (sha256): ${bad.join(', ')}; they were not sent, and the copy at ${c.destName}, which differs too, was left as it is.`,
+      `Run \`respaldo verify ${c.m.id}\`; repair ${c.destName} from another server that holds a good copy of the set, or copy a newer set.`,
+    ),
   );
 }
 

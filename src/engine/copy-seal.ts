@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { VerifyError } from '../core/errors.js';
+import { localMismatch } from './copy-local.js';
 import type { FileEntry, Manifest, ManifestEncryption, PlainHashes } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
 import { AGE_EXTENSION, PlainHasher, type Sealer } from './crypt.js';
@@ -47,11 +47,7 @@ export async function sendSealed(
   sealer: Sealer,
   signal?: AbortSignal,
 ): Promise<{ plain: PlainHashes; sealed: PlainHashes }> {
-  const mismatch = () =>
-    new VerifyError(
-      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
-      'Run `respaldo verify` on this set; copy a set that verifies.',
-    );
+  const mismatch = () => localMismatch(join(dir, f.path));
   if (sealer.sealWhole && f.size <= SEAL_WHOLE_MAX) {
     // A small file read, checked (nothing sent when it does not match), sealed and sent whole: through the streams
     // and a new 1 MiB read buffer each, a copy of 5000 small files spent a fifth of its time collecting garbage.

@@ -39,6 +39,7 @@ import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
 import { claimSet, releaseClaim } from './copy-claim.js';
 import { english, nestedPhrase, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
+import { isLocalSetProblem, localMismatch, localSetProblem } from './copy-local.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -84,6 +85,11 @@ export interface CopyResult {
   /** `error` as a phrase, when the error has one. */
   errorPhrase?: Phrase;
   hint?: string;
+  /**
+   * The copy failed on this set's own files here (one that does not match its manifest, or cannot be read), not on
+   * the destination: the other sets of the run are still copied there (copy-local.ts).
+   */
+  localProblem?: boolean;
   /**
    * Requests tried again after a transient failure (a connection lost, a timeout, a 5xx answer), when any: the copy
    * completed all the same, over a link that failed on the way.
@@ -447,6 +453,7 @@ export async function copySet(
       : (caught as RespaldoError);
     lastError = err;
     result.error = err.message;
+    if (isLocalSetProblem(err)) result.localProblem = true;
     if (err.phrases?.message) result.errorPhrase = err.phrases.message;
     // A destination's hint fits every operation ("run the command again"); a copy also keeps what it sent.
     const kept =
@@ -594,11 +601,7 @@ export async function sendFile(
   signal?: AbortSignal,
 ): Promise<void> {
   const putOpts = { ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(signal ? { signal } : {}) };
-  const mismatch = () =>
-    new VerifyError(
-      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
-      'Run `respaldo verify` on this set; copy a set that verifies.',
-    );
+  const mismatch = () => localMismatch(join(dir, f.path));
   if (dest.putFile) {
     try {
       await dest.putFile(`${key}/${f.path}`, join(dir, f.path), f.size, {
@@ -675,10 +678,12 @@ async function localProblem(path: string): Promise<string | null> {
  */
 function unreadable(path: string, err: unknown): RespaldoError {
   const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-  return new RespaldoError(
-    'failed',
-    `Reading the local file ${path} failed (${why}); it was not copied.`,
-    'Check the disk of the backup folder and run `respaldo verify` on this set, then run `respaldo copy` again.',
+  return localSetProblem(
+    new RespaldoError(
+      'failed',
+      `Reading the local file ${path} failed (${why}); it was not copied.`,
+      'Check the disk of the backup folder and run `respaldo verify` on this set, then run `respaldo copy` again.',
+    ),
   );
 }
 
@@ -749,10 +754,13 @@ export async function copySets(
   const afterChain = oneId && sel.andMissing ? chainToVerify(cfg, oneId) : null;
   for (const name of names) {
     const ids = oneId ? [...chainFirst, oneId] : [];
+    // Copying every set missing there: the sets each one applies on, so that one whose base could not be sent for a
+    // problem of the base's own files here is not sent either (the others are).
+    const needsOf = new Map<string, readonly string[]>();
     if (!oneId || sel.andMissing) {
-      const local = (await listSets(cfg)).filter(
-        (s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId,
-      );
+      const all = await listSets(cfg);
+      for (const s of all) needsOf.set(s.id, s.needs ?? []);
+      const local = all.filter((s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId);
       const there = await remoteIds(cfg, name, opts.signal);
       const lacking = await lackingFiles(cfg, name, local, there);
       ids.push(
@@ -777,12 +785,26 @@ export async function copySets(
         ids.splice(0, ids.length, ...needed, ...ids.filter((x) => !needed.includes(x)));
       }
     }
+    // Sets of this run not sent for a problem of their own files here (or of a set they apply on), by id.
+    const notSentHere = new Map<string, CopyResult>();
     for (const id of ids) {
       if (opts.signal?.aborted) break;
+      const base = (needsOf.get(id) ?? []).flatMap((n) => notSentHere.get(n) ?? [])[0];
+      if (base) {
+        const r = await chainNotCopied(cfg, id, name, base, reporter);
+        results.push(r);
+        notSentHere.set(id, r);
+        continue;
+      }
       const { takeOver: _asked, ...others } = opts;
       const r = await copySet(cfg, id, name, reporter, id === oneId ? opts : others);
       results.push(r);
       if (r.ok) continue;
+      // A set damaged here keeps none of the others from going: the destination did not fail.
+      if (r.localProblem && needsOf.size) {
+        notSentHere.set(id, r);
+        continue;
+      }
       if (oneId && id !== oneId && ids.indexOf(id) < ids.indexOf(oneId))
         results.push(await chainNotCopied(cfg, oneId, name, r, reporter));
       break;

@@ -14,6 +14,7 @@ import {
   keepForNotCopied,
   keepForStrays,
   planPrune,
+  transitive,
   type PruneDecision,
 } from './retention.js';
 import { notCopiedOf } from './offsite-state.js';
@@ -161,10 +162,14 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
   }
   const byId = new Map(sets.map((s) => [s.id, s]));
   const withStrays = keepForStrays(planned, sets, strays);
-  // Each set retention would remove that is not yet at a destination it is copied to after a backup (its marks).
+  // Each set retention would remove that is not yet at a destination it is copied to after a backup (its marks). One
+  // whose verification failed, or that applies on such a set, is not: no copy sends a file that does not match its
+  // manifest, nor a set without its chain, so it would stay for good.
+  const damaged = (id: string) => byId.get(id)?.lastVerified?.ok === false;
   const notCopied = new Map<string, string[]>();
   for (const d of withStrays.filter((x) => x.action === 'remove')) {
-    const to = notCopiedOf(cfg, byId.get(d.id)!);
+    const unsendable = damaged(d.id) || transitive(sets, d.id).some(damaged);
+    const to = unsendable ? [] : notCopiedOf(cfg, byId.get(d.id)!);
     if (to.length) notCopied.set(d.id, to);
   }
   const decisions = keepForNotCopied(withStrays, sets, notCopied);

@@ -503,7 +503,7 @@ function keepWithChains(
 }
 
 /** Every set `id` needs, transitively, oldest first. */
-function transitive(sets: readonly SetSummary[], id: string): string[] {
+export function transitive(sets: readonly SetSummary[], id: string): string[] {
   const byId = new Map(sets.map((s) => [s.id, s]));
   const out = new Set<string>();
   const stack = [...(byId.get(id)?.needs ?? [])];
