@@ -3,7 +3,7 @@
  * others from being copied: it stopped every copy to that destination, oldest first, so that a bit flipped in an old
  * set kept every newer one from leaving the machine. A set that applies on it is not sent without it.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
@@ -67,5 +67,20 @@ describe('copy with a set damaged here', () => {
       expect.arrayContaining([full.id, inc.id]),
     );
     expect(plan.flatMap((x) => x.reasons).filter((w) => w.startsWith('not yet copied'))).toEqual([]);
+  });
+
+  it("a stored file deleted here is said as the set's problem (it was an internal error with a stack), the others go", async () => {
+    const s = demoSetup({ source: 'srv1', destinations: [{ name: 'nas', type: 'folder', path: './nas' }] });
+    const create = async () => parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'], 12)).stdout);
+    const old = await create();
+    const newer = await create();
+    const stored = join(s.backupDir, old.id, old.databases[0]!.file!);
+    rmSync(stored);
+    mkdirSync(join(s.dir, 'nas'));
+    const r = await cli(s, ['copy', '--to', 'nas'], 12);
+    expect(r.stderr).toContain(`set ${old.id} NOT copied to nas: Reading the local file ${stored} failed (ENOENT)`);
+    expect(r.stderr).not.toContain('internal error');
+    const there = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--from', 'nas', '--json'])).stdout);
+    expect(there.map((x) => x.id)).toEqual([newer.id]);
   });
 });

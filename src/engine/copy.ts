@@ -286,7 +286,15 @@ export function filesToCopy(
   const gone = new Set(missingNextBackupFiles(m, dir).map((x) => x.file));
   const out = new FilesToSend(m.databases.length + count);
   const add = (path: string, sha256: string | null): void => {
-    if (!gone.has(path)) out.add(path, statSync(join(dir, path)).size, sha256);
+    if (gone.has(path)) return;
+    let size: number;
+    try {
+      size = statSync(join(dir, path)).size;
+    } catch (err) {
+      // Gone or unreadable here (deleted by hand, the disk): the set's own problem, said so (it was a bug's stack)
+      throw unreadable(join(dir, path), err);
+    }
+    out.add(path, size, sha256);
   };
   for (const d of m.databases) {
     if (d.file) add(d.file, d.sha256);
