@@ -333,13 +333,13 @@ export function register(program: Command): void {
   );
 }
 
-/** The destinations' part of a `retention` log line: one line per destination. */
 /** The sets the local retention kept only until they are copied off-site (PruneResult.notCopied). */
 function heldNotCopied(ids: unknown): string {
   if (!Array.isArray(ids) || !ids.length) return '';
   return ` (${ids.length} until copied off-site: ${ids.map(String).join(', ')})`;
 }
 
+/** The destinations' part of a `retention` log line: one line per destination. */
 function offsiteRetention(offsite: unknown): string {
   if (!Array.isArray(offsite)) return '';
   return (offsite as DestinationRetentionOutcome[])
