@@ -69,7 +69,9 @@ describe('prune with a destination the sets did not reach', () => {
 
     type Row = { id: string; action: string; reasons: string[] };
     const planOf = async (args: string[]) =>
-      parseJsonOutput<{ removed: string[]; sets: Row[] }>((await cli(s, ['prune', '--json', ...args])).stdout);
+      parseJsonOutput<{ removed: string[]; sets: Row[]; notCopied: string[] }>(
+        (await cli(s, ['prune', '--json', ...args])).stdout,
+      );
     const held = (id: string | undefined) =>
       `not yet copied to nas: kept until it is (the next backup copies it, or \`respaldo copy ${id}\` now; ` +
       `\`respaldo delete ${id}\` removes it anyway)`;
@@ -79,8 +81,12 @@ describe('prune with a destination the sets did not reach', () => {
       [middle, 'keep', [held(middle)]],
       [oldest, 'keep', [held(oldest)]],
     ]);
+    expect(dry.notCopied).toEqual([middle, oldest]);
     const text = await cli(s, ['prune']);
     expect(text.stdout).toContain(held(oldest));
+    expect(text.stdout.replace(/\s+/g, ' ')).toContain(
+      '0 set(s) removed, 3 kept (2 of them until copied off-site: `respaldo status` says why each copy failed).',
+    );
     expect(setIds(s.backupDir)).toEqual([newest, middle, oldest]);
 
     // Mounted: the copy sends every set missing there, and the next prune removes what retention does not keep.
@@ -88,6 +94,7 @@ describe('prune with a destination the sets did not reach', () => {
     await cli(s, ['copy', '--to', 'nas']);
     const real = await planOf([]);
     expect(real.removed.sort()).toEqual([middle, oldest].sort());
+    expect(real.notCopied).toEqual([]);
     expect(setIds(s.backupDir)).toEqual([newest]);
 
     // Deleting by hand a set not copied yet says first that it is its only copy (a copied one says nothing of it).

@@ -40,6 +40,7 @@ export function register(program: Command): void {
           removed: r.removed,
           failed: r.failed,
           kept: r.kept,
+          notCopied: r.notCopied,
         });
         return code;
       }
@@ -103,8 +104,12 @@ export function register(program: Command): void {
           );
       }
       const removing = rows.filter((x) => x.action === 'remove');
-      if (r.dryRun) io.out(`\n${removing.length} set(s) would be removed, ${r.kept} kept.`);
-      else io.out(`\n${r.removed.length} set(s) removed, ${r.kept} kept.`);
+      // Those kept only for a copy not made yet: a destination that stays unreachable holds them here.
+      const held = r.notCopied.length
+        ? ` (${r.notCopied.length} of them until copied off-site: \`respaldo status\` says why each copy failed)`
+        : '';
+      if (r.dryRun) say(`\n${removing.length} set(s) would be removed, ${r.kept} kept${held}.`);
+      else say(`\n${r.removed.length} set(s) removed, ${r.kept} kept${held}.`);
       if (r.refused) say(`Note: a real prune would refuse now. ${r.refused}`);
       for (const f of r.failed) io.err(`respaldo: could not remove ${f.id}: ${f.error}`);
       return code;
