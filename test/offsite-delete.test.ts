@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
-import { keepForStrays } from '../src/engine/retention.js';
+import { keepForStrays } from '../src/engine/retention-keep.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, tree } from './helpers/offsite.js';
 import { startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';

@@ -764,8 +764,9 @@ export async function copySets(
     const ids = oneId ? [...chainFirst, oneId] : [];
     // Copying every set missing there: the sets each one applies on, so that one whose base could not be sent for a
     // problem of the base's own files here is not sent either (the others are).
+    const everyMissing = !oneId || sel.andMissing === true;
     const needsOf = new Map<string, readonly string[]>();
-    if (!oneId || sel.andMissing) {
+    if (everyMissing) {
       const all = await listSets(cfg);
       for (const s of all) needsOf.set(s.id, s.needs ?? []);
       const local = all.filter((s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId);
@@ -809,7 +810,7 @@ export async function copySets(
       results.push(r);
       if (r.ok) continue;
       // A set damaged here keeps none of the others from going: the destination did not fail.
-      if (r.localProblem && needsOf.size) {
+      if (r.localProblem && everyMissing) {
         notSentHere.set(id, r);
         continue;
       }

@@ -7,16 +7,8 @@ import { withLock, type LockWait } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
 import { readDailyLog, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
-import {
-  jobOf,
-  jobTimeZonesOf,
-  keepForDamaged,
-  keepForNotCopied,
-  keepForStrays,
-  planPrune,
-  transitive,
-  type PruneDecision,
-} from './retention.js';
+import { jobOf, jobTimeZonesOf, planPrune, transitive, type PruneDecision } from './retention.js';
+import { keepForDamaged, keepForNotCopied, keepForStrays } from './retention-keep.js';
 import { notCopiedOf } from './offsite-state.js';
 import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrases.js';
 
