@@ -185,9 +185,6 @@ export async function deleteNotes(cfg: LoadedConfig, m: Manifest, files?: Iterab
     );
   // Marked keep: someone chose to keep it for good (the menu's prompt said nothing of it, `respaldo delete` did).
   if (existsSync(join(setDir(cfg, m.id), KEEP_MARK))) notes.push(phrase('delete.markedKeep', { set: m.id }));
-  // Not yet at a destination it is copied to after a backup: this is the only copy (retention keeps it for that).
-  const notThere = notCopiedOf(cfg, { type: m.type, status: m.status, path: setDir(cfg, m.id) });
-  if (notThere.length) notes.push(phrase('delete.notCopied', { set: m.id, dests: notThere.join(', ') }));
   if (m.type === 'pre_restore') {
     notes.push(phrase('delete.safetyCopy', { set: m.id, of: m.restoreOf ?? '?', at: formatLocal(m.startedAt) }));
     return notes;
@@ -199,5 +196,8 @@ export async function deleteNotes(cfg: LoadedConfig, m: Manifest, files?: Iterab
     else if (holding[0]?.id === m.id)
       notes.push(phrase('delete.newestBackup', { set: m.id, db, next: holding[1]!.id }));
   }
+  // Not yet at a destination it is copied to after a backup: this is the only copy (retention keeps it for that).
+  const notThere = notCopiedOf(cfg, { type: m.type, status: m.status, path: setDir(cfg, m.id) });
+  if (notThere.length) notes.push(phrase('delete.notCopied', { set: m.id, dests: notThere.join(', ') }));
   return notes;
 }
